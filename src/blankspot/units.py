@@ -1,0 +1,49 @@
+"""Unit conversions and physical constants. Names carry their units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+EARTH_RADIUS_M = 6_371_000.0
+DEFAULT_K_FACTOR = 1.51
+"""Effective-earth-radius factor for Paser (P.453 ΔN = −53 N/km gives k ≈ 1.51).
+
+4/3 is the textbook standard atmosphere; pass ``k_factor=4/3`` to compare with SPLAT!/GDAL."""
+
+
+def effective_earth_radius_m(k_factor: float) -> float:
+    """Effective earth radius a_e = k · 6371 km, in metres."""
+    if not np.isfinite(k_factor) or k_factor <= 0:
+        from blankspot.errors import UnitsError
+
+        raise UnitsError(
+            f"k_factor must be a positive number (effective earth radius factor, e.g. 1.51 for "
+            f"Paser or 4/3 for the standard atmosphere); received {k_factor!r}."
+        )
+    return k_factor * EARTH_RADIUS_M
+
+
+def db_to_linear(value_db):
+    """Power ratio from decibels."""
+    return 10.0 ** (np.asarray(value_db) / 10.0)
+
+
+def linear_to_db(ratio):
+    """Decibels from a power ratio."""
+    return 10.0 * np.log10(np.asarray(ratio))
+
+
+def watt_to_dbm(power_w):
+    """dBm from watts (1 W = 30 dBm)."""
+    return 10.0 * np.log10(np.asarray(power_w)) + 30.0
+
+
+def dbm_to_watt(power_dbm):
+    """Watts from dBm."""
+    return 10.0 ** ((np.asarray(power_dbm) - 30.0) / 10.0)
+
+
+def wavelength_m(freq_mhz: float) -> float:
+    """Free-space wavelength in metres for a frequency in MHz."""
+    return SPEED_OF_LIGHT_M_S / (freq_mhz * 1e6)

@@ -1,0 +1,387 @@
+"""From coverage footprints and demand cells to the siting matrix, and back to desa figures.
+
+:func:`build_coverage_matrix` turns per-site footprints (path loss on windows of the terrain
+grid) and demand cells (points with population) into a sparse :class:`CoverageMatrix`, demand
+cells × sites, which :meth:`blankspot.siting.SitingProblem.from_coverage` takes.
+:func:`village_summary` adds the covered population up per desa.
+
+A demand cell is covered by a site when the terrain pixel holding its point is covered in that
+site's footprint: path loss known (not NaN) and within the link budget. Because footprints keep
+path loss rather than a yes/no, a new threshold needs a new matrix but no new propagation run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from blankspot.crs import require_same
+from blankspot.errors import CRSError, SchemaError, UnitsError, raise_if_problems
+
+__all__ = ["CoverageMatrix", "build_coverage_matrix", "village_summary"]
+
+_MAX_LISTED = 5
+
+
+def _listing(items: list[Any]) -> str:
+    shown = ", ".join(repr(x) for x in items[:_MAX_LISTED])
+    more = len(items) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageMatrix:
+    """Which demand cells each candidate site covers.
+
+    Attributes
+    ----------
+    matrix
+        CSC bool array, demand cells × sites; True where the site covers the cell. Never
+        densified.
+    demand
+        one row per demand cell, indexed like the demand cells, with ``village_id`` and
+        ``population`` (persons).
+    site_ids
+        one id per matrix column.
+    max_path_loss_db
+        the path-loss threshold the matrix was built with, when known.
+    """
+
+    matrix: sp.csc_array
+    demand: pd.DataFrame
+    site_ids: tuple[Hashable, ...]
+    max_path_loss_db: float | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not sp.issparse(self.matrix):
+            problems.append(
+                f"matrix must be a scipy.sparse array; received {type(self.matrix).__name__}."
+            )
+        missing = [c for c in ("village_id", "population") if c not in self.demand.columns]
+        if missing:
+            problems.append(
+                f"demand lacks column(s) {missing}; it needs village_id and population."
+            )
+        site_ids = tuple(self.site_ids)
+        if sp.issparse(self.matrix):
+            n_rows, n_cols = self.matrix.shape
+            if n_rows != len(self.demand):
+                problems.append(
+                    f"matrix has {n_rows} rows but demand has {len(self.demand)} cells; they must "
+                    "match one to one."
+                )
+            if n_cols != len(site_ids):
+                problems.append(
+                    f"matrix has {n_cols} columns but there are {len(site_ids)} site_ids."
+                )
+        raise_if_problems("CoverageMatrix", problems, SchemaError)
+        matrix = sp.csc_array(self.matrix).astype(bool)
+        matrix.sort_indices()
+        object.__setattr__(self, "matrix", matrix)
+        object.__setattr__(self, "site_ids", site_ids)
+
+    @property
+    def n_demand(self) -> int:
+        """Number of demand cells (rows)."""
+        return int(self.matrix.shape[0])
+
+    @property
+    def n_sites(self) -> int:
+        """Number of sites (columns)."""
+        return int(self.matrix.shape[1])
+
+    def covered_any(self) -> np.ndarray:
+        """Bool per demand cell: covered by at least one site."""
+        return np.diff(self.matrix.tocsr().indptr) > 0
+
+    def __repr__(self) -> str:
+        return (
+            f"CoverageMatrix(n_demand={self.n_demand}, n_sites={self.n_sites}, "
+            f"nnz={self.matrix.nnz}, max_path_loss_db={self.max_path_loss_db})"
+        )
+
+
+def build_coverage_matrix(
+    coverage_result: Any, demand_cells: Any, *, budget: Any = None
+) -> CoverageMatrix:
+    """The demand × site coverage matrix from per-site footprints.
+
+    Parameters
+    ----------
+    coverage_result
+        a :class:`blankspot.coverage.CoverageResult`: ``footprints`` (each with ``site_id``,
+        ``row_off``, ``col_off`` and a float ``path_loss_db`` window, NaN where there is no
+        signal), ``transform``, ``shape`` and ``crs`` of the terrain grid, and ``budget``.
+    demand_cells
+        GeoDataFrame of Point demand cells with ``village_id`` and ``population``, in the
+        coverage's CRS.
+    budget
+        a link budget with ``covered(path_loss_db) -> bool`` (and ``max_path_loss_db``);
+        defaults to ``coverage_result.budget``. Pass another to try a new threshold without a
+        new propagation run.
+
+    Returns
+    -------
+    CoverageMatrix
+        rows in the order of ``demand_cells``, columns in the order of the footprints.
+
+    Raises
+    ------
+    CRSError
+        the demand cells have no CRS or another one than the coverage.
+    SchemaError
+        columns or geometries are missing or wrong, site ids are duplicated, or no budget.
+    UnitsError
+        a population is negative or not finite.
+
+    Notes
+    -----
+    Each cell's grid pixel is computed once (``col = floor((x − c)/a)``,
+    ``row = floor((y − f)/e)`` from the transform); cells are sorted by pixel, and for each
+    footprint the cells inside its window are found by binary search row by row. The work per
+    footprint is proportional to its window's rows plus the cells inside it; there is no Python
+    loop over cells.
+    """
+    budget = coverage_result.budget if budget is None else budget
+    problems: list[str] = []
+    if budget is None or not hasattr(budget, "covered"):
+        problems.append(
+            "no link budget: pass budget= (a LinkBudget with covered(path_loss_db)) or use a "
+            "coverage result that carries one."
+        )
+    if getattr(demand_cells, "crs", None) is None:
+        raise CRSError(
+            "demand_cells has no CRS; it must be a GeoDataFrame in the coverage's CRS "
+            f"({getattr(coverage_result.crs, 'to_string', lambda: coverage_result.crs)()}). "
+            "Build it with blankspot.demand.demand_cells() or call .set_crs() first."
+        )
+    require_same(demand_cells.crs, coverage_result.crs, "demand cells", "the coverage")
+
+    missing = [c for c in ("village_id", "population") if c not in demand_cells.columns]
+    if missing:
+        problems.append(
+            f"demand_cells lacks column(s) {missing}; it needs village_id and population "
+            "(see blankspot.demand.demand_cells)."
+        )
+    geoms = np.asarray(demand_cells.geometry.array, dtype=object)
+    types = shapely.get_type_id(geoms)
+    bad = np.flatnonzero((types != 0) | shapely.is_empty(geoms))  # 0 = Point
+    if bad.size:
+        labels = demand_cells.index[bad].tolist()
+        problems.append(
+            f"demand_cells must hold non-empty Point geometries; {bad.size} do not (index "
+            f"{_listing(labels)}). Use cell centres, e.g. .representative_point()."
+        )
+    population = None
+    units: list[str] = []
+    if "population" in demand_cells.columns:
+        population = pd.to_numeric(demand_cells["population"], errors="coerce").to_numpy(float)
+        bad_pop = np.flatnonzero(~np.isfinite(population) | (population < 0))
+        if bad_pop.size:
+            labels = demand_cells.index[bad_pop].tolist()
+            units.append(
+                f"population must be finite persons ≥ 0; {bad_pop.size} cell(s) are not (index "
+                f"{_listing(labels)})."
+            )
+    t = coverage_result.transform
+    if t.b != 0 or t.d != 0 or t.a == 0 or t.e == 0:
+        problems.append(
+            f"the coverage grid must be north-up (no rotation); received transform {tuple(t)[:6]}."
+        )
+    footprints = list(coverage_result.footprints)
+    ids = [fp.site_id for fp in footprints]
+    dup = pd.Series(ids, dtype=object).value_counts()
+    dup = dup[dup > 1].index.tolist()
+    if dup:
+        problems.append(
+            f"footprints repeat site id(s) {_listing(dup)}; give each site one footprint."
+        )
+    raise_if_problems(
+        "build_coverage_matrix", problems + units, SchemaError if problems else UnitsError
+    )
+
+    n_cells = len(demand_cells)
+    n_rows_grid, n_cols_grid = (int(v) for v in coverage_result.shape)
+    if n_cells:
+        x = shapely.get_x(geoms)
+        y = shapely.get_y(geoms)
+        col = np.floor((x - t.c) / t.a)
+        row = np.floor((y - t.f) / t.e)
+        inside = (row >= 0) & (row < n_rows_grid) & (col >= 0) & (col < n_cols_grid)
+        cells_in = np.flatnonzero(inside)
+        pixel = row[cells_in].astype(np.int64) * n_cols_grid + col[cells_in].astype(np.int64)
+    else:
+        cells_in = np.zeros(0, dtype=np.int64)
+        pixel = np.zeros(0, dtype=np.int64)
+    by_pixel = np.argsort(pixel, kind="stable")
+    sorted_pixel = pixel[by_pixel]
+    sorted_cell = cells_in[by_pixel]
+
+    columns: list[np.ndarray] = []
+    for fp in footprints:
+        columns.append(
+            _covered_cells(fp, budget, sorted_pixel, sorted_cell, n_rows_grid, n_cols_grid)
+        )
+    lengths = np.array([c.size for c in columns], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    matrix = sp.csc_array(
+        (np.ones(indices.size, dtype=bool), indices, indptr), shape=(n_cells, len(footprints))
+    )
+    demand = pd.DataFrame(
+        {
+            "village_id": demand_cells["village_id"].to_numpy(),
+            "population": population if population is not None else np.zeros(n_cells),
+        },
+        index=demand_cells.index.copy(),
+    )
+    return CoverageMatrix(
+        matrix=matrix,
+        demand=demand,
+        site_ids=tuple(ids),
+        max_path_loss_db=_as_float(getattr(budget, "max_path_loss_db", None)),
+    )
+
+
+def _as_float(v: Any) -> float | None:
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _covered_cells(
+    fp: Any,
+    budget: Any,
+    sorted_pixel: np.ndarray,
+    sorted_cell: np.ndarray,
+    n_rows_grid: int,
+    n_cols_grid: int,
+) -> np.ndarray:
+    """Sorted indices of the demand cells footprint ``fp`` covers."""
+    loss = np.asarray(fp.path_loss_db)
+    if loss.ndim != 2:
+        raise SchemaError(
+            f"footprint {fp.site_id!r} has path_loss_db of shape {loss.shape}; it must be a 2-D "
+            "window of the terrain grid."
+        )
+    r0, c0 = int(fp.row_off), int(fp.col_off)
+    h, w = loss.shape
+    ra, rb = max(r0, 0), min(r0 + h, n_rows_grid)
+    ca, cb = max(c0, 0), min(c0 + w, n_cols_grid)
+    if ra >= rb or ca >= cb or sorted_pixel.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.arange(ra, rb, dtype=np.int64) * n_cols_grid
+    lo = np.searchsorted(sorted_pixel, rows + ca, side="left")
+    hi = np.searchsorted(sorted_pixel, rows + cb, side="left")
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    # positions lo[k] .. hi[k]-1 for every window row k, concatenated without a Python loop
+    starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    pos = starts + np.arange(total)
+    pix = sorted_pixel[pos]
+    values = loss[pix // n_cols_grid - r0, pix % n_cols_grid - c0]
+    hit = np.asarray(budget.covered(values), dtype=bool) & np.isfinite(values)
+    return np.sort(sorted_cell[pos[hit]])
+
+
+def village_summary(villages: Any, demand_cells: Any, covered_mask: Any) -> pd.DataFrame:
+    """Population and covered population per desa.
+
+    Parameters
+    ----------
+    villages
+        one row per desa, indexed by ``village_id`` (or with a ``village_id`` column), and
+        optionally ``population``, used for desa that hold no demand cell.
+    demand_cells
+        demand cells with ``village_id`` and ``population``.
+    covered_mask
+        bool per demand cell (an array in the cells' order, or a Series indexed like them),
+        e.g. from :meth:`blankspot.siting.SitingResult.covered_mask`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        indexed by ``village_id`` in the villages' order, every desa present, with
+        ``population`` (sum over its cells; the villages' figure when it has none),
+        ``population_covered`` and ``share_covered`` (0..1; NaN when the population is 0).
+
+    Raises
+    ------
+    SchemaError
+        missing columns, duplicated desa ids, cells naming an unknown desa, or a mask of the
+        wrong length or type.
+    """
+    problems: list[str] = []
+    if "village_id" in getattr(villages, "columns", ()):
+        ids = pd.Index(villages["village_id"].to_numpy(), name="village_id")
+    else:
+        ids = pd.Index(villages.index.to_numpy(), name="village_id")
+    if not ids.is_unique:
+        dups = ids[ids.duplicated()].unique().tolist()
+        problems.append(f"villages repeat village_id(s) {_listing(dups)}.")
+    missing = [c for c in ("village_id", "population") if c not in demand_cells.columns]
+    if missing:
+        problems.append(f"demand_cells lacks column(s) {missing}.")
+
+    n = len(demand_cells)
+    if isinstance(covered_mask, pd.Series):
+        if not covered_mask.index.equals(demand_cells.index):
+            absent = demand_cells.index.difference(covered_mask.index)
+            if len(absent):
+                problems.append(
+                    f"covered_mask has no entry for {len(absent)} demand cell(s) (index "
+                    f"{_listing(absent.tolist())})."
+                )
+            else:
+                covered_mask = covered_mask.reindex(demand_cells.index)
+        mask = covered_mask.to_numpy()
+    else:
+        mask = np.asarray(covered_mask)
+    if mask.shape != (n,):
+        problems.append(
+            f"covered_mask must hold one value per demand cell ({n}); received shape {mask.shape}."
+        )
+    elif mask.dtype != bool:
+        if mask.dtype.kind in "iu" and np.isin(mask, (0, 1)).all():
+            mask = mask.astype(bool)
+        else:
+            problems.append(f"covered_mask must be boolean; received dtype {mask.dtype}.")
+    if not missing:
+        unknown = pd.Index(demand_cells["village_id"].unique()).difference(ids)
+        if len(unknown):
+            problems.append(
+                f"demand cells name {len(unknown)} village_id(s) not in villages: "
+                f"{_listing(unknown.tolist())}."
+            )
+    raise_if_problems("village_summary", problems, SchemaError)
+
+    pop = pd.to_numeric(demand_cells["population"], errors="coerce").to_numpy(float)
+    vid = demand_cells["village_id"].to_numpy()
+    frame = pd.DataFrame(
+        {"village_id": vid, "population": pop, "covered": np.where(mask, pop, 0.0)}
+    )
+    sums = frame.groupby("village_id", sort=False)[["population", "covered"]].sum()
+    has_cells = ids.isin(sums.index)
+    population = sums["population"].reindex(ids).to_numpy(float)
+    if "population" in getattr(villages, "columns", ()):
+        fallback = pd.to_numeric(villages["population"], errors="coerce").to_numpy(float)
+    else:
+        fallback = np.zeros(len(ids))
+    population = np.where(has_cells, population, fallback)
+    covered = sums["covered"].reindex(ids).fillna(0.0).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(population > 0, covered / population, np.nan)
+    return pd.DataFrame(
+        {"population": population, "population_covered": covered, "share_covered": share},
+        index=ids,
+    )

@@ -131,7 +131,7 @@ class Terrain:
             self,
             elevation_m=self.elevation_m[r0:r1, c0:c1].copy(),
             nodata_mask=self.nodata_mask[r0:r1, c0:c1].copy(),
-            transform=self.transform * Affine.translation(c0, r0),
+            transform=self.transform @ Affine.translation(c0, r0),
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,130 @@
+"""Reading and writing: the only part of blankspot that touches disk.
+
+- :mod:`blankspot.io.datasets`: the Paser data registry, :func:`fetch_paser`, :func:`paser_path`.
+- :mod:`blankspot.io.vectors`: :func:`read_villages`, :func:`read_sites` and the sites schema.
+- :mod:`blankspot.io.terrain`: :func:`read_terrain` (GeoTIFF, SRTM ``.hgt``, VRT, tiles).
+- :mod:`blankspot.io.outputs`: atomic writers (:func:`write_csv`, :func:`write_raster`, ...).
+
+Submodules are imported on first use, so ``blankspot data status`` does not pay for geopandas
+and rasterio.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "datasets": (
+        "BOUNDARIES_DIR",
+        "DEM_ETOPO5_FILE",
+        "DEM_MAPZEN_FILE",
+        "DEMO_DEM_FILE",
+        "DESA_CSV_FILE",
+        "DESA_FILE",
+        "KABUPATEN_FILE",
+        "KECAMATAN_CSV_FILE",
+        "KECAMATAN_FILE",
+        "PLACES_FILE",
+        "POPULATION_SP2010_FILE",
+        "REGISTRY",
+        "SOURCES_FILE",
+        "TERRAIN_DIR",
+        "RegistryEntry",
+        "fetch_paser",
+        "paser_path",
+        "sha256_file",
+        "verify_paser",
+    ),
+    "vectors": (
+        "PASER_VILLAGE_COLUMNS",
+        "SITE_COLUMNS",
+        "read_sites",
+        "read_villages",
+        "sites_frame",
+        "validate_sites",
+    ),
+    "terrain": ("default_res_m", "read_terrain"),
+    "outputs": ("atomic_path", "write_csv", "write_raster", "write_text"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [
+    "BOUNDARIES_DIR",
+    "DEMO_DEM_FILE",
+    "DEM_ETOPO5_FILE",
+    "DEM_MAPZEN_FILE",
+    "DESA_CSV_FILE",
+    "DESA_FILE",
+    "KABUPATEN_FILE",
+    "KECAMATAN_CSV_FILE",
+    "KECAMATAN_FILE",
+    "PASER_VILLAGE_COLUMNS",
+    "PLACES_FILE",
+    "POPULATION_SP2010_FILE",
+    "REGISTRY",
+    "SITE_COLUMNS",
+    "SOURCES_FILE",
+    "TERRAIN_DIR",
+    "RegistryEntry",
+    "atomic_path",
+    "default_res_m",
+    "fetch_paser",
+    "paser_path",
+    "read_sites",
+    "read_terrain",
+    "read_villages",
+    "sha256_file",
+    "sites_frame",
+    "validate_sites",
+    "verify_paser",
+    "write_csv",
+    "write_raster",
+    "write_text",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from blankspot.io.datasets import (
+        BOUNDARIES_DIR,
+        DEM_ETOPO5_FILE,
+        DEM_MAPZEN_FILE,
+        DEMO_DEM_FILE,
+        DESA_CSV_FILE,
+        DESA_FILE,
+        KABUPATEN_FILE,
+        KECAMATAN_CSV_FILE,
+        KECAMATAN_FILE,
+        PLACES_FILE,
+        POPULATION_SP2010_FILE,
+        REGISTRY,
+        SOURCES_FILE,
+        TERRAIN_DIR,
+        RegistryEntry,
+        fetch_paser,
+        paser_path,
+        sha256_file,
+        verify_paser,
+    )
+    from blankspot.io.outputs import atomic_path, write_csv, write_raster, write_text
+    from blankspot.io.terrain import default_res_m, read_terrain
+    from blankspot.io.vectors import (
+        PASER_VILLAGE_COLUMNS,
+        SITE_COLUMNS,
+        read_sites,
+        read_villages,
+        sites_frame,
+        validate_sites,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'blankspot.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"blankspot.io.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

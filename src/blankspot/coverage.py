@@ -1,0 +1,513 @@
+"""Coverage of a set of sites: per-site path-loss footprints on one terrain grid.
+
+The per-site function :func:`site_footprint` is pure (terrain and one site in, one
+:class:`Footprint` out) and is the only unit of parallel work; :func:`compute_coverage` runs it
+across sites on a thread pool (the kernels release the GIL). Footprints hold path loss only:
+RSRP, coverage, best server and overlap are derived from them with a :class:`LinkBudget`, so a
+new threshold or margin needs no new propagation run (:meth:`CoverageResult.with_budget`).
+
+Sites schema
+------------
+A GeoDataFrame indexed by ``site_id`` (unique strings), with Point geometries in the terrain's
+CRS, a float column ``height_agl_m`` (antenna height above ground, metres, >= 0) and optionally
+``cost_idr`` (ignored here).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS
+
+from blankspot.crs import require_same
+from blankspot.errors import CRSError, SchemaError, UnitsError, format_problems
+from blankspot.propagation.budget import LinkBudget
+from blankspot.propagation.los import _check_site_inputs, viewshed
+from blankspot.propagation.models import free_space_loss_db
+from blankspot.terrain import Terrain
+from blankspot.units import DEFAULT_K_FACTOR
+
+MODELS = {"los": "los+fspl"}
+"""Available propagation models: argument value -> name recorded in results.
+
+``"los"``: free-space loss (ITU-R P.525) where the receiver sees the antenna, no signal where the
+terrain hides it. Terrain-diffraction models (``"itm"``, ``"p1812"``) are planned."""
+
+PLANNED_MODELS = ("itm", "p1812")
+
+DEFAULT_BUDGET = LinkBudget()
+
+
+@dataclass(frozen=True, eq=False)
+class Footprint:
+    """Path loss from one site on a window of the terrain grid.
+
+    Attributes
+    ----------
+    site_id:
+        The site's id.
+    row_off, col_off:
+        Position of the window's first cell in the terrain grid.
+    path_loss_db:
+        float32 (rows, cols) basic transmission loss in dB; NaN where there is no signal
+        (hidden by terrain, beyond the model radius, or nodata).
+    """
+
+    site_id: str
+    row_off: int
+    col_off: int
+    path_loss_db: np.ndarray
+
+    def __post_init__(self):
+        loss = np.asarray(self.path_loss_db, dtype=np.float32).view()
+        if loss.ndim != 2:
+            raise UnitsError(
+                f"path_loss_db must be a 2-D window; received shape {loss.shape} for site "
+                f"{self.site_id!r}."
+            )
+        loss.setflags(write=False)
+        object.__setattr__(self, "path_loss_db", loss)
+        object.__setattr__(self, "row_off", int(self.row_off))
+        object.__setattr__(self, "col_off", int(self.col_off))
+
+    @property
+    def window_shape(self) -> tuple[int, int]:
+        """Shape of the window, (rows, cols)."""
+        return self.path_loss_db.shape
+
+    @property
+    def window(self) -> tuple[slice, slice]:
+        """Slices selecting the window from a full terrain-grid array."""
+        rows, cols = self.path_loss_db.shape
+        return (
+            slice(self.row_off, self.row_off + rows),
+            slice(self.col_off, self.col_off + cols),
+        )
+
+    def rsrp_dbm(self, budget: LinkBudget) -> np.ndarray:
+        """Median RSRP window in dBm (float32, NaN where there is no signal)."""
+        return budget.rsrp_dbm(self.path_loss_db).astype(np.float32)
+
+    def covered(self, budget: LinkBudget) -> np.ndarray:
+        """bool window: path loss within the budget's MAPL."""
+        return budget.covered(self.path_loss_db)
+
+    def sample(self, rows, cols) -> np.ndarray:
+        """Path loss (dB, float32) at absolute grid ``rows``/``cols``; NaN outside the window."""
+        rows = np.asarray(rows)
+        cols = np.asarray(cols)
+        if not (np.issubdtype(rows.dtype, np.integer) and np.issubdtype(cols.dtype, np.integer)):
+            raise UnitsError(
+                f"rows and cols must be integer grid indices; received {rows.dtype} and "
+                f"{cols.dtype}. Use Terrain.rowcol() and round to cells first."
+            )
+        rows, cols = np.broadcast_arrays(rows, cols)
+        r = rows - self.row_off
+        c = cols - self.col_off
+        n_rows, n_cols = self.path_loss_db.shape
+        inside = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+        out = np.full(rows.shape, np.nan, dtype=np.float32)
+        out[inside] = self.path_loss_db[r[inside], c[inside]]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Footprints of every site on one grid, with the budget used to read them.
+
+    Attributes
+    ----------
+    footprints:
+        One :class:`Footprint` per site, in the order of the sites table.
+    transform, crs, shape:
+        The terrain grid the windows refer to.
+    budget:
+        The :class:`LinkBudget` turning path loss into RSRP and coverage.
+    model:
+        Propagation model name, e.g. ``"los+fspl"``.
+    k_factor, radius_m, rx_height_agl_m:
+        The propagation inputs.
+    """
+
+    footprints: tuple[Footprint, ...]
+    transform: Affine
+    crs: CRS
+    shape: tuple[int, int]
+    budget: LinkBudget
+    model: str
+    k_factor: float
+    radius_m: float
+    rx_height_agl_m: float
+    _index: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "footprints", tuple(self.footprints))
+        object.__setattr__(self, "shape", tuple(int(v) for v in self.shape))
+        object.__setattr__(self, "_index", {fp.site_id: i for i, fp in enumerate(self.footprints)})
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        """Site ids in footprint order (the index of :meth:`best_server`)."""
+        return tuple(fp.site_id for fp in self.footprints)
+
+    def footprint(self, site_id: str) -> Footprint:
+        """The footprint of ``site_id``."""
+        try:
+            return self.footprints[self._index[site_id]]
+        except KeyError:
+            shown = ", ".join(repr(s) for s in self.site_ids[:5])
+            more = ", ..." if len(self.site_ids) > 5 else ""
+            raise KeyError(
+                f"no site {site_id!r} in this coverage result; it has {len(self.site_ids)} "
+                f"sites: {shown}{more}"
+            ) from None
+
+    def best_path_loss_db(self) -> np.ndarray:
+        """Lowest path loss over all sites, full grid float32 (NaN where no site reaches)."""
+        best = np.full(self.shape, np.nan, dtype=np.float32)
+        for fp in self.footprints:
+            view = best[fp.window]
+            np.fmin(view, fp.path_loss_db, out=view)
+        return best
+
+    def best_rsrp_dbm(self) -> np.ndarray:
+        """Strongest median RSRP over all sites, full grid float32 in dBm (NaN: no signal)."""
+        return self.budget.rsrp_dbm(self.best_path_loss_db()).astype(np.float32)
+
+    def best_server(self, *, covered_only: bool = False) -> np.ndarray:
+        """Index into :attr:`site_ids` of the strongest site per cell; int32, -1 where none.
+
+        Ties go to the site listed first. With ``covered_only=True`` a cell whose strongest
+        signal is not within the budget's MAPL also gets -1.
+        """
+        best = np.full(self.shape, np.inf, dtype=np.float32)
+        server = np.full(self.shape, -1, dtype=np.int32)
+        for i, fp in enumerate(self.footprints):
+            b = best[fp.window]
+            better = fp.path_loss_db < b  # NaN never wins
+            b[better] = fp.path_loss_db[better]
+            server[fp.window][better] = i
+        if covered_only:
+            server[~self.budget.covered(best)] = -1
+        return server
+
+    def overlap_count(self) -> np.ndarray:
+        """Number of sites covering each cell at the budget's MAPL; full grid int32."""
+        count = np.zeros(self.shape, dtype=np.int32)
+        for fp in self.footprints:
+            count[fp.window] += fp.covered(self.budget)
+        return count
+
+    def covered_mask(self) -> np.ndarray:
+        """bool full grid: at least one site covers the cell."""
+        return self.budget.covered(self.best_path_loss_db())
+
+    def with_budget(self, budget: LinkBudget) -> CoverageResult:
+        """The same footprints read with another budget (a new threshold, margin, gains).
+
+        Raises
+        ------
+        UnitsError
+            ``budget`` has another frequency: path loss depends on it, so coverage must be
+            computed again.
+        """
+        if not isinstance(budget, LinkBudget):
+            raise TypeError(f"budget must be a LinkBudget; received {type(budget).__name__}.")
+        if budget.freq_mhz != self.budget.freq_mhz:
+            raise UnitsError(
+                f"the footprints were computed at {self.budget.freq_mhz:g} MHz but the new "
+                f"budget is at {budget.freq_mhz:g} MHz; path loss depends on frequency, so run "
+                "compute_coverage() again with the new budget."
+            )
+        return replace(self, budget=budget)
+
+
+def _check_model(model: str) -> str:
+    if model in MODELS:
+        return MODELS[model]
+    available = ", ".join(f"{k!r} ({v})" for k, v in MODELS.items())
+    planned = " It is planned but not available yet." if model in PLANNED_MODELS else ""
+    raise UnitsError(
+        f"unknown propagation model {model!r}.{planned} Available models: {available}."
+    )
+
+
+def site_footprint(
+    terrain: Terrain,
+    site_id: str,
+    x_m: float,
+    y_m: float,
+    height_agl_m: float,
+    *,
+    freq_mhz: float = DEFAULT_BUDGET.freq_mhz,
+    model: str = "los",
+    radius_m: float = 30_000.0,
+    rx_height_agl_m: float = 1.5,
+    k_factor: float = DEFAULT_K_FACTOR,
+) -> Footprint:
+    """Path-loss footprint of one site (pure: no shared state, safe on threads or dask).
+
+    With ``model="los"``, path loss is the free-space loss (ITU-R P.525) to each cell the
+    antenna sees (:func:`blankspot.propagation.viewshed`) and NaN elsewhere. The window is
+    cropped to the cells that have a value.
+
+    Parameters
+    ----------
+    terrain
+        The grid.
+    site_id
+        Id stored in the footprint.
+    x_m, y_m
+        Site position in the terrain CRS.
+    height_agl_m
+        Antenna height above ground, metres.
+    freq_mhz
+        Carrier frequency, MHz.
+    model
+        Propagation model; only ``"los"`` for now.
+    radius_m, rx_height_agl_m, k_factor
+        As in :func:`blankspot.propagation.viewshed`.
+
+    Returns
+    -------
+    Footprint
+
+    Examples
+    --------
+    >>> from blankspot.testing import make_terrain, cell_centre
+    >>> t = make_terrain("flat")
+    >>> fp = site_footprint(t, "A", *cell_centre(t, 32, 32), 30.0, radius_m=300.0)
+    >>> round(float(fp.sample(32, 42)), 2)  # 300 m at 900 MHz
+    81.08
+    """
+    _check_model(model)
+    vs = viewshed(
+        terrain,
+        x_m,
+        y_m,
+        height_agl_m=height_agl_m,
+        rx_height_agl_m=rx_height_agl_m,
+        radius_m=radius_m,
+        k_factor=k_factor,
+    )
+    loss = np.full(vs.shape, np.nan, dtype=np.float32)
+    loss[vs.visible] = free_space_loss_db(vs.distance_m[vs.visible], freq_mhz)
+    has = np.isfinite(loss)
+    rows = np.flatnonzero(has.any(axis=1))
+    cols = np.flatnonzero(has.any(axis=0))
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    return Footprint(
+        site_id=str(site_id),
+        row_off=vs.row_off + r0,
+        col_off=vs.col_off + c0,
+        path_loss_db=loss[r0:r1, c0:c1],
+    )
+
+
+def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor):
+    """Validate the sites table against the schema and the terrain; return (ids, x, y, h)."""
+    import geopandas as gpd
+
+    if not isinstance(sites, gpd.GeoDataFrame):
+        raise TypeError(
+            f"sites must be a GeoDataFrame indexed by site_id; received {type(sites).__name__}. "
+            "Read it with blankspot.io.read_sites()."
+        )
+    if sites.crs is None:
+        raise CRSError(
+            "sites have no CRS; blankspot does not guess. Set it with sites.set_crs(...) to the "
+            f"CRS the coordinates are in, then sites.to_crs({terrain.crs.to_string()!r})."
+        )
+    require_same(sites.crs, terrain.crs, "sites", "the terrain")
+
+    problems: list[str] = []
+    index = sites.index
+    bad_ids = [repr(v) for v in index if not isinstance(v, str)]
+    if bad_ids:
+        problems.append(
+            f"site ids (the index) must be strings; received {', '.join(bad_ids[:5])}"
+            f"{', ...' if len(bad_ids) > 5 else ''}. Use sites.index = sites.index.astype(str)."
+        )
+    dupes = index[index.duplicated()].unique()
+    if len(dupes):
+        problems.append(
+            f"site ids must be unique; repeated: {', '.join(repr(v) for v in dupes[:5])}."
+        )
+    if "height_agl_m" not in sites.columns:
+        problems.append(
+            "column 'height_agl_m' (antenna height above ground, metres) is missing; columns "
+            f"are {list(sites.columns)}."
+        )
+        heights = np.full(len(sites), np.nan)
+    else:
+        heights = np.asarray(sites["height_agl_m"], dtype=float)
+    geoms = sites.geometry
+    ok_geom = np.array(
+        [g is not None and not g.is_empty and g.geom_type == "Point" for g in geoms], dtype=bool
+    )
+    if not ok_geom.all():
+        shown = ", ".join(repr(s) for s in index[~ok_geom][:5])
+        problems.append(
+            f"geometries must be non-empty Points; {int((~ok_geom).sum())} site(s) are not: "
+            f"{shown}."
+        )
+    xs = np.array([g.x if ok else np.nan for g, ok in zip(geoms, ok_geom, strict=True)])
+    ys = np.array([g.y if ok else np.nan for g, ok in zip(geoms, ok_geom, strict=True)])
+    for sid, x, y, h, ok in zip(index, xs, ys, heights, ok_geom, strict=True):
+        if not ok:
+            continue
+        hv = h if "height_agl_m" in sites.columns else 0.0
+        problems += _check_site_inputs(
+            terrain,
+            x,
+            y,
+            height_agl_m=hv,
+            rx_height_agl_m=rx_height_agl_m,
+            radius_m=radius_m,
+            k_factor=k_factor,
+            what=f"site {sid!r}",
+        )
+    problems = list(dict.fromkeys(problems))  # radius/k messages would repeat per site
+    if problems:
+        raise SchemaError(format_problems("sites", problems))
+    return [str(v) for v in index], xs, ys, heights
+
+
+def compute_coverage(
+    terrain: Terrain,
+    sites,
+    *,
+    budget: LinkBudget = DEFAULT_BUDGET,
+    model: str = "los",
+    radius_m: float = 30_000.0,
+    rx_height_agl_m: float = 1.5,
+    k_factor: float = DEFAULT_K_FACTOR,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> CoverageResult:
+    """Footprints of every site, computed in parallel across sites.
+
+    Parameters
+    ----------
+    terrain
+        The grid, in a projected metric CRS.
+    sites
+        GeoDataFrame following the sites schema (module docstring), in the terrain's CRS.
+    budget
+        Link budget; its frequency sets the path loss, the rest is applied on reading.
+    model
+        ``"los"`` (line of sight + free-space loss, recorded as ``"los+fspl"``).
+    radius_m, rx_height_agl_m, k_factor
+        As in :func:`blankspot.propagation.viewshed`.
+    n_threads
+        Threads running :func:`site_footprint`; default ``min(len(sites), os.cpu_count())``.
+        1 runs serially.
+    progress
+        Show a progress bar (tqdm).
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    CRSError
+        Sites have no CRS or another CRS than the terrain (never reprojected here).
+    SchemaError
+        Everything wrong with the sites table, at once: ids, missing column, geometries,
+        heights, sites outside the terrain or on nodata.
+    UnitsError
+        Unknown model, bad radius, receiver height or k_factor, bad ``n_threads``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from blankspot.testing import make_terrain, cell_centre
+    >>> t = make_terrain("two_valleys")
+    >>> sites = gpd.GeoDataFrame(
+    ...     {"height_agl_m": [30.0, 30.0]},
+    ...     geometry=[Point(cell_centre(t, 32, 10)), Point(cell_centre(t, 32, 54))],
+    ...     index=["west", "east"], crs=t.crs,
+    ... )
+    >>> cov = compute_coverage(t, sites, radius_m=900.0)
+    >>> server = cov.best_server()
+    >>> cov.site_ids[server[32, 5]], cov.site_ids[server[32, 60]]
+    ('west', 'east')
+    """
+    if not isinstance(terrain, Terrain):
+        raise TypeError(f"terrain must be a blankspot Terrain; received {type(terrain).__name__}.")
+    if not isinstance(budget, LinkBudget):
+        raise TypeError(f"budget must be a LinkBudget; received {type(budget).__name__}.")
+    model_name = _check_model(model)
+    problems = []
+    if n_threads is not None and (
+        isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1
+    ):
+        problems.append(f"n_threads must be None or a whole number >= 1; received {n_threads!r}.")
+    for name, value, positive in (
+        ("radius_m", radius_m, True),
+        ("k_factor", k_factor, True),
+        ("rx_height_agl_m", rx_height_agl_m, False),
+    ):
+        try:
+            v = float(value)
+            ok = math.isfinite(v) and (v > 0 if positive else v >= 0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            need = "> 0" if positive else ">= 0"
+            problems.append(f"{name} must be a finite number {need}; received {value!r}.")
+    if problems:
+        raise UnitsError(format_problems("compute_coverage() inputs", problems))
+    ids, xs, ys, heights = _check_sites(
+        terrain, sites, rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, k_factor=k_factor
+    )
+
+    def one(j: int) -> Footprint:
+        return site_footprint(
+            terrain,
+            ids[j],
+            float(xs[j]),
+            float(ys[j]),
+            float(heights[j]),
+            freq_mhz=budget.freq_mhz,
+            model=model,
+            radius_m=float(radius_m),
+            rx_height_agl_m=float(rx_height_agl_m),
+            k_factor=float(k_factor),
+        )
+
+    from tqdm.auto import tqdm
+
+    n = len(ids)
+    workers = n_threads if n_threads is not None else min(max(n, 1), os.cpu_count() or 1)
+    with tqdm(total=n, desc="coverage", unit="site", disable=not progress) as bar:
+        if workers == 1 or n <= 1:
+            footprints = []
+            for j in range(n):
+                footprints.append(one(j))
+                bar.update(1)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(one, j) for j in range(n)]
+                for _ in as_completed(futures):
+                    bar.update(1)
+                footprints = [f.result() for f in futures]
+    return CoverageResult(
+        footprints=tuple(footprints),
+        transform=terrain.transform,
+        crs=terrain.crs,
+        shape=terrain.shape,
+        budget=budget,
+        model=model_name,
+        k_factor=float(k_factor),
+        radius_m=float(radius_m),
+        rx_height_agl_m=float(rx_height_agl_m),
+    )

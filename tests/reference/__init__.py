@@ -1,0 +1,1 @@
+"""Slow, obvious twins of the numba kernels, for parity tests."""

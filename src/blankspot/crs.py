@@ -61,7 +61,7 @@ def utm_crs_for(lon_min: float, lat_min: float, lon_max: float, lat_max: float) 
             f"cannot choose a UTM zone for centre lon {lon}, lat {lat}: not valid degrees. "
             "Is the data's CRS declared correctly?"
         )
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return CRS.from_epsg((32700 if lat < 0 else 32600) + zone)
 
 

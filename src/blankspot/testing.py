@@ -45,7 +45,7 @@ def make_terrain(kind: str = "flat", *, size: int = 64, res_m: float = ZOO_RES_M
         size = 1
     elev = np.full((size, size), 100.0, dtype=np.float32)
     mask = np.zeros((size, size), dtype=bool)
-    rows, cols = np.mgrid[0:size, 0:size]
+    _rows, cols = np.mgrid[0:size, 0:size]
     c = size // 2
     if kind == "tilted_plane":
         elev = (100.0 + cols).astype(np.float32)

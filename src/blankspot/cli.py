@@ -1,0 +1,136 @@
+"""The ``blankspot`` command line: parse, call one library function, print.
+
+Errors from bad input are printed without a traceback (``--debug`` shows it) and exit with
+status 2; a missing dataset exits with status 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from blankspot.errors import BlankspotError, DataError
+
+log = logging.getLogger("blankspot")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BlankspotError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(3 if isinstance(exc, DataError) else 2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="blankspot")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.pass_context
+def main(ctx, debug, quiet):
+    """Find mobile-signal blank spots and rank towers against a Rupiah budget."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, quiet=quiet)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+
+
+@main.group()
+def data():
+    """Get and check the datasets (the repository holds no third-party data)."""
+
+
+@data.command("fetch")
+@click.option("--from", "src", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder laid out like shared/data/paser.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Destination (default: $BLANKSPOT_DATA_DIR or ./data).")
+@click.pass_context
+def data_fetch(ctx, src, data_dir):
+    """Copy the Paser dataset into the data directory, verifying every checksum."""
+    from blankspot.io import fetch_paser
+
+    paths = fetch_paser(src, data_dir)
+    if not ctx.obj["quiet"]:
+        click.echo(f"{len(paths)} files verified in {data_dir or 'the data directory'}")
+
+
+@data.command("status")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def data_status(data_dir):
+    """Show which registered files are present and verified."""
+    from blankspot.io import verify_paser
+
+    status = verify_paser(data_dir)
+    for name, state in status.items():
+        click.echo(f"{state:10s} {name}")
+    if any(s != "ok" for s in status.values()):
+        click.echo("Get missing files with: blankspot data fetch --from PATH/TO/paser")
+        sys.exit(3)
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for map.html, ranking.csv, desa.csv, kecamatan.csv, coverage.tif.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $BLANKSPOT_DATA_DIR or ./data).")
+@click.option("--budget-idr", type=click.IntRange(min=0), default=None, help="Budget in Rupiah (default 8.5 B).")
+@click.option("--tower-cost-idr", type=click.IntRange(min=0), default=None, help="Flat cost per tower (default 1.7 B).")
+@click.option("--height-agl-m", type=click.FloatRange(min=0), default=None, help="Tower height (default 72 m).")
+@click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Maximum coverage radius per site (default 30 km).")
+@click.option("--threshold-dbm", type=float, default=None, help="RSRP threshold (default −105 dBm).")
+@click.option("--bounds", nargs=4, type=float, default=None, metavar="LON_MIN LAT_MIN LON_MAX LAT_MAX",
+              help="Read only this lon/lat window of terrain (for a quick run).")
+@click.option("--targets", default=None,
+              help="Target desa: 'blankspot' (default), 'blankspot_2021', 'blankspot_2022', 'all', "
+                   "or comma-separated kode.")
+@click.pass_context
+def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
+         bounds, targets):
+    """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
+    from blankspot.plan import PlanConfig, plan_paser, write_outputs
+    from blankspot.report import format_idr
+
+    quiet = ctx.obj["quiet"]
+    changes = {}
+    if budget_idr is not None:
+        changes["budget_idr"] = budget_idr
+    if tower_cost_idr is not None:
+        changes["tower_cost_idr"] = tower_cost_idr
+    if height_agl_m is not None:
+        changes["height_agl_m"] = height_agl_m
+    if radius_km is not None:
+        changes["radius_m"] = radius_km * 1000.0
+    if targets is not None:
+        changes["targets"] = targets if targets in {"blankspot", "blankspot_2021", "blankspot_2022", "all"} \
+            else [t.strip() for t in targets.split(",") if t.strip()]
+    config = PlanConfig().replace(**changes)
+    if threshold_dbm is not None:
+        config = config.replace(link=config.link.replace(threshold_dbm=threshold_dbm))
+    t0 = time.perf_counter()
+    result = plan_paser(data_dir, config=config, bounds=bounds, progress=not quiet)
+    paths = write_outputs(result, out_dir)
+    if not quiet:
+        click.echo(result.ranking[["rank", "site_id", "cost_idr", "people_new", "cumulative_people",
+                                   "desa_new"]].to_string(index=False))
+        click.echo(
+            f"\n{len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
+            f"{format_idr(config.budget_idr)}; {result.people_covered:,.0f} of "
+            f"{result.problem.total_weight:,.0f} people in {len(result.target_ids)} target desa covered "
+            f"({len(result.sites)} candidates, {time.perf_counter() - t0:.1f} s)."
+        )
+        if result.terrain_synthetic:
+            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+        for path in paths.values():
+            click.echo(f"  wrote {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

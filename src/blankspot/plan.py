@@ -1,0 +1,442 @@
+"""The whole chain, terrain to a ranked tower plan: :func:`plan` (any data) and :func:`plan_paser`.
+
+    villages + population ──► demand cells of the target desa
+    terrain + candidates  ──► per-site coverage (LOS + free-space link budget), streamed per batch
+                          ──► coverage matrix (demand × site, sparse) ──► SitingProblem ──► solve
+    chosen towers         ──► coverage raster, per-desa table, ranking, map
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from blankspot.errors import UnitsError, raise_if_problems
+from blankspot.propagation.budget import LinkBudget
+from blankspot.units import DEFAULT_K_FACTOR
+
+PASER_BUDGET_IDR = 8_500_000_000
+"""APBD 2022 of Kabupaten Paser for blank-spot towers (planning-parameters §1)."""
+PASER_TOWER_COST_IDR = 1_700_000_000
+"""SSH unit price of one 72 m four-leg tower in 2022 (planning-parameters §1)."""
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """Every number the chain uses, with units in the names. Derive variants with :meth:`replace`."""
+
+    budget_idr: int = PASER_BUDGET_IDR
+    tower_cost_idr: int = PASER_TOWER_COST_IDR
+    height_agl_m: float = 72.0
+    rx_height_agl_m: float = 1.5
+    radius_m: float = 30_000.0
+    k_factor: float = DEFAULT_K_FACTOR
+    link: LinkBudget = field(default_factory=LinkBudget)
+    model: str = "los"
+    targets: object = "blankspot"
+    cell_size_m: float = 250.0
+    terrain_res_m: float | None = 30.0
+    n_high_points: int = 40
+    grid_spacing_m: float = 5_000.0
+    min_separation_m: float = 1_000.0
+    search_buffer_m: float = 3_000.0
+    generate_candidates: bool = True
+    max_towers: int | None = None
+    batch_size: int = 8
+
+    def __post_init__(self):
+        problems = []
+        for name in ("budget_idr", "tower_cost_idr"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                problems.append(f"{name} must be a whole number of Rupiah ≥ 0; received {v!r}.")
+        for name in ("height_agl_m", "rx_height_agl_m"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v < 0:
+                problems.append(f"{name} must be ≥ 0 metres above ground; received {v!r}.")
+        for name in ("radius_m", "cell_size_m", "k_factor", "grid_spacing_m"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v <= 0:
+                problems.append(f"{name} must be > 0; received {v!r}.")
+        if self.terrain_res_m is not None and not self.terrain_res_m > 0:
+            problems.append(f"terrain_res_m must be > 0 or None; received {self.terrain_res_m!r}.")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be ≥ 1; received {self.batch_size!r}.")
+        raise_if_problems("PlanConfig", problems, UnitsError)
+
+    def replace(self, **changes) -> PlanConfig:
+        """A new config with some values changed (unknown names are an error)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise UnitsError(
+                f"PlanConfig has no field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}."
+            )
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanResult:
+    """Every intermediate object of one run of the chain."""
+
+    config: PlanConfig
+    villages: object  # GeoDataFrame with population estimates, coverage summary and target flag
+    target_ids: tuple[str, ...]
+    demand: object  # demand cells of the target desa
+    sites: object  # all candidate sites
+    matrix: object  # CoverageMatrix (target demand × candidates)
+    problem: object  # SitingProblem
+    solution: object  # SitingResult
+    coverage: object  # CoverageResult of the chosen towers (full footprints)
+    ranking: pd.DataFrame
+    desa: pd.DataFrame
+    kecamatan: pd.DataFrame
+    terrain_source: str
+    terrain_synthetic: bool
+    timings_s: dict
+
+    @property
+    def total_cost_idr(self) -> int:
+        return int(self.solution.total_cost_idr)
+
+    @property
+    def people_covered(self) -> float:
+        return float(self.solution.covered_weight)
+
+
+def _progress_bar(*, total, desc, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="site", leave=False)
+
+
+def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, progress=False):
+    """The demand × site coverage matrix, computing footprints a batch at a time.
+
+    Only the sparse columns are kept, so memory does not grow with the number of candidates.
+    """
+    from blankspot.aggregate import CoverageMatrix, build_coverage_matrix
+    from blankspot.coverage import compute_coverage
+
+    columns = []
+    batches = [sites.iloc[i : i + config.batch_size] for i in range(0, len(sites), config.batch_size)]
+    bar = _progress_bar(total=len(sites), desc="coverage", enabled=progress)
+    for batch in batches:
+        cov = compute_coverage(
+            terrain,
+            batch,
+            budget=config.link,
+            model=config.model,
+            radius_m=config.radius_m,
+            rx_height_agl_m=config.rx_height_agl_m,
+            k_factor=config.k_factor,
+        )
+        columns.append(build_coverage_matrix(cov, demand).matrix)
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    matrix = sp.hstack(columns, format="csc") if columns else sp.csc_matrix((len(demand), 0))
+    return CoverageMatrix(
+        matrix=matrix.tocsc(),
+        demand=pd.DataFrame(demand[["village_id", "population"]]),
+        site_ids=tuple(str(s) for s in sites.index),
+    )
+
+
+def _desa_newly_served(matrix, order, demand, names) -> list[list[str]]:
+    """For each pick, the desa in which that pick newly covers people (in pick order)."""
+    csc = sp.csc_matrix(matrix)
+    covered = np.zeros(csc.shape[0], dtype=bool)
+    vids = demand["village_id"].to_numpy()
+    out = []
+    for j in order:
+        col = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = col[~covered[col]]
+        covered[col] = True
+        out.append(sorted({names.get(v, v) for v in vids[new]}))
+    return out
+
+
+def plan(
+    villages,
+    terrain,
+    *,
+    config: PlanConfig = PlanConfig(),
+    user_sites=None,
+    kecamatan_totals=None,
+    progress: bool = False,
+) -> PlanResult:
+    """Run the chain on any data already read into the analysis CRS.
+
+    ``villages`` follows the villages schema (index ``village_id``; ``name``, ``kecamatan``,
+    ``population``); when ``kecamatan_totals`` is given, missing and dated figures are estimated
+    with :func:`blankspot.population.estimate_population` first.
+    """
+    from blankspot.aggregate import village_summary
+    from blankspot.candidates import combine_sites, generate_candidates
+    from blankspot.coverage import compute_coverage
+    from blankspot.crs import require_same
+    from blankspot.demand import demand_cells, select_villages
+    from blankspot.population import estimate_population
+    from blankspot.report import desa_table, kecamatan_table, ranking_table
+    from blankspot.siting import SitingProblem, solve
+
+    timings = {}
+    t0 = time.perf_counter()
+    require_same(villages.crs, terrain.crs, "villages", "the terrain")
+    if kecamatan_totals is not None:
+        villages = estimate_population(villages, kecamatan_totals)
+    targets = select_villages(villages, config.targets)
+    demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets)
+    timings["demand_s"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    sites = None
+    if config.generate_candidates:
+        area = villages.loc[list(targets)].geometry.union_all()
+        sites = generate_candidates(
+            terrain,
+            area,
+            height_agl_m=config.height_agl_m,
+            n_high_points=config.n_high_points,
+            grid_spacing_m=config.grid_spacing_m,
+            min_separation_m=config.min_separation_m,
+            search_buffer_m=config.search_buffer_m,
+        )
+    if user_sites is not None:
+        sites = user_sites if sites is None else combine_sites(user_sites, sites)
+    if sites is None or len(sites) == 0:
+        raise UnitsError(
+            "no candidate sites: pass user_sites or keep generate_candidates=True in the PlanConfig."
+        )
+    timings["candidates_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    matrix = coverage_matrix_streamed(terrain, sites, demand, config=config, progress=progress)
+    timings["coverage_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    costs = sites["cost_idr"].astype("Int64").fillna(config.tower_cost_idr).astype(np.int64).to_numpy()
+    problem = SitingProblem.from_matrix(
+        matrix.matrix,
+        demand["population"].to_numpy(dtype=float),
+        costs,
+        config.budget_idr,
+        site_ids=list(matrix.site_ids),
+        max_towers=config.max_towers,
+    )
+    solution = solve(problem, solver="greedy")
+    timings["siting_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    chosen = sites.loc[list(solution.site_ids)]
+    coverage = compute_coverage(
+        terrain,
+        chosen,
+        budget=config.link,
+        model=config.model,
+        radius_m=config.radius_m,
+        rx_height_agl_m=config.rx_height_agl_m,
+        k_factor=config.k_factor,
+    )
+    # per-desa figures over every desa, not only the targets
+    all_cells = demand_cells(villages, cell_size_m=config.cell_size_m)
+    from blankspot.aggregate import build_coverage_matrix
+
+    if len(chosen):
+        all_matrix = build_coverage_matrix(coverage, all_cells).matrix
+        covered_all = np.asarray(all_matrix.sum(axis=1)).ravel() > 0
+    else:
+        covered_all = np.zeros(len(all_cells), dtype=bool)
+    summary = village_summary(villages, all_cells, covered_all)
+    names = villages["name"].astype(str).to_dict()
+    newly = _desa_newly_served(matrix.matrix, solution.order, demand, names)
+    ranking = ranking_table(solution, sites, desa_new=newly)
+    desa = desa_table(villages, summary, targets=targets)
+    kec = kecamatan_table(desa)
+    enriched = villages.join(summary[["population_covered", "share_covered"]], how="left")
+    enriched["target"] = enriched.index.isin(list(targets))
+    timings["report_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+
+    return PlanResult(
+        config=config,
+        villages=enriched,
+        target_ids=tuple(targets),
+        demand=demand,
+        sites=sites,
+        matrix=matrix,
+        problem=problem,
+        solution=solution,
+        coverage=coverage,
+        ranking=ranking,
+        desa=desa,
+        kecamatan=kec,
+        terrain_source=terrain.source,
+        terrain_synthetic=bool(terrain.synthetic),
+        timings_s=timings,
+    )
+
+
+def _clip_to_raster(bounds_xy, crs, raster_path):
+    """``bounds_xy`` (in ``crs``) shrunk to lie inside a raster's footprint, so no cell is off the DEM.
+
+    The raster's edges are sampled, reprojected, and the innermost coordinate of each edge kept
+    (a lon/lat rectangle is slightly rotated in UTM), less one source cell for interpolation.
+    """
+    import rasterio
+    from pyproj import Transformer
+
+    with rasterio.open(raster_path) as src:
+        b, res = src.bounds, max(src.res)
+        t = Transformer.from_crs(src.crs, crs, always_xy=True)
+    n = 101
+    xs, ys = np.linspace(b.left + res, b.right - res, n), np.linspace(b.bottom + res, b.top - res, n)
+    left = t.transform(np.full(n, b.left + res), ys)[0].max()
+    right = t.transform(np.full(n, b.right - res), ys)[0].min()
+    bottom = t.transform(xs, np.full(n, b.bottom + res))[1].max()
+    top = t.transform(xs, np.full(n, b.top - res))[1].min()
+    xmin, ymin, xmax, ymax = bounds_xy
+    return (max(xmin, left), max(ymin, bottom), min(xmax, right), min(ymax, top))
+
+
+def paser_inputs(data_dir=None, *, config: PlanConfig = PlanConfig(), bounds=None):
+    """Read the Paser villages, kecamatan totals and the demo terrain from the data directory.
+
+    ``bounds`` (lon_min, lat_min, lon_max, lat_max) limits the terrain read; by default the
+    target desa plus the coverage radius.
+    """
+    from blankspot.crs import PASER_CRS, WGS84
+    from blankspot.demand import select_villages
+    from blankspot.io import (
+        DEMO_DEM_FILE,
+        DESA_FILE,
+        KECAMATAN_CSV_FILE,
+        paser_path,
+        read_terrain,
+        read_villages,
+    )
+    from blankspot.population import read_kecamatan_totals
+
+    villages = read_villages(paser_path(DESA_FILE, data_dir), crs=PASER_CRS)
+    dem = paser_path(DEMO_DEM_FILE, data_dir)
+    totals = read_kecamatan_totals(paser_path(KECAMATAN_CSV_FILE, data_dir))
+    if bounds is None:
+        targets = select_villages(villages, config.targets)
+        area = villages.loc[list(targets)].geometry.buffer(config.radius_m + 2 * config.cell_size_m)
+        bounds_xy, bounds_crs = _clip_to_raster(tuple(area.total_bounds), PASER_CRS, dem), PASER_CRS
+    else:
+        bounds_xy, bounds_crs = tuple(bounds), WGS84
+    terrain = read_terrain(
+        dem,
+        bounds=bounds_xy,
+        bounds_crs=bounds_crs,
+        crs=PASER_CRS,
+        res_m=config.terrain_res_m,
+    )
+    return villages, totals, terrain
+
+
+def plan_paser(
+    data_dir=None,
+    *,
+    config: PlanConfig = PlanConfig(),
+    bounds=None,
+    village_ids: Iterable[str] | None = None,
+    progress: bool = False,
+) -> PlanResult:
+    """The Paser demo: 144 desa, the synthetic demo DEM, Rp 8.5 B at Rp 1.7 B per 72 m tower.
+
+    ``bounds`` (lon_min, lat_min, lon_max, lat_max) and ``village_ids`` shrink the run (tests
+    use a small window); villages outside the terrain are still reported with zero coverage.
+    """
+    t = time.perf_counter()
+    villages, totals, terrain = paser_inputs(data_dir, config=config, bounds=bounds)
+    read_s = time.perf_counter() - t
+    if village_ids is not None:
+        config = config.replace(targets=list(village_ids))
+    result = plan(villages, terrain, config=config, kecamatan_totals=totals, progress=progress)
+    timings = {"read_s": read_s, **result.timings_s}
+    timings["total_s"] = timings["total_s"] + read_s
+    return replace(result, timings_s=timings)
+
+
+def terrain_note(result: PlanResult) -> str:
+    """How the terrain must be described wherever the result is shown."""
+    if result.terrain_synthetic:
+        return (
+            "Terrain: SYNTHETIC demo DEM (real coarse relief + invented detail below 10 km); "
+            "not survey data. Real planning needs a real DEM."
+        )
+    return f"Terrain: {result.terrain_source}"
+
+
+def write_outputs(result: PlanResult, out_dir) -> dict:
+    """Write ``map.html``, ``ranking.csv``, ``desa.csv``, ``kecamatan.csv`` and ``coverage.tif``.
+
+    Each file is written under a temporary name and renamed, so an interrupted run never leaves
+    a half-written file. Returns {name: path}.
+    """
+    from pathlib import Path
+
+    from blankspot.io.outputs import write_csv, write_raster, write_text
+    from blankspot.maps import plan_map
+    from blankspot.report import format_idr
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    cfg = result.config
+    cov = result.coverage
+    rsrp = cov.best_rsrp_dbm() if len(cov.footprints) else np.full(cov.shape, np.nan, np.float32)
+    note = terrain_note(result)
+    paths["coverage.tif"] = out / "coverage.tif"
+    write_raster(
+        paths["coverage.tif"],
+        rsrp.astype(np.float32),
+        transform=cov.transform,
+        crs=cov.crs,
+        nodata=np.nan,
+        description="best-server RSRP of the chosen towers, dBm (NaN: no signal)",
+        tags={
+            "units": "dBm",
+            "model": f"{cfg.model}+fspl",
+            "threshold_dbm": str(cfg.link.threshold_dbm),
+            "terrain": note,
+            "towers": ",".join(result.solution.site_ids),
+        },
+    )
+    paths["ranking.csv"] = out / "ranking.csv"
+    write_csv(result.ranking, paths["ranking.csv"], index=False)
+    paths["desa.csv"] = out / "desa.csv"
+    write_csv(result.desa, paths["desa.csv"], index=False)
+    paths["kecamatan.csv"] = out / "kecamatan.csv"
+    write_csv(result.kecamatan, paths["kecamatan.csv"], index=False)
+
+    title = (
+        f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
+        f"{format_idr(cfg.budget_idr)}, {result.people_covered:,.0f} people newly covered in "
+        f"{len(result.target_ids)} target desa ({cfg.model.upper()} + free space, "
+        f"RSRP ≥ {cfg.link.threshold_dbm:g} dBm)"
+    )
+    fmap = plan_map(
+        result.villages,
+        ranking=result.ranking,
+        candidates=result.sites,
+        rsrp_dbm=rsrp,
+        rsrp_transform=cov.transform,
+        rsrp_crs=cov.crs,
+        title=title,
+        terrain_note=note,
+    )
+    paths["map.html"] = out / "map.html"
+    write_text(fmap.get_root().render(), paths["map.html"])
+    return paths

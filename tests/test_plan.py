@@ -1,0 +1,168 @@
+"""The chain end to end on a reduced Paser window, its outputs, and the CLI around it."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from click.testing import CliRunner
+
+from blankspot.cli import main
+from blankspot.errors import UnitsError
+from blankspot.plan import PlanConfig, plan_paser, write_outputs
+
+# Segendang (Batu Engau), a 2021/2022 blank-spot desa, and a window around it
+SEGENDANG = "64.01.09.2003"
+WINDOW = (116.22, -2.42, 116.50, -2.17)
+SMALL = PlanConfig(radius_m=8_000.0, n_high_points=8, grid_spacing_m=3_000.0)
+
+pytestmark = pytest.mark.paser
+
+
+@pytest.fixture(scope="module")
+def small_plan(paser_data_dir):
+    return plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG])
+
+
+@pytest.fixture(scope="module")
+def small_outputs(small_plan, tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo-out")
+    return out, write_outputs(small_plan, out)
+
+
+def test_plan_stays_within_budget_and_ranks_in_pick_order(small_plan):
+    r = small_plan
+    assert 0 < len(r.ranking) <= SMALL.budget_idr // SMALL.tower_cost_idr
+    assert r.total_cost_idr <= SMALL.budget_idr
+    assert list(r.ranking["rank"]) == list(range(1, len(r.ranking) + 1))
+    assert r.ranking["cumulative_cost_idr"].iloc[-1] == r.total_cost_idr
+    assert np.all(np.diff(r.ranking["cumulative_people"]) >= 0)
+    assert math.isclose(r.ranking["people_new"].sum(), r.people_covered, rel_tol=1e-3)
+    # greedy covers something real: the first tower reaches people in Segendang
+    assert r.ranking["people_new"].iloc[0] > 0
+    assert "Segendang" in r.ranking["desa_new"].iloc[0]
+
+
+def test_plan_reports_all_144_desa_with_population_for_each(small_plan):
+    desa = small_plan.desa
+    assert len(desa) == 144 and desa["kode"].is_unique
+    assert (desa["population"] > 0).all()
+    assert desa["population"].sum() == 277_400
+    assert desa.loc[desa["kode"] == SEGENDANG, "target"].item()
+    assert desa["target"].sum() == 1
+    assert desa["share_covered"].between(0, 1).all()
+    # the people counted as covered in the target desa match the siting objective
+    seg = desa.loc[desa["kode"] == SEGENDANG, "population_covered"].item()
+    assert seg == pytest.approx(small_plan.people_covered, abs=0.5)
+    assert len(small_plan.kecamatan) == 10
+
+
+def test_outputs_are_written_completely(small_plan, small_outputs):
+    out, paths = small_outputs
+    assert {p.name for p in out.iterdir()} == {
+        "map.html", "ranking.csv", "desa.csv", "kecamatan.csv", "coverage.tif"
+    }
+    ranking = pd.read_csv(paths["ranking.csv"])
+    assert list(ranking.columns[:9]) == [
+        "rank", "site_id", "lon", "lat", "height_agl_m", "cost_idr", "people_new",
+        "cumulative_cost_idr", "cumulative_people",
+    ]
+    assert ranking["cost_idr"].sum() <= SMALL.budget_idr
+    desa = pd.read_csv(paths["desa.csv"], dtype={"kode": str})
+    assert len(desa) == 144 and desa["kode"].str.match(r"^64\.01\.\d\d\.\d{4}$").all()
+    with rasterio.open(paths["coverage.tif"]) as src:
+        assert src.crs.to_epsg() == 32750
+        assert "SYNTHETIC" in src.tags()["terrain"]
+        rsrp = src.read(1)
+    assert np.nanmax(rsrp) < 0 and np.isfinite(rsrp).any()
+    html = paths["map.html"].read_text(encoding="utf-8")
+    assert "SYNTHETIC demo DEM" in html
+    assert len(re.findall(r'"village_id": "64\.01\.', html)) == 144  # one feature per desa
+    assert "Chosen towers, ranked" in html and "Coverage of chosen towers" in html
+    assert "cdn.jsdelivr" not in html  # Leaflet is embedded: the map opens offline
+
+
+def test_interrupted_output_leaves_no_partial_file(small_plan, tmp_path, monkeypatch):
+    import blankspot.maps
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(blankspot.maps, "plan_map", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(small_plan, tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "map.html" not in names
+    assert not [n for n in names if "tmp" in n]
+
+
+def test_higher_budget_never_covers_fewer_people(paser_data_dir, small_plan):
+    bigger = plan_paser(
+        paser_data_dir,
+        config=SMALL.replace(budget_idr=2 * SMALL.budget_idr),
+        bounds=WINDOW,
+        village_ids=[SEGENDANG],
+    )
+    assert bigger.people_covered >= small_plan.people_covered - 1e-6
+
+
+def test_config_rejects_bad_values_all_at_once():
+    with pytest.raises(UnitsError) as exc:
+        PlanConfig(budget_idr=-1, height_agl_m=-3.0, radius_m=0.0)
+    msg = str(exc.value)
+    assert "budget_idr" in msg and "height_agl_m" in msg and "radius_m" in msg
+    with pytest.raises(UnitsError, match="no field"):
+        PlanConfig().replace(budjet_idr=1)
+
+
+def test_map_escapes_user_strings(small_plan):
+    from blankspot.maps import plan_map
+
+    villages = small_plan.villages.copy()
+    villages.loc[SEGENDANG, "name"] = "<script>alert(1)</script>"
+    html = plan_map(villages, ranking=small_plan.ranking).get_root().render()
+    assert "<script>alert(1)</script>" not in html
+    # shown as text: HTML entities, which the GeoJSON carries JSON-escaped (& as \u0026)
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in html
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+
+def test_cli_demo_small_window(paser_data_dir, tmp_path):
+    out = tmp_path / "out"
+    args = ["--quiet", "demo", "--out", str(out), "--data-dir", str(paser_data_dir),
+            "--bounds", *map(str, WINDOW), "--targets", SEGENDANG, "--radius-km", "8"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert (out / "map.html").is_file() and (out / "ranking.csv").is_file()
+
+
+def test_cli_demo_without_data_says_how_to_get_it(tmp_path):
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)])
+    assert res.exit_code == 3
+    assert "blankspot data fetch" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_fetch_from_missing_folder_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(main, ["data", "fetch", "--from", str(tmp_path / "nope"),
+                                    "--data-dir", str(tmp_path / "d")])
+    assert res.exit_code == 3
+    assert "nope" in res.output
+
+
+def test_cli_data_status(paser_data_dir):
+    res = CliRunner().invoke(main, ["data", "status", "--data-dir", str(paser_data_dir)])
+    assert res.exit_code == 0, res.output
+    assert "paser_desa.geojson" in res.output
+
+
+def test_cli_bad_budget_is_refused():
+    res = CliRunner().invoke(main, ["demo", "--out", "x", "--budget-idr", "-5"])
+    assert res.exit_code == 2
+    assert "budget" in res.output.lower()

@@ -116,7 +116,7 @@ def rsrp_to_rgba(rsrp_dbm: np.ndarray, *, alpha: int = 170) -> np.ndarray:
 
 
 def reproject_to_web_mercator(array, transform: Affine, crs, *, max_pixels: int = 1_500_000):
-    """Reproject a float raster to EPSG:3857 (nearest), downsampled to at most ``max_pixels``.
+    """Reproject a float raster to EPSG:3857, downsampled to at most ``max_pixels`` (maximum).
 
     Returns (array, bounds_latlon) for :func:`folium.raster_layers.ImageOverlay`.
     """
@@ -143,7 +143,9 @@ def reproject_to_web_mercator(array, transform: Affine, crs, *, max_pixels: int 
         dst_crs=WEB_MERCATOR,
         src_nodata=np.nan,
         dst_nodata=np.nan,
-        resampling=Resampling.nearest,
+        # display only: a screen pixel shows the best signal of the cells it spans, so thin
+        # covered valleys stay visible when the overlay is downsampled
+        resampling=Resampling.max if scale > 1.0 else Resampling.nearest,
     )
     b = (dst_transform.c, dst_transform.f + height * dst_transform.e,
          dst_transform.c + width * dst_transform.a, dst_transform.f)
@@ -227,7 +229,7 @@ def plan_map(
             "fillColor": share_colour(p.get("share_covered")),
             "color": "#b2182b" if p.get("target") else "#555555",
             "weight": 2.5 if p.get("target") else 0.6,
-            "fillOpacity": 0.55,
+            "fillOpacity": 0.35,
         }
 
     props = v.reset_index()
@@ -297,7 +299,7 @@ def plan_map(
     _embed_leaflet(fmap)
 
     header = (
-        '<div id="blankspot-title" style="position:fixed;top:10px;left:60px;z-index:9999;'
+        '<div id="blankspot-title" style="position:fixed;top:10px;left:60px;max-width:55%;z-index:9999;'
         "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;font:14px sans-serif;"
         f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{html.escape(title)}</b>'
         + (f'<br><span style="color:#b2182b">{html.escape(terrain_note)}</span>' if terrain_note else "")

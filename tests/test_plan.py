@@ -166,3 +166,34 @@ def test_cli_bad_budget_is_refused():
     res = CliRunner().invoke(main, ["demo", "--out", "x", "--budget-idr", "-5"])
     assert res.exit_code == 2
     assert "budget" in res.output.lower()
+
+
+def test_cli_demo_with_user_sites_only(paser_data_dir, tmp_path):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat,height_agl_m,cost_idr\n"
+                     "menara_a,116.36,-2.30,72,1700000000\n"
+                     "menara_b,116.40,-2.26,52,1500000000\n")
+    out = tmp_path / "out"
+    args = ["--quiet", "demo", "--out", str(out), "--data-dir", str(paser_data_dir),
+            "--bounds", *map(str, WINDOW), "--targets", SEGENDANG, "--radius-km", "8",
+            "--sites", str(sites), "--no-generated"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    ranking = pd.read_csv(out / "ranking.csv")
+    assert set(ranking["site_id"]) <= {"menara_a", "menara_b"}
+    assert ranking["cost_idr"].sum() <= 8_500_000_000
+
+
+def test_cli_demo_bad_sites_file_lists_every_problem(paser_data_dir, tmp_path):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat,height_agl_m\n"
+                     "a,116.36,-2.30,-5\n"
+                     "a,200.0,-2.26,52\n")
+    args = ["demo", "--out", str(tmp_path / "o"), "--data-dir", str(paser_data_dir),
+            "--bounds", *map(str, WINDOW), "--targets", SEGENDANG, "--sites", str(sites)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert "more than once" in res.output
+    assert "height" in res.output.lower()
+    assert "200" in res.output
+    assert not (tmp_path / "o").exists()

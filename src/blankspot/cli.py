@@ -91,9 +91,13 @@ def data_status(data_dir):
 @click.option("--targets", default=None,
               help="Target desa: 'blankspot' (default), 'blankspot_2021', 'blankspot_2022', 'all', "
                    "or comma-separated kode.")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Your own candidate sites: CSV with site_id, lon, lat[, height_agl_m, cost_idr] "
+                   "or any point vector file. Added to the generated candidates.")
+@click.option("--no-generated", is_flag=True, help="Use only the sites given with --sites.")
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
-         bounds, targets):
+         bounds, targets, sites_path, no_generated):
     """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
     from blankspot.plan import PlanConfig, plan_paser, write_outputs
     from blankspot.report import format_idr
@@ -111,11 +115,15 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     if targets is not None:
         changes["targets"] = targets if targets in {"blankspot", "blankspot_2021", "blankspot_2022", "all"} \
             else [t.strip() for t in targets.split(",") if t.strip()]
+    if no_generated:
+        if sites_path is None:
+            raise click.UsageError("--no-generated needs --sites FILE.")
+        changes["generate_candidates"] = False
     config = PlanConfig().replace(**changes)
     if threshold_dbm is not None:
         config = config.replace(link=config.link.replace(threshold_dbm=threshold_dbm))
     t0 = time.perf_counter()
-    result = plan_paser(data_dir, config=config, bounds=bounds, progress=not quiet)
+    result = plan_paser(data_dir, config=config, bounds=bounds, user_sites=sites_path, progress=not quiet)
     paths = write_outputs(result, out_dir)
     if not quiet:
         click.echo(result.ranking[["rank", "site_id", "cost_idr", "people_new", "cumulative_people",

@@ -351,19 +351,35 @@ def plan_paser(
     config: PlanConfig = PlanConfig(),
     bounds=None,
     village_ids: Iterable[str] | None = None,
+    user_sites=None,
     progress: bool = False,
 ) -> PlanResult:
     """The Paser demo: 144 desa, the synthetic demo DEM, Rp 8.5 B at Rp 1.7 B per 72 m tower.
 
     ``bounds`` (lon_min, lat_min, lon_max, lat_max) and ``village_ids`` shrink the run (tests
     use a small window); villages outside the terrain are still reported with zero coverage.
+    ``user_sites`` (a sites file, see :func:`blankspot.io.read_sites`, or a sites GeoDataFrame)
+    adds the planner's own candidates; a missing height takes ``config.height_agl_m``.
     """
     t = time.perf_counter()
-    villages, totals, terrain = paser_inputs(data_dir, config=config, bounds=bounds)
-    read_s = time.perf_counter() - t
     if village_ids is not None:
         config = config.replace(targets=list(village_ids))
-    result = plan(villages, terrain, config=config, kecamatan_totals=totals, progress=progress)
+    villages, totals, terrain = paser_inputs(data_dir, config=config, bounds=bounds)
+    if user_sites is not None and not hasattr(user_sites, "geometry"):
+        from blankspot.io import read_sites
+
+        user_sites = read_sites(
+            user_sites, crs=terrain.crs, terrain=terrain, default_height_agl_m=config.height_agl_m
+        )
+    read_s = time.perf_counter() - t
+    result = plan(
+        villages,
+        terrain,
+        config=config,
+        user_sites=user_sites,
+        kecamatan_totals=totals,
+        progress=progress,
+    )
     timings = {"read_s": read_s, **result.timings_s}
     timings["total_s"] = timings["total_s"] + read_s
     return replace(result, timings_s=timings)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 from blankspot.errors import BlankspotError, DataError
 
@@ -138,6 +139,50 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
             click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
         for path in paths.values():
             click.echo(f"  wrote {path}")
+
+
+@main.command()
+@click.option("--dem", "dem_paths", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="DEM file (GeoTIFF, SRTM .hgt, VRT); repeat for several tiles.")
+@click.option("--lon", type=float, required=True, help="Site longitude, degrees east.")
+@click.option("--lat", type=float, required=True, help="Site latitude, degrees north (south < 0).")
+@click.option("--height-agl-m", type=float, required=True, help="Antenna height above ground, m.")
+@click.option("--freq-mhz", type=float, default=900.0, show_default=True)
+@click.option("--radius-km", type=float, default=30.0, show_default=True)
+@click.option("--model", type=click.Choice(["los", "fspl", "itm", "p1812"]), default="itm", show_default=True)
+@click.option("--rx-height-agl-m", type=float, default=1.5, show_default=True)
+@click.option("--k-factor", type=float, default=None,
+              help="Effective earth radius factor for LOS and P.1812 (default 1.51, Paser).")
+@click.option("--res-m", type=float, default=None, help="Analysis cell size (default from the DEM).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output GeoTIFF: path loss in dB (the visibility mask for los) on the DEM's grid.")
+@click.pass_context
+def coverage(ctx, dem_paths, lon, lat, height_agl_m, freq_mhz, radius_km, model, rx_height_agl_m,
+             k_factor, res_m, out_path):
+    """Coverage of one site as a GeoTIFF on the DEM's grid."""
+    from blankspot.site_raster import site_raster, write_site_raster
+    from blankspot.units import DEFAULT_K_FACTOR
+
+    t0 = time.perf_counter()
+    raster = site_raster(
+        list(dem_paths), lon, lat, height_agl_m=height_agl_m, freq_mhz=freq_mhz,
+        radius_m=radius_km * 1000.0, model=model, rx_height_agl_m=rx_height_agl_m,
+        k_factor=DEFAULT_K_FACTOR if k_factor is None else k_factor, res_m=res_m,
+    )
+    write_site_raster(raster, out_path)
+    if not ctx.obj["quiet"]:
+        v = raster.values
+        if model == "los":
+            share = float((v == 1).sum()) / max(int((v != 255).sum()), 1)
+            summary = f"{share:.1%} of cells within {radius_km:g} km visible"
+        else:
+            finite = np.isfinite(v)
+            summary = (f"path loss {np.nanmin(v):.1f}–{np.nanmax(v):.1f} dB over {int(finite.sum())} cells"
+                       if finite.any() else "no cell computed")
+        click.echo(f"{model}: {summary}; wrote {out_path} ({time.perf_counter() - t0:.1f} s)")
+        if "SYNTHETIC" in raster.tags.get("terrain", ""):
+            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,13 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from blankspot.errors import UnitsError
-from blankspot.testing import cell_centre, make_terrain
-
-pytest.importorskip("matplotlib")
-
 from blankspot.diagnostics import ProfileReport, profile_plot, terrain_profile
+from blankspot.errors import UnitsError
 from blankspot.propagation.models import free_space_loss_db
+from blankspot.testing import cell_centre, make_terrain
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -1,18 +1,25 @@
-"""The budgeted maximal covering problem, as arrays.
+"""Tower siting problems, as arrays.
 
 :class:`SitingProblem` is the pure core of siting: a sparse 0/1 coverage matrix (demand units ×
-candidate sites), a weight per demand unit (persons), a capex per candidate (whole Rupiah) and a
-budget. It knows nothing about terrain, polygons or CRSs, so every solver is tested on plain
-arrays. :meth:`SitingProblem.from_coverage` is the thin adapter from a
+candidate sites), a weight per demand unit (persons), a capex per candidate (whole Rupiah), a
+budget, and optionally the desa of each demand unit, the location and kecamatan of each
+candidate and a cover target. It knows nothing about terrain, polygons or CRSs, so every solver
+is tested on plain arrays. :meth:`SitingProblem.from_coverage` is the thin adapter from a
 :class:`blankspot.aggregate.CoverageMatrix`.
+
+Two goals share one object: the budgeted maximal covering problem (maximise people covered, desa
+resolved or a weighted sum of both under the budget) and the partial set cover (minimise the cost
+of covering a share α of the people, or of resolving every target desa). Every objective is
+monotone submodular in the plan once a desa's coverage is capped at β of its people, so one
+lazy-greedy engine serves them all (see :mod:`blankspot.siting.solvers`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +28,10 @@ import scipy.sparse as sp
 
 from blankspot.errors import InfeasibleError, SchemaError, UnitsError, raise_if_problems
 
-__all__ = ["SitingProblem"]
+__all__ = ["DEFAULT_RESOLVED_SHARE", "Objective", "SitingProblem"]
+
+DEFAULT_RESOLVED_SHARE = 0.8
+"""β: a desa counts as resolved when this share of its people is covered."""
 
 _MAX_LISTED = 5
 """How many offending entries an error message lists before it says "and N more"."""
@@ -52,29 +62,113 @@ def _as_whole_int(value: object) -> int | None:
     return None
 
 
-@dataclass(frozen=True, eq=False)
-class SitingProblem:
-    r"""A budgeted maximal covering problem over candidate tower sites.
-
-    Build it with :meth:`from_matrix` (arrays) or :meth:`from_coverage` (a coverage matrix);
-    the constructor itself does no checking. The problem is immutable: ``with_constraints``
-    returns a new problem, and solvers return new :class:`~blankspot.siting.SitingResult`
-    objects.
+@dataclass(frozen=True)
+class Objective:
+    r"""What a budgeted plan maximises: a weighted sum of people covered and desa resolved.
 
     .. math::
 
-        \max \sum_i w_i z_i \quad \text{s.t.} \quad
-        z_i \le \sum_{j \in N(i)} x_j \;\; \forall i, \qquad
-        \sum_j c_j x_j \le B, \qquad \sum_j x_j \le K, \qquad
-        x_j = 1 \; (j \in F_{in}), \quad x_j = 0 \; (j \in F_{out}), \qquad
-        x \in \{0, 1\}^n, \; 0 \le z \le 1
+        f(S) = \text{people} \cdot \sum_i w_i [i \text{ covered by } S]
+             + \text{desa} \cdot \sum_d v_d \, [\text{cov}_d(S) \ge \beta W_d]
+
+    with :math:`v_d` the value of desa :math:`d` (``group_values``, 1 by default), :math:`W_d` its
+    people and :math:`\beta` the ``resolved_share``. ``Objective()`` is the people covered alone;
+    ``Objective(people=0.0, desa=1.0)`` counts desa resolved; ``Objective(people=1.0,
+    desa=500.0)`` values a resolved desa like 500 more people.
+
+    Attributes
+    ----------
+    people
+        weight of one person covered, ≥ 0.
+    desa
+        weight of one desa resolved (times its value), ≥ 0; needs ``groups``.
+    """
+
+    people: float = 1.0
+    desa: float = 0.0
+
+    @classmethod
+    def parse(cls, value: object) -> Objective:
+        """An Objective from ``"people"``, ``"desa"``, a mapping or an Objective.
+
+        Raises
+        ------
+        UnitsError
+            unknown name, negative or non-finite weights, or both weights zero.
+        """
+        if isinstance(value, Objective):
+            obj = value
+        elif isinstance(value, str):
+            named = {"people": cls(1.0, 0.0), "desa": cls(0.0, 1.0), "desa_resolved": cls(0.0, 1.0)}
+            if value not in named:
+                raise UnitsError(
+                    f"unknown objective {value!r}; use 'people', 'desa' (desa resolved), a "
+                    "mapping such as {'people': 1.0, 'desa': 500.0}, or an Objective."
+                )
+            obj = named[value]
+        elif isinstance(value, Mapping):
+            unknown = sorted(str(k) for k in value if k not in ("people", "desa"))
+            if unknown:
+                raise UnitsError(
+                    f"objective mapping has unknown key(s) {unknown}; use 'people' and 'desa'."
+                )
+            try:
+                obj = cls(float(value.get("people", 0.0)), float(value.get("desa", 0.0)))
+            except (TypeError, ValueError):
+                raise UnitsError(f"objective weights must be numbers; received {value!r}.") from None
+        else:
+            raise UnitsError(
+                f"objective must be 'people', 'desa', a mapping or an Objective; received "
+                f"{type(value).__name__}."
+            )
+        bad = [
+            f"{k}={v!r}"
+            for k, v in (("people", obj.people), ("desa", obj.desa))
+            if not (math.isfinite(v) and v >= 0)
+        ]
+        if bad:
+            raise UnitsError(f"objective weights must be finite and ≥ 0; received {', '.join(bad)}.")
+        if obj.people == 0 and obj.desa == 0:
+            raise UnitsError("objective weights are both 0, so every plan is as good as none.")
+        return obj
+
+
+@dataclass(frozen=True, eq=False)
+class SitingProblem:
+    r"""A tower siting problem over candidate sites, as arrays.
+
+    Build it with :meth:`from_matrix` (arrays) or :meth:`from_coverage` (a coverage matrix);
+    the constructor itself does no checking. The problem is immutable: ``with_constraints`` and
+    ``with_costs`` return new problems, and solvers return new
+    :class:`~blankspot.siting.SitingResult` objects.
+
+    Without a cover target it is the budgeted maximal covering problem (``sense == "max"``):
+
+    .. math::
+
+        \max \; a \sum_i w_i z_i + b \sum_d v_d y_d \quad \text{s.t.} \quad
+        z_i \le \sum_{j \in N(i)} x_j, \;\;
+        \beta W_d \, y_d \le \sum_{i \in d} w_i z_i, \;\;
+        \sum_j c_j x_j \le B, \;\; \sum_j x_j \le K,
+
+        \sum_{j \in L_\ell} x_j \le 1 \;\; \forall \ell, \qquad
+        \sum_{j \in K_k} x_j \ge m_k \;\; \forall k, \qquad
+        x_j = 1 \; (j \in F_{in}), \;\; x_j = 0 \; (j \in F_{out}),
+
+        x \in \{0, 1\}^n, \; y \in \{0, 1\}^D, \; 0 \le z \le 1
 
     with :math:`N(i)` the candidates covering demand unit :math:`i`, :math:`w_i` its weight,
-    :math:`c_j` the capex of candidate :math:`j` in Rupiah and :math:`B` the budget.
+    :math:`c_j` the capex of candidate :math:`j` in Rupiah, :math:`B` the budget, :math:`L_\ell`
+    the candidates (heights) at location :math:`\ell`, :math:`K_k` those in kecamatan :math:`k`
+    and :math:`a, b` the :class:`Objective` weights. With ``cover_share`` (α) or
+    ``resolve_groups`` (target desa :math:`T`) it is the partial set cover (``sense == "min"``):
+    :math:`\min \sum_j c_j x_j` under the same constraints plus
+    :math:`\sum_i w_i z_i \ge \alpha W` and :math:`\sum_{i \in d} w_i z_i \ge \beta W_d \;
+    \forall d \in T`.
 
-    Demand rows with identical covering sets are merged (weights summed) and rows no candidate
-    covers are dropped on construction; neither changes the objective. ``row_map`` links the
-    original rows to the merged ones.
+    Demand rows with identical covering sets and the same desa are merged (weights summed) and
+    rows no candidate covers are dropped on construction; neither changes any objective.
+    ``row_map`` links the original rows to the merged ones.
 
     Attributes
     ----------
@@ -86,7 +180,8 @@ class SitingProblem:
     costs_idr
         int64 capex of each candidate in whole Rupiah, ≥ 0.
     budget_idr
-        total Rupiah available, ≥ 0.
+        total Rupiah available, ≥ 0 (for a cover target given no budget: the cost of every
+        candidate, so it never binds).
     site_ids
         one id per candidate (column), unique; ``0 .. n-1`` unless given.
     max_towers
@@ -101,6 +196,33 @@ class SitingProblem:
         weight of all original demand rows.
     coverable_weight
         weight of the rows at least one candidate covers (forced-out candidates included).
+    groups
+        int64 desa code of each merged row (-1: in no desa), or None without ``groups``.
+    group_ids
+        the desa ids, one per code.
+    group_weights
+        float64 people :math:`W_d` of each desa over all its original rows, covered or not.
+    group_values
+        float64 value :math:`v_d` of resolving each desa (1 unless given).
+    resolved_share
+        :math:`\beta`: a desa is resolved when this share of its people is covered.
+    objective
+        the :class:`Objective` of a budgeted problem.
+    cover_share
+        :math:`\alpha` of a cover target, or None.
+    resolve_groups
+        desa codes that a cover target requires resolved.
+    location_codes
+        int64 location code of each candidate (at most one candidate per location is chosen), or
+        None when every candidate stands alone.
+    location_labels
+        the location ids, one per code.
+    kecamatan_codes
+        int64 kecamatan code of each candidate (-1: none), or None.
+    kecamatan_labels
+        the kecamatan ids, one per code.
+    kecamatan_minima
+        ``(kecamatan id, minimum)`` pairs: plans hold at least that many towers there.
     """
 
     coverage: sp.csc_array
@@ -114,6 +236,19 @@ class SitingProblem:
     row_map: np.ndarray
     total_weight: float
     coverable_weight: float
+    groups: np.ndarray | None = None
+    group_ids: tuple[Hashable, ...] = ()
+    group_weights: np.ndarray | None = None
+    group_values: np.ndarray | None = None
+    resolved_share: float = DEFAULT_RESOLVED_SHARE
+    objective: Objective = field(default_factory=Objective)
+    cover_share: float | None = None
+    resolve_groups: tuple[int, ...] = ()
+    location_codes: np.ndarray | None = None
+    location_labels: tuple[Hashable, ...] = ()
+    kecamatan_codes: np.ndarray | None = None
+    kecamatan_labels: tuple[Hashable, ...] = ()
+    kecamatan_minima: tuple[tuple[Hashable, int], ...] = ()
 
     # ------------------------------------------------------------------ construction
 
@@ -123,12 +258,21 @@ class SitingProblem:
         coverage: Any,
         weights: Any,
         costs_idr: Any,
-        budget_idr: int,
+        budget_idr: int | None,
         *,
         site_ids: Iterable[Hashable] | None = None,
         max_towers: int | None = None,
         forced_in: Iterable[Hashable] = (),
         forced_out: Iterable[Hashable] = (),
+        groups: Any = None,
+        group_values: Any = None,
+        resolved_share: float = DEFAULT_RESOLVED_SHARE,
+        objective: Any = "people",
+        cover_share: float | None = None,
+        resolve_groups: Any = None,
+        location_ids: Any = None,
+        kecamatan_ids: Any = None,
+        min_towers_per_kecamatan: Mapping[Hashable, int] | None = None,
     ) -> SitingProblem:
         """Validate arrays and build a problem.
 
@@ -143,13 +287,38 @@ class SitingProblem:
             capex of each candidate in whole Rupiah, ≥ 0 (integers, or floats holding whole
             numbers).
         budget_idr
-            total Rupiah available, a whole number ≥ 0.
+            total Rupiah available, a whole number ≥ 0. None only with a cover target
+            (``cover_share`` or ``resolve_groups``): no cap on the cost.
         site_ids
             unique id per candidate; default ``0 .. n-1``.
         max_towers
             most sites in a plan (forced ones included); None for no limit.
         forced_in, forced_out
             site ids every plan must / must not hold. ``forced_in`` keeps its order.
+        groups
+            desa id of each demand row (None or NaN: in no desa). Rows are merged only within a
+            desa. Needed for desa objectives and ``resolve_groups``.
+        group_values
+            value of resolving each desa: a mapping (or Series) from desa id to a number ≥ 0;
+            desa left out count 0. None: 1 for every desa.
+        resolved_share
+            β in (0, 1]: a desa is resolved when this share of its people is covered.
+        objective
+            what a budgeted plan maximises: ``"people"`` (default), ``"desa"`` (desa resolved,
+            weighted by ``group_values``), ``{"people": a, "desa": b}`` or an
+            :class:`Objective`. Not used with a cover target.
+        cover_share
+            α in (0, 1]: minimise the cost of covering this share of all the people
+            (``total_weight``) instead of maximising coverage under the budget.
+        resolve_groups
+            desa ids (or ``"all"``) that must all be resolved: minimise the cost of that.
+        location_ids
+            location id of each candidate; candidates sharing one (several heights at one
+            place) are alternatives, and a plan holds at most one of them. None: all distinct.
+        kecamatan_ids
+            kecamatan id of each candidate (needed by ``min_towers_per_kecamatan``).
+        min_towers_per_kecamatan
+            kecamatan id → least number of towers a plan holds there (forced ones count).
 
         Returns
         -------
@@ -160,10 +329,12 @@ class SitingProblem:
         SchemaError
             shapes disagree, the matrix is not 0/1, ids are duplicated or unknown.
         UnitsError
-            a weight, cost or budget is negative, NaN or not whole Rupiah.
+            a weight, cost, share or budget is negative, NaN or not whole Rupiah.
         InfeasibleError
-            the forced-in sites cost more than the budget or outnumber ``max_towers``, or a site
-            is both forced in and forced out.
+            a constraint cannot be met by any plan, named in the message: forced-in sites over
+            the budget or ``max_towers`` or sharing a location, a site both forced in and out,
+            a kecamatan minimum beyond its candidates or the budget, a cover target beyond what
+            every candidate together covers.
 
         Examples
         --------
@@ -173,6 +344,16 @@ class SitingProblem:
         ...     [3, 4], 5, site_ids=["A", "B"])
         >>> p.n_demand_original, p.n_demand, p.total_weight, p.coverable_weight
         (4, 2, 24.0, 22.0)
+
+        A desa is resolved when β of its people are covered; two candidates are two heights
+        at one location, so only one can be built:
+
+        >>> q = SitingProblem.from_matrix(
+        ...     np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1]]), [6.0, 2.0, 4.0], [1, 2, 1], 3,
+        ...     groups=["d1", "d1", "d2"], resolved_share=0.8, objective="desa",
+        ...     location_ids=["L1", "L1", "L2"])
+        >>> q.objective_value([1, 2]), q.resolved([0, 2]).tolist()
+        (2.0, [False, True])
         """
         schema: list[str] = []
         units: list[str] = []
@@ -183,17 +364,25 @@ class SitingProblem:
         w = _check_weights(weights, n_rows, schema, units)
         c = _check_costs(costs_idr, n_cols, schema, units)
 
-        budget = _as_whole_int(budget_idr)
-        if budget is None:
-            units.append(
-                f"budget_idr must be a whole number of Rupiah; received {budget_idr!r}. "
-                "Pass an int such as 8_500_000_000."
-            )
-        elif budget < 0:
-            units.append(
-                f"budget_idr must be ≥ 0; received {budget}. Pass the total Rupiah available, "
-                "e.g. 8_500_000_000."
-            )
+        has_target = cover_share is not None or (
+            resolve_groups is not None and not _is_empty(resolve_groups)
+        )
+        budget: int | None
+        if budget_idr is None and has_target:
+            budget = None  # set to the total cost below
+        else:
+            budget = _as_whole_int(budget_idr)
+            if budget is None:
+                units.append(
+                    f"budget_idr must be a whole number of Rupiah; received {budget_idr!r}. "
+                    "Pass an int such as 8_500_000_000 (None only with cover_share or "
+                    "resolve_groups)."
+                )
+            elif budget < 0:
+                units.append(
+                    f"budget_idr must be ≥ 0; received {budget}. Pass the total Rupiah "
+                    "available, e.g. 8_500_000_000."
+                )
 
         if max_towers is not None:
             k = _as_whole_int(max_towers)
@@ -209,18 +398,64 @@ class SitingProblem:
         f_in = _resolve_ids("forced_in", forced_in, index_of, schema)
         f_out = _resolve_ids("forced_out", forced_out, index_of, schema)
 
+        g_codes, g_ids = _check_labels("groups", groups, n_rows, schema, "demand row")
+        obj = _check_objective(objective, units)
+        beta = _check_share("resolved_share", resolved_share, units)
+        alpha = None if cover_share is None else _check_share("cover_share", cover_share, units)
+        loc_codes, loc_labels = _check_labels(
+            "location_ids", location_ids, n_cols, schema, "candidate", unique_missing=True
+        )
+        kec_codes, kec_labels = _check_labels(
+            "kecamatan_ids", kecamatan_ids, n_cols, schema, "candidate"
+        )
+        minima = _check_minima(min_towers_per_kecamatan, kec_codes is not None, schema, units)
+        if loc_codes is not None and kec_codes is not None:
+            _check_location_kecamatan(loc_codes, loc_labels, kec_codes, schema)
+        g_values = targets = None
+        if g_ids is not None or groups is not None:
+            g_values = _check_group_values(group_values, g_ids or (), schema, units)
+            targets = _check_targets(resolve_groups, g_ids or (), schema)
+        else:
+            if group_values is not None:
+                schema.append("group_values needs groups (the desa id of each demand row).")
+            if resolve_groups is not None and not _is_empty(resolve_groups):
+                schema.append("resolve_groups needs groups (the desa id of each demand row).")
+        if obj is not None and obj.desa > 0 and groups is None:
+            schema.append(
+                "a desa objective needs groups (the desa id of each demand row); pass groups=..."
+            )
+        if has_target and obj is not None and obj != Objective():
+            schema.append(
+                "objective applies to budgeted problems; with cover_share or resolve_groups the "
+                "plan minimises cost instead. Leave objective at 'people'."
+            )
+
         problems = schema + units
         raise_if_problems(
             "SitingProblem.from_matrix", problems, SchemaError if schema else UnitsError
         )
         assert matrix is not None and w is not None and c is not None and ids is not None
-        assert budget is not None
+        assert obj is not None and beta is not None
+        if budget is None:
+            budget = int(c.sum(dtype=object))
 
-        merged, merged_w, row_map = _merge_rows(matrix, w)
+        merged, merged_w, row_map, merged_groups = _merge_rows(matrix, w, g_codes)
         if not merged.has_canonical_format:  # pragma: no cover - _merge_rows returns canonical
             merged.sum_duplicates()  # canonical (sorted, no repeats): scipy never rewrites it
         for a in (merged.data, merged.indices, merged.indptr):
             _readonly(a)
+        group_fields: dict[str, Any] = {}
+        if g_codes is not None:
+            assert g_ids is not None and g_values is not None and targets is not None
+            in_group = g_codes >= 0
+            g_weights = np.bincount(g_codes[in_group], weights=w[in_group], minlength=len(g_ids))
+            group_fields = dict(
+                groups=_readonly(merged_groups),
+                group_ids=g_ids,
+                group_weights=_readonly(g_weights.astype(np.float64)),
+                group_values=_readonly(g_values),
+                resolve_groups=targets,
+            )
         problem = cls(
             coverage=merged,
             weights=_readonly(merged_w),
@@ -233,6 +468,15 @@ class SitingProblem:
             row_map=_readonly(row_map),
             total_weight=float(w.sum()),
             coverable_weight=float(merged_w.sum()),
+            resolved_share=beta,
+            objective=obj,
+            cover_share=alpha,
+            location_codes=None if loc_codes is None else _readonly(loc_codes),
+            location_labels=loc_labels or (),
+            kecamatan_codes=None if kec_codes is None else _readonly(kec_codes),
+            kecamatan_labels=kec_labels or (),
+            kecamatan_minima=minima,
+            **group_fields,
         )
         problem._check_feasible()
         return problem
@@ -242,11 +486,10 @@ class SitingProblem:
         cls,
         coverage_matrix: Any,
         costs_idr: Any,
-        budget_idr: int,
+        budget_idr: int | None,
         *,
-        max_towers: int | None = None,
-        forced_in: Iterable[Hashable] = (),
-        forced_out: Iterable[Hashable] = (),
+        groups: str | Any = None,
+        **options: Any,
     ) -> SitingProblem:
         """Build a problem from a :class:`blankspot.aggregate.CoverageMatrix`.
 
@@ -258,8 +501,13 @@ class SitingProblem:
         costs_idr
             a pandas Series indexed by site id (aligned by id; every site needs a cost), or an
             array in ``site_ids`` order.
-        budget_idr, max_towers, forced_in, forced_out
+        budget_idr
             as in :meth:`from_matrix`.
+        groups
+            a column of ``coverage_matrix.demand`` (e.g. ``"village_id"``) or an array: the desa
+            of each demand row.
+        **options
+            any other keyword of :meth:`from_matrix` (``max_towers``, ``forced_in``, ...).
 
         Returns
         -------
@@ -278,29 +526,42 @@ class SitingProblem:
                     "costs_idr has a duplicated site_id in its index; give each site one cost."
                 )
             costs_idr = costs_idr.reindex(list(site_ids)).to_numpy()
+        if isinstance(groups, str):
+            if groups not in coverage_matrix.demand:
+                raise SchemaError(
+                    f"groups={groups!r} is not a column of the demand table; its columns are "
+                    f"{_listing(list(coverage_matrix.demand.columns))}."
+                )
+            groups = coverage_matrix.demand[groups].to_numpy()
         return cls.from_matrix(
             coverage_matrix.matrix,
             coverage_matrix.demand["population"].to_numpy(),
             costs_idr,
             budget_idr,
             site_ids=site_ids,
-            max_towers=max_towers,
-            forced_in=forced_in,
-            forced_out=forced_out,
+            groups=groups,
+            **options,
         )
 
     def with_constraints(
         self,
         *,
-        budget_idr: int = _UNSET,
+        budget_idr: int | None = _UNSET,
         max_towers: int | None = _UNSET,
         forced_in: Iterable[Hashable] = _UNSET,
         forced_out: Iterable[Hashable] = _UNSET,
+        min_towers_per_kecamatan: Mapping[Hashable, int] | None = _UNSET,
+        objective: Any = _UNSET,
+        resolved_share: float = _UNSET,
+        cover_share: float | None = _UNSET,
+        resolve_groups: Any = _UNSET,
     ) -> SitingProblem:
-        """A new problem with other constraints on the same matrix, weights and costs.
+        """A new problem with other constraints or goal on the same matrix, weights and costs.
 
         Cheap: the merged matrix is shared, not rebuilt. Arguments left out keep their values;
-        ``forced_in``/``forced_out`` take site ids.
+        ``forced_in``/``forced_out`` take site ids, ``resolve_groups`` desa ids. Setting
+        ``cover_share=None`` and ``resolve_groups=()`` turns a cover target back into a
+        budgeted problem.
 
         Raises
         ------
@@ -310,14 +571,6 @@ class SitingProblem:
         schema: list[str] = []
         units: list[str] = []
         changes: dict[str, Any] = {}
-        if budget_idr is not _UNSET:
-            b = _as_whole_int(budget_idr)
-            if b is None or b < 0:
-                units.append(
-                    f"budget_idr must be a whole number of Rupiah ≥ 0; received {budget_idr!r}."
-                )
-            else:
-                changes["budget_idr"] = b
         if max_towers is not _UNSET:
             k = None if max_towers is None else _as_whole_int(max_towers)
             if max_towers is not None and (k is None or k < 0):
@@ -331,6 +584,46 @@ class SitingProblem:
             changes["forced_in"] = tuple(_resolve_ids("forced_in", forced_in, index_of, schema))
         if forced_out is not _UNSET:
             changes["forced_out"] = tuple(_resolve_ids("forced_out", forced_out, index_of, schema))
+        if min_towers_per_kecamatan is not _UNSET:
+            changes["kecamatan_minima"] = _check_minima(
+                min_towers_per_kecamatan, self.kecamatan_codes is not None, schema, units
+            )
+        if objective is not _UNSET:
+            obj = _check_objective(objective, units)
+            if obj is not None and obj.desa > 0 and self.groups is None:
+                schema.append("a desa objective needs groups; build the problem with groups=...")
+            changes["objective"] = obj
+        if resolved_share is not _UNSET:
+            changes["resolved_share"] = _check_share("resolved_share", resolved_share, units)
+        if cover_share is not _UNSET:
+            changes["cover_share"] = (
+                None if cover_share is None else _check_share("cover_share", cover_share, units)
+            )
+        if resolve_groups is not _UNSET:
+            if self.groups is None and not _is_empty(resolve_groups):
+                schema.append("resolve_groups needs groups; build the problem with groups=...")
+            else:
+                changes["resolve_groups"] = _check_targets(resolve_groups, self.group_ids, schema)
+        has_target = changes.get("cover_share", self.cover_share) is not None or bool(
+            changes.get("resolve_groups", self.resolve_groups)
+        )
+        if budget_idr is not _UNSET:
+            if budget_idr is None and has_target:
+                changes["budget_idr"] = int(self.costs_idr.sum(dtype=object))
+            else:
+                b = _as_whole_int(budget_idr)
+                if b is None or b < 0:
+                    units.append(
+                        f"budget_idr must be a whole number of Rupiah ≥ 0; received "
+                        f"{budget_idr!r}."
+                    )
+                else:
+                    changes["budget_idr"] = b
+        if has_target and changes.get("objective", self.objective) != Objective():
+            schema.append(
+                "objective applies to budgeted problems; with cover_share or resolve_groups the "
+                "plan minimises cost instead. Pass objective='people'."
+            )
         raise_if_problems(
             "SitingProblem.with_constraints", schema + units, SchemaError if schema else UnitsError
         )
@@ -338,8 +631,26 @@ class SitingProblem:
         problem._check_feasible()
         return problem
 
+    def with_costs(self, costs_idr: Any, *, budget_idr: int | None = _UNSET) -> SitingProblem:
+        """A new problem with other candidate costs (and optionally budget) on the same matrix.
+
+        Used for cost scenarios (×0.6 / ×1.4). Costs are validated as in :meth:`from_matrix`.
+        """
+        schema: list[str] = []
+        units: list[str] = []
+        c = _check_costs(costs_idr, self.n_sites, schema, units)
+        raise_if_problems(
+            "SitingProblem.with_costs", schema + units, SchemaError if schema else UnitsError
+        )
+        assert c is not None
+        problem = replace(self, costs_idr=_readonly(c))
+        if budget_idr is not _UNSET:
+            return problem.with_constraints(budget_idr=budget_idr)
+        problem._check_feasible()
+        return problem
+
     def _check_feasible(self) -> None:
-        """Raise InfeasibleError when the forced sites alone break a constraint."""
+        """Raise InfeasibleError naming every constraint no plan can meet."""
         problems: list[str] = []
         both = sorted(set(self.forced_in) & set(self.forced_out))
         if both:
@@ -360,6 +671,19 @@ class SitingProblem:
                 f"{len(self.forced_in)} sites are forced in but max_towers is {self.max_towers}; "
                 "raise max_towers or force fewer sites in."
             )
+        if self.location_codes is not None:
+            by_loc: dict[int, list[int]] = {}
+            for j in self.forced_in:
+                by_loc.setdefault(int(self.location_codes[j]), []).append(j)
+            for loc, js in by_loc.items():
+                if len(js) > 1:
+                    problems.append(
+                        f"one height per location: the forced-in site(s) "
+                        f"{_listing([self.site_ids[j] for j in js])} share location "
+                        f"{self.location_labels[loc]!r}; force in only one of them."
+                    )
+        problems += _minima_problems(self)
+        problems += _target_problems(self)
         raise_if_problems("siting constraints cannot all be met", problems, InfeasibleError)
 
     # ------------------------------------------------------------------ properties
@@ -380,6 +704,16 @@ class SitingProblem:
         return int(self.row_map.shape[0])
 
     @property
+    def n_groups(self) -> int:
+        """Number of desa (0 without ``groups``)."""
+        return len(self.group_ids)
+
+    @property
+    def sense(self) -> str:
+        """``"max"`` (the objective under the budget) or ``"min"`` (the cost of a cover target)."""
+        return "min" if self.cover_share is not None or self.resolve_groups else "max"
+
+    @property
     def uncoverable_weight(self) -> float:
         """Weight of the demand rows no candidate covers."""
         return self.total_weight - self.coverable_weight
@@ -389,6 +723,11 @@ class SitingProblem:
         """Total capex of the forced-in sites."""
         return int(sum(int(self.costs_idr[j]) for j in self.forced_in))
 
+    @property
+    def min_towers_per_kecamatan(self) -> dict[Hashable, int]:
+        """Kecamatan id → least number of towers a plan holds there."""
+        return dict(self.kecamatan_minima)
+
     def index_of(self, site_id: Hashable) -> int:
         """Column index of ``site_id``; raises SchemaError for an unknown id."""
         for j, sid in enumerate(self.site_ids):
@@ -397,6 +736,8 @@ class SitingProblem:
         raise SchemaError(
             f"unknown site id {site_id!r}; the problem's ids are {_listing(self.site_ids)}."
         )
+
+    # ------------------------------------------------------------------ evaluating plans
 
     def covered_rows(self, sites: Iterable[int]) -> np.ndarray:
         """Bool mask over the merged rows covered by the candidate indices ``sites``."""
@@ -415,17 +756,390 @@ class SitingProblem:
         return out
 
     def value(self, sites: Iterable[int]) -> float:
-        """Covered weight of the candidate indices ``sites`` (the objective)."""
+        """Covered weight (persons) of the candidate indices ``sites``."""
         return float(self.weights[self.covered_rows(sites)].sum())
 
+    def cost_idr(self, sites: Iterable[int]) -> int:
+        """Total capex of the candidate indices ``sites``."""
+        return int(sum(int(self.costs_idr[j]) for j in sites))
+
+    def group_covered(self, sites: Iterable[int]) -> np.ndarray:
+        """Covered weight of each desa (float64, one per ``group_ids``) under ``sites``."""
+        if self.groups is None:
+            return np.zeros(0)
+        covered = self.covered_rows(sites) & (self.groups >= 0)
+        return np.bincount(
+            self.groups[covered], weights=self.weights[covered], minlength=self.n_groups
+        )
+
+    def group_shares(self, sites: Iterable[int]) -> np.ndarray:
+        """Share of each desa's people covered under ``sites`` (1.0 for a desa of no people)."""
+        if self.groups is None:
+            return np.zeros(0)
+        assert self.group_weights is not None
+        cov = self.group_covered(sites)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(self.group_weights > 0, cov / self.group_weights, 1.0)
+        return np.minimum(share, 1.0)
+
+    def resolved(self, sites: Iterable[int]) -> np.ndarray:
+        """Bool per desa: at least ``resolved_share`` of its people covered under ``sites``."""
+        if self.groups is None:
+            return np.zeros(0, dtype=bool)
+        assert self.group_weights is not None
+        return _is_resolved(self.group_covered(sites), self.group_weights, self.resolved_share)
+
+    def meets_target(self, sites: Iterable[int]) -> bool:
+        """Whether ``sites`` meet the cover target (True for a budgeted problem)."""
+        sites = list(sites)
+        if self.cover_share is not None:
+            need = self.cover_share * self.total_weight
+            if self.value(sites) < need - _value_tolerance(need):
+                return False
+        if self.resolve_groups:
+            ok = self.resolved(sites)
+            return bool(ok[list(self.resolve_groups)].all())
+        return True
+
+    def objective_value(self, sites: Iterable[int]) -> float:
+        """The problem's objective at ``sites``: ``Objective`` value (max), or cost (min)."""
+        sites = list(sites)
+        if self.sense == "min":
+            return float(self.cost_idr(sites))
+        value = 0.0
+        if self.objective.people:
+            value += self.objective.people * self.value(sites)
+        if self.objective.desa:
+            assert self.group_values is not None
+            value += self.objective.desa * float(self.group_values[self.resolved(sites)].sum())
+        return value
+
     def __repr__(self) -> str:
+        extra = ""
+        if self.groups is not None:
+            extra += f", n_groups={self.n_groups}, resolved_share={self.resolved_share:g}"
+        if self.sense == "min":
+            extra += f", cover_share={self.cover_share}, resolve_groups={len(self.resolve_groups)}"
+        elif self.objective != Objective():
+            extra += f", objective={self.objective}"
+        if self.location_codes is not None:
+            extra += f", n_locations={len(self.location_labels)}"
+        if self.kecamatan_minima:
+            extra += f", kecamatan_minima={dict(self.kecamatan_minima)}"
         return (
             f"SitingProblem(n_sites={self.n_sites}, n_demand={self.n_demand} "
             f"(from {self.n_demand_original}), budget_idr={self.budget_idr}, "
             f"max_towers={self.max_towers}, forced_in={len(self.forced_in)}, "
             f"forced_out={len(self.forced_out)}, coverable_weight={self.coverable_weight:g} "
-            f"of {self.total_weight:g})"
+            f"of {self.total_weight:g}{extra})"
         )
+
+
+def _value_tolerance(scale: float) -> float:
+    """Slack for comparing sums of float weights (relative 1e-9, at least 1e-9)."""
+    return 1e-9 * max(1.0, abs(scale))
+
+
+def _is_resolved(covered: np.ndarray, group_weights: np.ndarray, share: float) -> np.ndarray:
+    """Bool per desa: covered ≥ share · W_d (with a float slack)."""
+    need = share * group_weights
+    return covered >= need - 1e-9 * np.maximum(1.0, need)
+
+
+def _is_empty(value: Any) -> bool:
+    if isinstance(value, str):
+        return False
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
+
+
+def _minima_problems(problem: SitingProblem) -> list[str]:
+    """Kecamatan minima no plan can meet: too few open locations, or over budget / max_towers."""
+    if not problem.kecamatan_minima:
+        return []
+    out: list[str] = []
+    plan = minima_completion(problem)
+    for label, need, open_locs in plan.short:
+        out.append(
+            f"kecamatan {label!r} needs at least {need} more tower(s) but has only {open_locs} "
+            "open candidate location(s) (not forced out, not taken by a forced-in site); lower "
+            "its minimum in min_towers_per_kecamatan or add candidates there."
+        )
+    if not plan.short:
+        total_cost = problem.forced_cost_idr + plan.cost_idr
+        if total_cost > problem.budget_idr:
+            out.append(
+                f"the kecamatan minima {dict(problem.kecamatan_minima)} need at least "
+                f"{plan.cost_idr} IDR of towers beyond the forced-in sites ({total_cost} IDR in "
+                f"all) but budget_idr is {problem.budget_idr} IDR; raise the budget or lower the "
+                "minima."
+            )
+        n_total = len(problem.forced_in) + plan.count
+        if problem.max_towers is not None and n_total > problem.max_towers:
+            out.append(
+                f"the kecamatan minima {dict(problem.kecamatan_minima)} need at least {n_total} "
+                f"towers (forced-in included) but max_towers is {problem.max_towers}; raise "
+                "max_towers or lower the minima."
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class _MinimaPlan:
+    cost_idr: int
+    count: int
+    short: tuple[tuple[Hashable, int, int], ...]
+
+
+def minima_completion(problem: SitingProblem) -> _MinimaPlan:
+    """Cheapest towers beyond the forced-in sites that meet every kecamatan minimum.
+
+    A location's cost is its cheapest open candidate; each kecamatan takes its cheapest open
+    locations. Exact, since kecamatans do not share candidates and a location lies in one
+    kecamatan. ``short`` lists ``(kecamatan, towers needed, open locations)`` where too few.
+    """
+    codes = problem.kecamatan_codes
+    assert codes is not None
+    loc = _location_codes(problem)
+    forced = set(problem.forced_in)
+    out_set = set(problem.forced_out)
+    used_locs = {int(loc[j]) for j in forced}
+    label_code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
+    cost = 0
+    count = 0
+    short: list[tuple[Hashable, int, int]] = []
+    for label, minimum in problem.kecamatan_minima:
+        k = label_code.get(label, -2)
+        have = sum(1 for j in forced if int(codes[j]) == k)
+        need = minimum - have
+        if need <= 0:
+            continue
+        best: dict[int, int] = {}
+        for j in np.flatnonzero(codes == k):
+            j = int(j)
+            if j in out_set or j in forced or int(loc[j]) in used_locs:
+                continue
+            c = int(problem.costs_idr[j])
+            lj = int(loc[j])
+            if lj not in best or c < best[lj]:
+                best[lj] = c
+        if len(best) < need:
+            short.append((label, need, len(best)))
+            continue
+        cost += sum(sorted(best.values())[:need])
+        count += need
+    return _MinimaPlan(cost_idr=cost, count=count, short=tuple(short))
+
+
+def _location_codes(problem: SitingProblem) -> np.ndarray:
+    """Location code per candidate; each candidate its own location when none were given."""
+    if problem.location_codes is not None:
+        return problem.location_codes
+    return np.arange(problem.n_sites, dtype=np.int64)
+
+
+def _target_problems(problem: SitingProblem) -> list[str]:
+    """Cover targets beyond what every open candidate together covers."""
+    if problem.sense != "min":
+        return []
+    open_sites = sorted(set(range(problem.n_sites)) - set(problem.forced_out))
+    out: list[str] = []
+    if problem.cover_share is not None:
+        best = problem.value(open_sites)
+        need = problem.cover_share * problem.total_weight
+        if best < need - _value_tolerance(need):
+            share = best / problem.total_weight if problem.total_weight > 0 else 0.0
+            out.append(
+                f"cover_share α={problem.cover_share:g} cannot be met: the best any candidate set "
+                f"covers is {share:.2f} of the {problem.total_weight:g} people "
+                f"({problem.uncoverable_weight:g} are out of every candidate's reach"
+                + (", and forced-out sites are left out" if problem.forced_out else "")
+                + "); lower cover_share or add candidates."
+            )
+    if problem.resolve_groups:
+        assert problem.group_weights is not None
+        cov = problem.group_covered(open_sites)
+        ok = _is_resolved(cov, problem.group_weights, problem.resolved_share)
+        bad = [d for d in problem.resolve_groups if not ok[d]]
+        for d in bad[:_MAX_LISTED]:
+            share = cov[d] / problem.group_weights[d]
+            out.append(
+                f"desa {problem.group_ids[d]} cannot reach β={problem.resolved_share:g}: the best "
+                f"any candidate set covers is {share:.2f} of its {problem.group_weights[d]:g} "
+                "people; lower resolved_share, drop it from resolve_groups or add candidates "
+                "that reach it."
+            )
+        if len(bad) > _MAX_LISTED:
+            out.append(
+                f"and {len(bad) - _MAX_LISTED} more desa cannot reach "
+                f"β={problem.resolved_share:g}: "
+                f"{_listing([problem.group_ids[d] for d in bad[_MAX_LISTED:]])}."
+            )
+    return out
+
+
+# ---------------------------------------------------------------------- new validation helpers
+
+
+def _check_objective(value: Any, units: list[str]) -> Objective | None:
+    try:
+        return Objective.parse(value)
+    except UnitsError as exc:
+        units.append(str(exc))
+        return None
+
+
+def _check_share(name: str, value: Any, units: list[str]) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        units.append(f"{name} must be a share in (0, 1]; received {value!r}.")
+        return None
+    if not (math.isfinite(v) and 0 < v <= 1):
+        units.append(f"{name} must be a share in (0, 1] (0.8 = 80 %); received {value!r}.")
+        return None
+    return v
+
+
+def _check_labels(
+    name: str,
+    labels: Any,
+    n: int | None,
+    schema: list[str],
+    what: str,
+    *,
+    unique_missing: bool = False,
+) -> tuple[np.ndarray | None, tuple[Hashable, ...] | None]:
+    """Codes (int64, -1 for missing) and the distinct labels in order of first appearance.
+
+    With ``unique_missing`` a missing label gets a code of its own (a location of its own).
+    """
+    if labels is None:
+        return None, None
+    if isinstance(labels, str):
+        schema.append(f"{name} must be a sequence, one per {what}, not one string.")
+        return None, None
+    values = labels.to_numpy() if isinstance(labels, pd.Series | pd.Index) else labels
+    try:
+        arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    except Exception:  # pragma: no cover - exotic inputs
+        schema.append(f"{name} must be a sequence of ids.")
+        return None, None
+    if arr.ndim != 1:
+        schema.append(f"{name} must be 1-D, one per {what}; received shape {arr.shape}.")
+        return None, None
+    if n is not None and arr.shape[0] != n:
+        schema.append(f"{name} has {arr.shape[0]} entries but there are {n} {what}s; give one each.")
+        return None, None
+    try:
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    except TypeError:
+        schema.append(f"{name} must hold hashable ids (strings or integers).")
+        return None, None
+    codes = np.asarray(codes, dtype=np.int64)
+    labels_out = tuple(uniques.tolist() if hasattr(uniques, "tolist") else list(uniques))
+    if unique_missing and (codes < 0).any():
+        missing = np.flatnonzero(codes < 0)
+        codes = codes.copy()
+        codes[missing] = len(labels_out) + np.arange(missing.size)
+        labels_out = labels_out + tuple(f"<none:{int(j)}>" for j in missing)
+    return codes, labels_out
+
+
+def _check_minima(
+    minima: Mapping[Hashable, int] | None, have_kecamatan: bool, schema: list[str], units: list[str]
+) -> tuple[tuple[Hashable, int], ...]:
+    if minima is None:
+        return ()
+    if not isinstance(minima, Mapping | pd.Series):
+        schema.append(
+            "min_towers_per_kecamatan must be a mapping of kecamatan id → least number of "
+            f"towers; received {type(minima).__name__}."
+        )
+        return ()
+    items = list(minima.items())
+    if items and not have_kecamatan:
+        schema.append("min_towers_per_kecamatan needs kecamatan_ids (one per candidate).")
+        return ()
+    out: list[tuple[Hashable, int]] = []
+    bad: list[str] = []
+    for label, m in items:
+        k = _as_whole_int(m)
+        if k is None or k < 0:
+            bad.append(f"{label!r}: {m!r}")
+        elif k > 0:
+            out.append((label, k))
+    if bad:
+        units.append(
+            f"min_towers_per_kecamatan values must be whole numbers ≥ 0; received {_listing(bad)}."
+        )
+    return tuple(out)
+
+
+def _check_location_kecamatan(
+    loc: np.ndarray, loc_labels: tuple[Hashable, ...], kec: np.ndarray, schema: list[str]
+) -> None:
+    """Every candidate at one location lies in one kecamatan."""
+    frame = pd.DataFrame({"loc": loc, "kec": kec})
+    n_kec = frame.groupby("loc")["kec"].nunique()
+    bad = n_kec.index[n_kec > 1].tolist()
+    if bad:
+        schema.append(
+            f"location(s) {_listing([loc_labels[b] for b in bad])} hold candidates in different "
+            "kecamatan; a location lies in one kecamatan, so check location_ids and kecamatan_ids."
+        )
+
+
+def _check_group_values(
+    values: Any, g_ids: tuple[Hashable, ...], schema: list[str], units: list[str]
+) -> np.ndarray:
+    out = np.ones(len(g_ids), dtype=np.float64)
+    if values is None:
+        return out
+    if not isinstance(values, Mapping | pd.Series):
+        schema.append(
+            "group_values must be a mapping (or Series) from desa id to value; received "
+            f"{type(values).__name__}."
+        )
+        return out
+    index = {g: d for d, g in enumerate(g_ids)}
+    out[:] = 0.0
+    unknown = [k for k in values.keys() if k not in index]
+    if unknown:
+        schema.append(f"group_values names {len(unknown)} unknown desa id(s): {_listing(unknown)}.")
+    bad = []
+    for k, v in values.items():
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            f = math.nan
+        if not (math.isfinite(f) and f >= 0):
+            bad.append(k)
+        elif k in index:
+            out[index[k]] = f
+    if bad:
+        units.append(f"group_values must be finite and ≥ 0; received bad value(s) for {_listing(bad)}.")
+    return out
+
+
+def _check_targets(targets: Any, g_ids: tuple[Hashable, ...], schema: list[str]) -> tuple[int, ...]:
+    if targets is None:
+        return ()
+    if isinstance(targets, str):
+        if targets == "all":
+            return tuple(range(len(g_ids)))
+        targets = [targets]
+    index = {g: d for d, g in enumerate(g_ids)}
+    wanted = list(dict.fromkeys(targets.tolist() if hasattr(targets, "tolist") else targets))
+    unknown = [t for t in wanted if t not in index]
+    if unknown:
+        schema.append(
+            f"resolve_groups names {len(unknown)} unknown desa id(s): {_listing(unknown)}; use ids "
+            "from groups, or 'all'."
+        )
+    return tuple(sorted(index[t] for t in wanted if t in index))
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -630,27 +1344,33 @@ def _resolve_ids(
 
 
 def _merge_rows(
-    matrix: sp.csc_array, weights: np.ndarray
-) -> tuple[sp.csc_array, np.ndarray, np.ndarray]:
-    """Merge rows with identical covering sets and drop empty rows.
+    matrix: sp.csc_array, weights: np.ndarray, groups: np.ndarray | None = None
+) -> tuple[sp.csc_array, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Merge rows with identical covering sets (and the same desa) and drop empty rows.
 
-    Returns the merged CSC matrix, the summed weights and, for every original row, the merged
-    row it went to (-1 when dropped). Merged rows keep the order of their first original row.
+    Returns the merged CSC matrix, the summed weights, for every original row the merged row it
+    went to (-1 when dropped), and the desa code of each merged row (None without ``groups``).
+    Merged rows keep the order of their first original row.
 
     Rows are grouped by a 64-bit multiset hash of their column sets (one sparse product,
-    wrapping modulo 2**64), then the grouping is proven exact: summing the rows of each group
-    column by column, every entry of the merged matrix must equal the group's size, which holds
-    exactly when all rows of the group cover the same columns. A hash collision, were one ever
-    to happen, falls back to exact grouping, so different rows are never merged.
+    wrapping modulo 2**64) plus a salt for their desa, then the grouping is proven exact:
+    summing the rows of each group column by column, every entry of the merged matrix must
+    equal the group's size, which holds exactly when all rows of the group cover the same
+    columns, and every row of a group must carry the group's desa. A hash collision, were one
+    ever to happen, falls back to exact grouping, so different rows are never merged.
     """
     n_rows, n_cols = matrix.shape
     count = np.bincount(matrix.indices, minlength=n_rows)
     kept = np.flatnonzero(count > 0)
     row_map = np.full(n_rows, -1, dtype=np.int64)
     if kept.size == 0:
-        return sp.csc_array((0, n_cols), dtype=bool), np.zeros(0), row_map
+        empty_groups = None if groups is None else np.zeros(0, dtype=np.int64)
+        return sp.csc_array((0, n_cols), dtype=bool), np.zeros(0), row_map, empty_groups
 
-    h = _row_hash(matrix)[kept]
+    h = _row_hash(matrix)
+    if groups is not None:
+        h = h + _group_salt(groups)  # wraps modulo 2**64, like the row hash itself
+    h = h[kept]
     order = np.argsort(h, kind="stable")  # equal hashes together, first occurrence first
     h_s = h[order]
     new_group = np.ones(order.size, dtype=bool)
@@ -660,13 +1380,38 @@ def _merge_rows(
     first = order[new_group]  # position in `kept` of each group's first row
 
     merged, row_map = _merge_by(matrix, kept, group, first)
-    if merged is None:  # a hash collision: group exactly instead (never seen in practice)
-        group, first = _exact_groups(matrix.tocsr(), kept)
+    merged_groups = None
+    if merged is not None and groups is not None:
+        merged_groups = _merged_groups(groups, kept, row_map, merged.shape[0])
+    if merged is None or (groups is not None and merged_groups is None):
+        # a hash collision: group exactly instead (never seen in practice)
+        group, first = _exact_groups(matrix.tocsr(), kept, groups)
         merged, row_map = _merge_by(matrix, kept, group, first)
         assert merged is not None
-    n_groups = merged.shape[0]
-    merged_w = np.bincount(row_map[kept], weights=weights[kept], minlength=n_groups)
-    return merged, merged_w.astype(np.float64), row_map
+        if groups is not None:
+            merged_groups = _merged_groups(groups, kept, row_map, merged.shape[0])
+            assert merged_groups is not None
+    n_merged = merged.shape[0]
+    merged_w = np.bincount(row_map[kept], weights=weights[kept], minlength=n_merged)
+    return merged, merged_w.astype(np.float64), row_map, merged_groups
+
+
+def _group_salt(groups: np.ndarray) -> np.ndarray:
+    """A random 64-bit salt per desa code (code -1, no desa, has one too)."""
+    n = int(groups.max(initial=-1)) + 2
+    salt = np.random.default_rng(_HASH_SEED + 1).integers(0, 2**63, size=n, dtype=np.int64)
+    return salt.astype(np.uint64)[groups + 1]
+
+
+def _merged_groups(
+    groups: np.ndarray, kept: np.ndarray, row_map: np.ndarray, n_merged: int
+) -> np.ndarray | None:
+    """The desa of each merged row; None when a merged row mixes desa (a hash collision)."""
+    out = np.empty(n_merged, dtype=np.int64)
+    out[row_map[kept]] = groups[kept]
+    if not np.array_equal(out[row_map[kept]], groups[kept]):
+        return None
+    return out
 
 
 def _row_hash(matrix: sp.csc_array) -> np.ndarray:
@@ -711,13 +1456,16 @@ def _merge_by(
     return merged, row_map
 
 
-def _exact_groups(csr: sp.csr_array, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group rows by their exact column sets (slow; only after a hash collision)."""
-    keys: dict[bytes, int] = {}
+def _exact_groups(
+    csr: sp.csr_array, kept: np.ndarray, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by their exact column sets and desa (slow; only after a hash collision)."""
+    keys: dict[tuple[int, bytes], int] = {}
     group = np.empty(kept.size, dtype=np.int64)
     first: list[int] = []
     for pos, r in enumerate(kept):
-        key = csr.indices[csr.indptr[r] : csr.indptr[r + 1]].tobytes()
+        desa = -1 if groups is None else int(groups[r])
+        key = (desa, csr.indices[csr.indptr[r] : csr.indptr[r + 1]].tobytes())
         g = keys.setdefault(key, len(keys))
         if g == len(first):
             first.append(pos)

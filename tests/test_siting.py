@@ -92,7 +92,7 @@ def random_instance(rng, n_sites, n_rows, *, density=0.3, zero_cost_p=0.1):
 # ---------------------------------------------------------------------- hand-solved problems
 
 
-@pytest.mark.parametrize("solver", ["greedy", "brute_force", "exact"])
+@pytest.mark.parametrize("solver", ["greedy", "quality", "brute_force", "exact"])
 def test_tiny_problem_solved_by_hand(solver):
     r = solve(tiny(), solver=solver)
     assert set(r.site_ids) == {"B", "C"}
@@ -103,9 +103,10 @@ def test_tiny_problem_solved_by_hand(solver):
     assert r.cumulative_cost_idr == (1, 3)
     assert r.cumulative_weight == (5.0, 10.0)
     assert r.solver == solver
-    if solver != "greedy":
+    if solver in ("brute_force", "exact"):
         assert r.status == "optimal" and r.bound == 10.0
-    assert r.bound is None or r.bound >= 10.0
+    assert r.bound is not None and r.bound >= 10.0
+    assert r.value == r.objective_value == 10.0 and r.sense == "max"
 
 
 def test_tiny_problem_matches_both_references():
@@ -172,7 +173,7 @@ def test_problem_without_candidates_or_demand():
     p = SitingProblem.from_matrix(sp.csc_array((3, 0), dtype=bool), [1.0, 2.0, 3.0], [], 10)
     assert p.n_sites == 0 and p.n_demand == 0 and p.coverable_weight == 0.0
     assert p.total_weight == 6.0
-    for solver in ("greedy", "brute_force", "exact"):
+    for solver in ("greedy", "quality", "brute_force", "exact"):
         r = solve(p, solver=solver)
         assert r.order == () and r.status == "optimal"
     q = SitingProblem.from_matrix(sp.csc_array((0, 2), dtype=bool), [], [1, 2], 10)
@@ -191,7 +192,7 @@ def test_forced_in_placed_first_in_given_order():
     assert r.covered_weight == 14.0
 
 
-@pytest.mark.parametrize("solver", ["greedy", "brute_force", "exact"])
+@pytest.mark.parametrize("solver", ["greedy", "quality", "brute_force", "exact"])
 def test_forced_out_and_max_towers_are_honoured(solver):
     r = solve(tiny(forced_out=["B"], budget_idr=100, max_towers=1), solver=solver)
     assert "B" not in r.site_ids
@@ -199,7 +200,7 @@ def test_forced_out_and_max_towers_are_honoured(solver):
     assert r.covered_weight == 7.0
 
 
-@pytest.mark.parametrize("solver", ["greedy", "brute_force", "exact"])
+@pytest.mark.parametrize("solver", ["greedy", "quality", "brute_force", "exact"])
 def test_forced_in_reaching_max_towers(solver):
     r = solve(tiny(forced_in=["A"], max_towers=1, budget_idr=100), solver=solver)
     assert r.site_ids == ("A",) and r.status == "optimal"
@@ -583,7 +584,7 @@ def test_result_is_frozen_and_belongs_to_its_problem():
 
 
 def test_solver_dispatch():
-    assert {"greedy", "brute_force", "exact"} <= set(available_solvers())
+    assert {"greedy", "quality", "brute_force", "exact"} <= set(available_solvers())
     with pytest.raises(UnitsError, match="unknown solver 'simplex'"):
         solve(tiny(), solver="simplex")
     with pytest.raises(SchemaError, match="takes a SitingProblem"):

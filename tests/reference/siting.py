@@ -103,3 +103,87 @@ def plain_greedy(
         covered |= a[:, j]
         left -= c[j]
     return picks
+
+
+def brute_force_general(
+    coverage,
+    weights,
+    costs_idr,
+    budget_idr: int | None,
+    *,
+    max_towers: int | None = None,
+    forced_in=(),
+    forced_out=(),
+    groups=None,
+    resolved_share: float = 0.8,
+    group_values=None,
+    people: float = 1.0,
+    desa: float = 0.0,
+    cover_share: float | None = None,
+    resolve_groups=(),
+    location_ids=None,
+    kecamatan_ids=None,
+    minima=None,
+) -> tuple[float, frozenset[int]]:
+    """Every objective and constraint of ``SitingProblem``, one plan at a time on dense arrays.
+
+    Budgeted (no cover target): the best ``people · covered + desa · Σ v_d [desa d resolved]``.
+    With ``cover_share`` or ``resolve_groups``: the least cost meeting the target. A desa is
+    resolved when its covered weight reaches ``resolved_share`` of all its rows' weight. Ties go
+    to the cheapest plan, then the one covering most people, then the smallest. Returns
+    ``(±inf, frozenset())`` when no plan meets the constraints.
+    """
+    a = np.asarray(coverage, dtype=bool)
+    w = np.asarray(weights, dtype=float)
+    c = np.asarray(costs_idr, dtype=np.int64)
+    n = a.shape[1]
+    cover = cover_share is not None or len(resolve_groups) > 0
+    if budget_idr is None:
+        budget_idr = int(c.sum())
+    labels = [] if groups is None else list(dict.fromkeys(g for g in groups if g is not None))
+    total = {d: sum(w[i] for i in range(len(w)) if groups[i] == d) for d in labels}
+    values = (
+        {d: 1.0 for d in labels}
+        if group_values is None
+        else {d: float(group_values.get(d, 0.0)) for d in labels}
+    )
+    locs = list(range(n)) if location_ids is None else list(location_ids)
+    best = None
+    for plan in all_plans(n):
+        chosen = np.flatnonzero(plan)
+        cost = int(c[chosen].sum())
+        if cost > budget_idr:
+            continue
+        if max_towers is not None and len(chosen) > max_towers:
+            continue
+        if any(not plan[j] for j in forced_in) or any(plan[j] for j in forced_out):
+            continue
+        if len({locs[j] for j in chosen}) < len(chosen):
+            continue
+        if minima and any(
+            sum(1 for j in chosen if kecamatan_ids[j] == k) < m for k, m in minima.items()
+        ):
+            continue
+        covered = a[:, chosen].any(axis=1) if chosen.size else np.zeros(a.shape[0], bool)
+        covered_w = float(w[covered].sum())
+        resolved = {
+            d: sum(w[i] for i in range(len(w)) if covered[i] and groups[i] == d)
+            >= resolved_share * total[d] - 1e-9 * max(1.0, resolved_share * total[d])
+            for d in labels
+        }
+        if cover:
+            need = (cover_share or 0.0) * float(w.sum())
+            if covered_w < need - 1e-9 * max(1.0, need):
+                continue
+            if not all(resolved[d] for d in resolve_groups):
+                continue
+            key = (-cost, covered_w, -len(chosen))
+            value = float(cost)
+        else:
+            value = people * covered_w + desa * sum(values[d] for d in labels if resolved[d])
+            key = (value, -cost, -len(chosen))
+        if best is None or key > best[0]:
+            best = (key, value, frozenset(chosen.tolist()))
+    if best is None:
+        return (math.inf if cover else -math.inf), frozenset()
+    return best[1], best[2]

@@ -115,7 +115,9 @@ class Objective:
             try:
                 obj = cls(float(value.get("people", 0.0)), float(value.get("desa", 0.0)))
             except (TypeError, ValueError):
-                raise UnitsError(f"objective weights must be numbers; received {value!r}.") from None
+                raise UnitsError(
+                    f"objective weights must be numbers; received {value!r}."
+                ) from None
         else:
             raise UnitsError(
                 f"objective must be 'people', 'desa', a mapping or an Objective; received "
@@ -127,7 +129,9 @@ class Objective:
             if not (math.isfinite(v) and v >= 0)
         ]
         if bad:
-            raise UnitsError(f"objective weights must be finite and ≥ 0; received {', '.join(bad)}.")
+            raise UnitsError(
+                f"objective weights must be finite and ≥ 0; received {', '.join(bad)}."
+            )
         if obj.people == 0 and obj.desa == 0:
             raise UnitsError("objective weights are both 0, so every plan is as good as none.")
         return obj
@@ -614,8 +618,7 @@ class SitingProblem:
                 b = _as_whole_int(budget_idr)
                 if b is None or b < 0:
                     units.append(
-                        f"budget_idr must be a whole number of Rupiah ≥ 0; received "
-                        f"{budget_idr!r}."
+                        f"budget_idr must be a whole number of Rupiah ≥ 0; received {budget_idr!r}."
                     )
                 else:
                     changes["budget_idr"] = b
@@ -1031,7 +1034,9 @@ def _check_labels(
         schema.append(f"{name} must be 1-D, one per {what}; received shape {arr.shape}.")
         return None, None
     if n is not None and arr.shape[0] != n:
-        schema.append(f"{name} has {arr.shape[0]} entries but there are {n} {what}s; give one each.")
+        schema.append(
+            f"{name} has {arr.shape[0]} entries but there are {n} {what}s; give one each."
+        )
         return None, None
     try:
         codes, uniques = pd.factorize(arr, use_na_sentinel=True)
@@ -1120,7 +1125,9 @@ def _check_group_values(
         elif k in index:
             out[index[k]] = f
     if bad:
-        units.append(f"group_values must be finite and ≥ 0; received bad value(s) for {_listing(bad)}.")
+        units.append(
+            f"group_values must be finite and ≥ 0; received bad value(s) for {_listing(bad)}."
+        )
     return out
 
 

@@ -1,27 +1,38 @@
 """Solvers for :class:`~blankspot.siting.SitingProblem`, and the ranked :class:`SitingResult`.
 
-``solve(problem, solver=...)`` dispatches through a small registry:
+``solve(problem, solver=...)`` dispatches through a small registry. Every solver handles every
+objective (people covered, desa resolved, weighted sums; or the cheapest plan for a cover
+target) and every constraint (budget, ``max_towers``, forced sites, one height per location,
+kecamatan minima):
 
 ``"greedy"`` (default)
-    lazy cost-effectiveness greedy (Minoux's accelerated greedy) plus the best single site; at
-    least (1 − 1/e)/2 ≈ 0.316 of the optimum without ``max_towers`` (Khuller, Moss & Naor 1999).
-    The pick order is the ranked tower list. Reports a proven upper bound on the optimum.
+    lazy cost-effectiveness greedy (Minoux's accelerated greedy) on the submodular score of
+    :mod:`blankspot.siting._engine`, plus the best single site; at least (1 − 1/e)/2 ≈ 0.316 of
+    the optimum for budgeted people coverage without further constraints (Khuller, Moss & Naor
+    1999). For a cover target, the greedy set cover by Rupiah per unit of progress, then
+    redundant sites pruned. The pick order is the ranked tower list.
+``"quality"``
+    partial enumeration (every top single, pair and triple of seeds, each completed by the
+    greedy) then 1-out and 2-out swap local search; never worse than ``"greedy"``, and reports
+    its improvement over it.
+``"exact"``
+    the MILP solved by HiGHS (``highspy``), warm-started from the greedy plan, with a time
+    limit and a relative gap; reports the solver's bound.
 ``"brute_force"``
     exact, by enumerating every plan of the free candidates (at most
     :data:`BRUTE_FORCE_MAX_SITES` of them).
-``"exact"``
-    exact MILP solved by HiGHS through :func:`scipy.optimize.milp`, with a time limit and a
-    relative gap; reports the solver's bound.
 
-:func:`register_solver` adds more (partial enumeration, swap polishing, ...); any callable
-``f(problem, **options) -> SitingResult`` may also be passed as ``solver``. Every plan a solver
-returns is checked against the budget, ``max_towers`` and the forced sites before it is handed
-back.
+Every answer carries a certificate: ``bound`` is a proven bound on the optimum (upper for a
+budgeted problem, lower on cost for a cover target), the best of the solver's own bound, the
+submodular bound and the LP relaxation (``lp_bound``, solved once per problem and cached), and
+``gap`` says how far the plan may be from the optimum. :func:`register_solver` adds more; any
+callable ``f(problem, **options) -> SitingResult`` may also be passed as ``solver``. Every plan
+a solver returns is checked against every constraint before it is handed back.
 """
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -33,12 +44,15 @@ import pandas as pd
 import scipy.sparse as sp
 
 from blankspot.errors import InfeasibleError, SchemaError, UnitsError
-from blankspot.siting.problem import SitingProblem
+from blankspot.siting import _engine as eng
+from blankspot.siting import _milp
+from blankspot.siting.problem import SitingProblem, _location_codes
 
 __all__ = [
     "BRUTE_FORCE_MAX_SITES",
     "SitingResult",
     "available_solvers",
+    "lp_relaxation_bound",
     "register_solver",
     "solve",
 ]
@@ -53,6 +67,9 @@ exact solver stopped early, with ``bound``; ``heuristic``: a valid plan with no 
 SolverFunc = Callable[..., "SitingResult"]
 _SOLVERS: dict[str, SolverFunc] = {}
 
+_REL_TOL = 1e-7
+"""Relative slack when a bound (LP or MILP, computed in floating point) meets a plan's value."""
+
 
 # ---------------------------------------------------------------------- result
 
@@ -62,8 +79,8 @@ class SitingResult:
     """A ranked plan: the chosen sites in pick order, with cumulative cost and coverage.
 
     Forced-in sites come first (``n_forced`` of them), then the solver's picks in order; for the
-    greedy solver that order is the ranking, and every prefix is the greedy plan for its own
-    cumulative cost. Exact solvers rank their set the same way (best weight per Rupiah first).
+    greedy solver that order is the ranking. Other solvers rank their set the same way (best
+    gain per Rupiah first, given the sites before).
 
     Attributes
     ----------
@@ -78,7 +95,7 @@ class SitingResult:
     cumulative_cost_idr, cumulative_weight
         running totals along ``order``.
     covered_weight
-        weight covered by the whole plan (the objective).
+        weight (persons) covered by the whole plan.
     total_cost_idr
         capex of the whole plan; never above ``budget_idr``.
     budget_idr
@@ -88,13 +105,30 @@ class SitingResult:
     solver
         name of the solver that made the plan.
     bound
-        a proven upper bound on the optimal covered weight, or None when none is known.
+        a proven bound on the optimal objective: an upper bound for a budgeted problem
+        (``sense == "max"``), a lower bound on the cost for a cover target (``"min"``); None
+        when none is known.
     note
         what happened, in words (e.g. that the best single site beat the greedy set).
     n_forced
         how many of the first picks were forced in.
     runtime_s
         wall time of the solver in seconds (not compared in ``==``).
+    objective_value
+        the problem's objective for the plan: the :class:`~blankspot.siting.Objective` value
+        (people covered by default) or, for a cover target, the cost in Rupiah. None means
+        ``covered_weight``.
+    sense
+        ``"max"`` or ``"min"``, as the problem's.
+    lp_bound
+        the LP relaxation's optimum, the same kind of bound as ``bound``; None when it was not
+        computed (too large for ``lp_bound="auto"``, or switched off).
+    desa_resolved
+        how many desa have at least ``resolved_share`` of their people covered (None without
+        ``groups``).
+    greedy_value
+        the greedy plan's objective where the solver compared with it (``"quality"``,
+        ``"exact"``).
     """
 
     order: tuple[int, ...]
@@ -112,6 +146,11 @@ class SitingResult:
     note: str = ""
     n_forced: int = 0
     runtime_s: float = field(default=0.0, compare=False)
+    objective_value: float | None = None
+    sense: str = "max"
+    lp_bound: float | None = None
+    desa_resolved: int | None = None
+    greedy_value: float | None = None
 
     @property
     def n_sites(self) -> int:
@@ -119,13 +158,39 @@ class SitingResult:
         return len(self.order)
 
     @property
+    def value(self) -> float:
+        """The objective value (``objective_value``, or ``covered_weight`` when unset)."""
+        return self.covered_weight if self.objective_value is None else self.objective_value
+
+    @property
     def gap(self) -> float | None:
-        """Relative gap ``(bound − covered_weight) / bound``; None without a bound."""
+        """Relative distance to the bound; None without a bound.
+
+        ``(bound − value) / bound`` for a budgeted problem, ``(value − bound) / value`` for a
+        cover target (cost above its lower bound).
+        """
         if self.bound is None:
             return None
+        if self.sense == "min":
+            return 0.0 if self.value <= 0 else max(0.0, (self.value - self.bound) / self.value)
         if self.bound <= 0:
             return 0.0
-        return max(0.0, (self.bound - self.covered_weight) / self.bound)
+        return max(0.0, (self.bound - self.value) / self.bound)
+
+    @property
+    def improvement(self) -> float | None:
+        """Relative gain over ``greedy_value`` (cost saved for a cover target); None without."""
+        if self.greedy_value is None:
+            return None
+        if self.sense == "min":
+            return (
+                0.0
+                if self.greedy_value <= 0
+                else (self.greedy_value - self.value) / self.greedy_value
+            )
+        return (
+            0.0 if self.greedy_value <= 0 else (self.value - self.greedy_value) / self.greedy_value
+        )
 
     def covered_mask(self, problem: SitingProblem) -> np.ndarray:
         """Bool mask over the problem's original demand rows that the plan covers.
@@ -194,10 +259,12 @@ def solve(
     problem
         the siting problem; it is not changed.
     solver
-        ``"greedy"`` (default), ``"brute_force"``, ``"exact"``, another registered name, or a
-        callable ``f(problem, **options) -> SitingResult``.
+        ``"greedy"`` (default), ``"quality"``, ``"exact"``, ``"brute_force"``, another
+        registered name, or a callable ``f(problem, **options) -> SitingResult``.
     **options
-        passed to the solver, e.g. ``time_limit_s`` and ``mip_rel_gap`` for ``"exact"``.
+        passed to the solver, e.g. ``time_limit_s`` and ``mip_rel_gap`` for ``"exact"``;
+        ``lp_bound`` (True, False or None for "auto") and ``lp_time_limit_s`` for every
+        built-in solver.
 
     Returns
     -------
@@ -207,9 +274,10 @@ def solve(
     Raises
     ------
     UnitsError
-        unknown solver name, or a problem too large for ``"brute_force"``.
+        unknown solver name or option, or a problem too large for ``"brute_force"``.
     InfeasibleError
-        a solver returned a plan that breaks a constraint.
+        no plan meets the constraints (the message names them), or a solver returned a plan
+        that breaks one.
 
     Examples
     --------
@@ -220,8 +288,17 @@ def solve(
     >>> r = solve(p)
     >>> r.site_ids, r.covered_weight, r.total_cost_idr
     (('B', 'C'), 10.0, 3)
+    >>> r.bound, round(r.gap, 3)  # the LP relaxation allows 11: within 9.1 % of the optimum
+    (11.0, 0.091)
     >>> solve(p, solver="brute_force").covered_weight
     10.0
+
+    The cheapest plan covering 80 % of the 14 people:
+
+    >>> q = p.with_constraints(cover_share=0.8, budget_idr=None)
+    >>> r = solve(q, solver="exact")
+    >>> r.site_ids, r.total_cost_idr, r.covered_weight, r.status
+    (('A', 'C'), 4, 14.0, 'optimal')
     """
     if not isinstance(problem, SitingProblem):
         raise SchemaError(
@@ -238,7 +315,12 @@ def solve(
                 f"unknown solver {solver!r}; choose one of {', '.join(map(repr, _SOLVERS))} or "
                 "pass a callable f(problem, **options) -> SitingResult."
             ) from None
-    result = func(problem, **options)
+    try:
+        result = func(problem, **options)
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            raise UnitsError(f"solver {name!r}: {exc}.") from None
+        raise
     if not isinstance(result, SitingResult):
         raise SchemaError(f"solver {name!r} returned {type(result).__name__}, not a SitingResult.")
     _check_plan(problem, result, name)
@@ -262,12 +344,23 @@ def _check_plan(problem: SitingProblem, result: SitingResult, name: str) -> None
         problems.append(f"it reports total_cost_idr {result.total_cost_idr} but costs {cost} IDR")
     if problem.max_towers is not None and len(order) > problem.max_towers:
         problems.append(f"it holds {len(order)} sites, over max_towers {problem.max_towers}")
-    missing = [problem.site_ids[j] for j in problem.forced_in if j not in set(order)]
+    chosen = set(order)
+    missing = [problem.site_ids[j] for j in problem.forced_in if j not in chosen]
     if missing:
         problems.append(f"it leaves out forced-in site(s) {missing!r}")
-    banned = [problem.site_ids[j] for j in set(problem.forced_out) & set(order)]
+    banned = [problem.site_ids[j] for j in set(problem.forced_out) & chosen]
     if banned:
         problems.append(f"it holds forced-out site(s) {banned!r}")
+    if problem.location_codes is not None and order:
+        loc = _location_codes(problem)[order]
+        counts = np.bincount(loc)
+        twice = [problem.location_labels[lc] for lc in np.flatnonzero(counts > 1)]
+        if twice:
+            problems.append(f"it holds two heights at location(s) {twice!r}")
+    for label, short in _minima_shortfall(problem, order):
+        problems.append(f"it holds {short} tower(s) too few in kecamatan {label!r}")
+    if problem.sense == "min" and not problem.meets_target(order):
+        problems.append("it does not meet the cover target")
     if problems:
         raise InfeasibleError(
             f"solver {name!r} returned a plan that breaks the problem's constraints: "
@@ -276,147 +369,118 @@ def _check_plan(problem: SitingProblem, result: SitingResult, name: str) -> None
         )
 
 
+def _minima_shortfall(problem: SitingProblem, order: Sequence[int]) -> list[tuple[Hashable, int]]:
+    if not problem.kecamatan_minima:
+        return []
+    assert problem.kecamatan_codes is not None
+    code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
+    held = [int(problem.kecamatan_codes[j]) for j in order]
+    out = []
+    for label, minimum in problem.kecamatan_minima:
+        have = held.count(code.get(label, -2))
+        if have < minimum:
+            out.append((label, minimum - have))
+    return out
+
+
 # ---------------------------------------------------------------------- shared machinery
 
 
-def _gain(problem: SitingProblem, j: int, covered: np.ndarray) -> float:
-    """Weight of the rows candidate ``j`` covers that are not yet covered."""
-    indptr = problem.coverage.indptr
-    rows = problem.coverage.indices[indptr[j] : indptr[j + 1]]
-    return float(problem.weights[rows] @ ~covered[rows])
+def _tol(scale: float) -> float:
+    return _REL_TOL * max(1.0, abs(scale))
 
 
-def _mark(problem: SitingProblem, j: int, covered: np.ndarray) -> None:
-    indptr = problem.coverage.indptr
-    covered[problem.coverage.indices[indptr[j] : indptr[j + 1]]] = True
+def _options_problems(**checks: tuple[bool, str]) -> None:
+    bad = [msg for ok, msg in checks.values() if not ok]
+    if bad:
+        raise UnitsError("solver options: " + "; ".join(bad) + ".")
 
 
-def _marginal_gains(problem: SitingProblem, covered: np.ndarray) -> np.ndarray:
-    """Every candidate's gain given ``covered``: one sparse product, Aᵀ (w ∘ ¬covered)."""
-    uncovered_w = np.where(covered, 0.0, problem.weights)
-    return np.asarray(problem.coverage.T @ uncovered_w, dtype=np.float64).ravel()
+def _check_lp_options(lp_bound: Any, lp_time_limit_s: Any) -> None:
+    _options_problems(
+        lp=(
+            lp_bound in (None, True, False),
+            f"lp_bound must be True, False or None (auto); received {lp_bound!r}",
+        ),
+        lp_time=(
+            isinstance(lp_time_limit_s, int | float) and lp_time_limit_s > 0,
+            f"lp_time_limit_s must be > 0 seconds; received {lp_time_limit_s!r}",
+        ),
+    )
 
 
-def _key(gain: float, cost: int, j: int) -> tuple[float, float, int]:
-    """Heap key: best weight per Rupiah first (free sites first), then more weight, then index."""
-    ratio = math.inf if cost == 0 else gain / cost
-    return (-ratio, -gain, j)
+def lp_relaxation_bound(problem: SitingProblem, *, time_limit_s: float = 10.0) -> float | None:
+    """The LP relaxation's optimum of ``problem``, a certificate for any plan.
 
+    For a budgeted problem it bounds the objective from above; for a cover target it bounds the
+    cost from below. Solved once per problem (and time limit) and cached; None when HiGHS did
+    not finish within ``time_limit_s``.
 
-def _lazy_greedy(
-    problem: SitingProblem,
-    covered: np.ndarray,
-    candidates: Iterable[int],
-    gains0: np.ndarray,
-    budget_left: int,
-    picks_left: int | None,
-) -> tuple[list[int], list[float], int]:
-    """Lazy (Minoux) cost-effectiveness greedy; updates ``covered`` in place.
-
-    ``gains0`` are valid upper bounds on each candidate's current gain (submodularity keeps
-    stale gains as upper bounds). A popped candidate is re-evaluated, and taken only when its
-    fresh key still beats every stale key on the heap; otherwise it goes back. A candidate that
-    no longer fits the budget, or adds nothing, leaves for good: budgets only shrink and gains
-    only fall. Returns the picks, their gains and the budget left.
+    Raises
+    ------
+    InfeasibleError
+        the relaxation has no solution, so no plan meets the constraints.
     """
-    costs = problem.costs_idr
-    heap = [_key(float(gains0[j]), int(costs[j]), int(j)) for j in candidates]
-    heapq.heapify(heap)
-    fresh_at = {}  # candidate -> number of picks when its key was last computed
-    picks: list[int] = []
-    gains: list[float] = []
-    while heap and (picks_left is None or len(picks) < picks_left):
-        _, neg_gain, j = heapq.heappop(heap)
-        cost = int(costs[j])
-        if cost > budget_left:
-            continue
-        if fresh_at.get(j) == len(picks):
-            gain = -neg_gain  # evaluated since the last pick: the key is exact
-        else:
-            gain = _gain(problem, j, covered)
-            if gain <= 0.0:
-                continue
-            key = _key(gain, cost, j)
-            if heap and key > heap[0]:
-                fresh_at[j] = len(picks)
-                heapq.heappush(heap, key)
-                continue
-        picks.append(j)
-        gains.append(gain)
-        _mark(problem, j, covered)
-        budget_left -= cost
-    return picks, gains, budget_left
+    if problem.n_sites == 0:
+        return problem.objective_value(())
+    return _milp.lp_bound(problem, time_limit_s=time_limit_s).value
 
 
-def _place_forced(problem: SitingProblem) -> tuple[np.ndarray, int, int | None]:
-    """Covered rows after the forced-in sites, the budget left, and the picks left."""
-    covered = problem.covered_rows(problem.forced_in)
-    budget_left = problem.budget_idr - problem.forced_cost_idr
-    picks_left = None if problem.max_towers is None else problem.max_towers - len(problem.forced_in)
-    return covered, budget_left, picks_left
+def _lp_value(
+    problem: SitingProblem, lp_bound: bool | None, lp_time_limit_s: float
+) -> float | None:
+    if lp_bound is False or problem.n_sites == 0:
+        return None
+    if lp_bound is None and (
+        problem.coverage.nnz > _milp.LP_AUTO_MAX_NNZ or not _milp.highs_available()
+    ):
+        return None
+    return lp_relaxation_bound(problem, time_limit_s=lp_time_limit_s)
 
 
-def _free_mask(problem: SitingProblem, budget_left: int) -> np.ndarray:
-    """Candidates a solver may still add: not forced either way, and within ``budget_left``."""
-    free = problem.costs_idr <= budget_left
-    free[list(problem.forced_in)] = False
-    free[list(problem.forced_out)] = False
-    return free
+def _combine(problem: SitingProblem, bounds: Iterable[float | None]) -> float | None:
+    """The tightest of several proven bounds (min for a budgeted problem, max for a cover)."""
+    known = [float(b) for b in bounds if b is not None and math.isfinite(b)]
+    if not known:
+        return None
+    return max(known) if problem.sense == "min" else min(known)
+
+
+def _proven(problem: SitingProblem, value: float, bound: float | None) -> bool:
+    """Whether ``bound`` meets ``value`` (a bound past the value, by float noise, counts)."""
+    if bound is None:
+        return False
+    if problem.sense == "min":
+        return bound >= value - _tol(value)
+    return bound <= value + _tol(bound)
+
+
+class _Unlimited:
+    """A tracker that allows every pick (ranking a plan already known to be feasible)."""
+
+    need_total = 0
+
+    def check(self, j: int) -> bool:
+        return True
+
+    def take(self, j: int) -> None:
+        pass
+
+    def any_left(self) -> bool:
+        return True
 
 
 def _rank_set(problem: SitingProblem, chosen: Iterable[int]) -> list[int]:
-    """Order a plan: forced-in first, then the rest by greedy weight per Rupiah within the set."""
+    """Order a plan: forced-in first, then the rest by greedy gain per Rupiah within the set."""
     forced = list(problem.forced_in)
     rest = sorted(set(chosen) - set(forced))
-    covered = problem.covered_rows(forced)
-    gains0 = _marginal_gains(problem, covered)
-    picks, _, _ = _lazy_greedy(problem, covered, rest, gains0, budget_left=2**62, picks_left=None)
-    tail = [j for j in rest if j not in set(picks)]  # sites that add nothing given the others
+    ev = eng.Evaluator(problem)
+    st = ev.state(forced)
+    bounds = ev.gains_all(st)
+    picks, _ = eng.lazy_greedy(ev, st, _Unlimited(), rest, bounds)  # type: ignore[arg-type]
+    taken = set(picks)
+    tail = [j for j in rest if j not in taken]  # sites that add nothing given the others
     return forced + picks + tail
-
-
-def _upper_bound(
-    problem: SitingProblem,
-    plan: Sequence[int],
-    value: float,
-    delta: np.ndarray | None = None,
-) -> float:
-    """A proven upper bound on the optimum, from submodularity, at any plan S ⊇ forced-in.
-
-    For the optimal plan O: f(O) ≤ f(S) + Σ_{j ∈ O∖S} Δ_j(S), with Δ_j(S) the gain of j given S.
-    O∖S holds free candidates only (forced-in sites are in S), costs at most B − c(forced) and
-    has at most K − |forced| sites, so the sum is at most the fractional knapsack over the Δ_j
-    (and at most the K − |forced| largest Δ_j). ``delta`` are the Δ_j(S) when already known.
-    """
-    if delta is None:
-        delta = _marginal_gains(problem, problem.covered_rows(plan))
-    budget_free = problem.budget_idr - problem.forced_cost_idr
-    free = _free_mask(problem, budget_free)
-    free[list(plan)] = False
-    free &= delta > 0
-    d = delta[free]
-    c = problem.costs_idr[free]
-    zero = c == 0
-    extra = float(d[zero].sum())
-    d_paid, c_paid = d[~zero], c[~zero]
-    if d_paid.size:
-        by_ratio = np.argsort(-(d_paid / c_paid), kind="stable")
-        d_s, c_s = d_paid[by_ratio], c_paid[by_ratio]
-        cum = np.cumsum(c_s)
-        k = int(np.searchsorted(cum, budget_free, side="right"))
-        extra += float(d_s[:k].sum())
-        if k < d_s.size:
-            room = budget_free - (int(cum[k - 1]) if k else 0)
-            extra += float(d_s[k]) * room / float(c_s[k])
-    if problem.max_towers is not None:
-        k_free = problem.max_towers - len(problem.forced_in)
-        top = float(np.sort(d)[::-1][:k_free].sum()) if k_free > 0 else 0.0
-        extra = min(extra, top)
-    return min(value + extra, problem.coverable_weight)
-
-
-def _tolerance(problem: SitingProblem) -> float:
-    return 1e-9 * max(1.0, problem.total_weight)
 
 
 def _result(
@@ -428,19 +492,30 @@ def _result(
     bound: float | None,
     note: str,
     started: float,
+    lp: float | None = None,
+    greedy_value: float | None = None,
 ) -> SitingResult:
     """Build a result from a pick order, recomputing every gain from the matrix."""
+    ev_cov = problem.coverage
     covered = np.zeros(problem.n_demand, dtype=bool)
     gains: list[float] = []
     for j in order:
-        gains.append(_gain(problem, j, covered))
-        _mark(problem, j, covered)
+        rows = ev_cov.indices[ev_cov.indptr[j] : ev_cov.indptr[j + 1]]
+        gains.append(float(problem.weights[rows] @ ~covered[rows]))
+        covered[rows] = True
     costs = [int(problem.costs_idr[j]) for j in order]
     cum_cost = list(np.cumsum(costs, dtype=np.int64).tolist()) if costs else []
     cum_w = list(np.cumsum(gains).tolist()) if gains else []
     covered_weight = float(cum_w[-1]) if cum_w else 0.0
+    value = problem.objective_value(order)
     if bound is not None:
-        bound = max(float(bound), covered_weight) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if problem.sense == "min":
+            bound = min(float(bound), value) + 0.0
+        else:
+            bound = max(float(bound), value) + 0.0  # + 0.0 turns -0.0 into 0.0
+    resolved = None
+    if problem.groups is not None:
+        resolved = int(problem.resolved(order).sum())
     return SitingResult(
         order=tuple(int(j) for j in order),
         site_ids=tuple(problem.site_ids[j] for j in order),
@@ -457,6 +532,11 @@ def _result(
         note=note,
         n_forced=len(problem.forced_in),
         runtime_s=time.perf_counter() - started,
+        objective_value=value,
+        sense=problem.sense,
+        lp_bound=lp,
+        desa_resolved=resolved,
+        greedy_value=greedy_value,
     )
 
 
@@ -478,103 +558,585 @@ def _nothing_to_add_note(problem: SitingProblem, budget_left: int, picks_left: i
     return prefix + "no affordable candidate covers any further demand, so this plan is optimal."
 
 
-# ---------------------------------------------------------------------- greedy
+def _what(problem: SitingProblem) -> str:
+    return "covered" if problem.objective.desa == 0 else "value"
+
+
+def _better(problem: SitingProblem, a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether plan score ``a`` beats ``b``: (objective, tie-break), with a float slack."""
+    tol = _tol(max(abs(a[0]), abs(b[0]))) * 1e-2
+    if a[0] > b[0] + tol:
+        return True
+    if a[0] < b[0] - tol:
+        return False
+    return a[1] > b[1] + _tol(max(abs(a[1]), abs(b[1]))) * 1e-2
+
+
+# ---------------------------------------------------------------------- greedy: budgeted
+
+
+@dataclass(frozen=True)
+class _GreedyPlan:
+    order: list[int]
+    ratio_picks: list[int]  # the ratio-greedy sequence after forced-in (before minima fill)
+    value: float
+    bound: float
+    note: str
+
+
+def _greedy_max(
+    problem: SitingProblem,
+    *,
+    reuse: Sequence[int] = (),
+    gains0: np.ndarray | None = None,
+    prefix_bounds: bool = True,
+) -> _GreedyPlan:
+    """The budgeted greedy: ratio greedy, minima filled, then the best single site compared.
+
+    ``reuse`` is a ratio-greedy sequence made for a larger budget on the same problem
+    otherwise. Its longest prefix that stays feasible here is exactly this budget's greedy
+    prefix: at each step the larger-budget greedy picked the best key among a superset of the
+    candidates allowed here, so when its pick is allowed here it is also the best here. The
+    rest is rerun lazily from there. (Truncating the larger-budget sequence by cost alone would
+    be wrong: past the first pick that no longer fits, the smaller budget picks other sites.)
+
+    ``gains0`` are the gains beside the forced-in sites when already known (they do not depend
+    on the budget). ``prefix_bounds=False`` computes the submodular bound at the forced-in and
+    final plans only, not also at a quarter and half of the sequence.
+    """
+    ev = eng.Evaluator(problem)
+    forced = list(problem.forced_in)
+    st = ev.state(forced)
+    tr = eng.Tracker(problem, problem.budget_idr, forced)
+    if gains0 is None:
+        gains0 = ev.gains_all(st)
+    bound = eng.upper_bound(problem, ev, st, problem.budget_idr, gains0)
+
+    prefix: list[int] = []
+    for j in reuse:
+        if not tr.any_left() or not tr.check(j):
+            break
+        ev.add(j, st)
+        tr.take(j)
+        prefix.append(j)
+    bounds = gains0  # stale after a reused prefix, but still upper bounds (submodularity)
+    candidates = eng.open_candidates(problem, tr, bounds, st.sites)
+    picks, _ = eng.lazy_greedy(ev, st, tr, candidates.tolist(), bounds)
+    ratio = prefix + picks
+    fill = eng.fill_minima(ev, st, tr)
+    greedy_order = forced + ratio + fill
+
+    # the bound at a few prefixes of the greedy sequence (one sparse product each)
+    seq = ratio + fill
+    points = {len(seq) // 4, len(seq) // 2, len(seq)} if prefix_bounds else {len(seq)}
+    for k in sorted(points - {0}):
+        st_k = st if k == len(seq) else ev.state(forced + seq[:k])
+        bound = min(bound, eng.upper_bound(problem, ev, st_k, problem.budget_idr))
+
+    greedy_value = problem.objective_value(greedy_order)
+    what = _what(problem)
+    order, value = greedy_order, greedy_value
+    note = ""
+    if not seq:
+        tr0 = eng.Tracker(problem, problem.budget_idr, forced)
+        note = _nothing_to_add_note(problem, tr0.budget_left, tr0.picks_left)
+    else:
+        single = _best_single(problem, ev, gains0)
+        if single is not None:
+            s_order, s_value, j = single
+            s_score = ev.score(ev.state(s_order))
+            g_score = ev.score(st)
+            if _better(problem, (s_value, s_score), (greedy_value, g_score)):
+                order, value = s_order, s_value
+                note = (
+                    f"the best single site {problem.site_ids[j]!r} ({s_value:g} {what}) beat the "
+                    f"ratio-greedy set ({greedy_value:g} {what})."
+                )
+            else:
+                note = (
+                    f"the ratio-greedy set ({greedy_value:g} {what}) beat or tied the best single "
+                    f"site {problem.site_ids[j]!r} ({s_value:g} {what})."
+                )
+    return _GreedyPlan(order=order, ratio_picks=ratio, value=value, bound=bound, note=note)
+
+
+def _best_single(
+    problem: SitingProblem, ev: eng.Evaluator, gains0: np.ndarray
+) -> tuple[list[int], float, int] | None:
+    """The plan forced-in + the single best allowed site (+ minima), its value and the site."""
+    forced = list(problem.forced_in)
+    tr = eng.Tracker(problem, problem.budget_idr, forced)
+    cand = eng.open_candidates(problem, tr, gains0, forced)
+    if cand.size == 0:
+        return None
+    by_gain = cand[np.lexsort((cand, -gains0[cand]))]
+    for j in by_gain.tolist():
+        if tr.check(j):
+            st = ev.state(forced)
+            tr.take(j)
+            ev.add(j, st)
+            fill = eng.fill_minima(ev, st, tr)
+            order = [*forced, j, *fill]
+            return order, problem.objective_value(order), j
+    return None
 
 
 @register_solver("greedy")
-def greedy(problem: SitingProblem) -> SitingResult:
+def greedy(
+    problem: SitingProblem, *, lp_bound: bool | None = None, lp_time_limit_s: float = 10.0
+) -> SitingResult:
     """Lazy cost-effectiveness greedy plus the best single site (Khuller–Moss–Naor).
 
-    Forced-in sites are placed first, in their given order. Then, while budget and
-    ``max_towers`` allow, the affordable candidate with the most newly covered weight per Rupiah
-    is taken (free candidates first when they add weight); candidates are re-evaluated lazily
-    from a heap of stale gains. Finally the best affordable single site (with the forced ones)
-    is compared, and kept if it covers strictly more. ``bound`` is a proven upper bound from
-    submodularity (see ``status``: ``"optimal"`` only when the bound meets the plan).
+    Forced-in sites are placed first, in their given order. Then, while the constraints allow,
+    the candidate with the most score gained per Rupiah is taken (free candidates first when
+    they add something); candidates are re-evaluated lazily from a heap of stale gains. Any
+    kecamatan minimum still open is then met at the best gain per Rupiah. Finally the best
+    single site (with the forced ones) is compared, and kept if it is strictly better.
+
+    For a cover target (``problem.sense == "min"``) the greedy instead adds the candidate with
+    the least Rupiah per unit of progress until the target is met, then drops sites the target
+    no longer needs, most expensive first.
+
+    ``bound`` is proven: the submodular bound (or, for a cover, a fractional-knapsack lower
+    bound on cost) combined with the LP relaxation; ``status`` is ``"optimal"`` only when the
+    bound meets the plan.
+
+    Parameters
+    ----------
+    lp_bound
+        solve the LP relaxation for the certificate: True, False, or None ("auto": when the
+        matrix has at most ``LP_AUTO_MAX_NNZ`` entries).
+    lp_time_limit_s
+        time limit for that LP, seconds.
     """
     started = time.perf_counter()
-    covered, budget_left, picks_left = _place_forced(problem)
-    forced_value = float(problem.weights[covered].sum())
-    gains0 = _marginal_gains(problem, covered)
-    candidates = np.flatnonzero(_free_mask(problem, budget_left) & (gains0 > 0))
-
-    forced = list(problem.forced_in)
-    # the bound at the forced-in plan costs nothing more (its gains are at hand); it is often the
-    # tightest for budgets, since the full budget is left to fill there
-    bound = _upper_bound(problem, forced, forced_value, gains0)
-
-    if candidates.size == 0 or picks_left == 0:
-        note = _nothing_to_add_note(problem, budget_left, picks_left)
-        return _finish_greedy(problem, forced, note, started, forced_value, bound)
-
-    picks, gains, _ = _lazy_greedy(
-        problem, covered, candidates.tolist(), gains0, budget_left, picks_left
-    )
-    # ... and at a few prefixes of the greedy sequence (one sparse product each)
-    cum = forced_value + np.cumsum(gains)
-    for k in sorted({len(picks) // 4, len(picks) // 2, len(picks)} - {0}):
-        bound = min(bound, _upper_bound(problem, forced + picks[:k], float(cum[k - 1])))
-    greedy_value = forced_value + math.fsum(gains)
-    best = int(candidates[np.argmax(gains0[candidates])])
-    single_value = forced_value + float(gains0[best])
-    if single_value > greedy_value + _tolerance(problem) * 1e-3:
-        order = [*forced, best]
-        note = (
-            f"the best single site {problem.site_ids[best]!r} ({single_value:g} covered) beat the "
-            f"ratio-greedy set ({greedy_value:g} covered)."
-        )
-    else:
-        order = [*forced, *picks]
-        note = (
-            f"the ratio-greedy set ({greedy_value:g} covered) beat or tied the best single site "
-            f"{problem.site_ids[best]!r} ({single_value:g} covered)."
-        )
-    return _finish_greedy(problem, order, note, started, max(single_value, greedy_value), bound)
+    _check_lp_options(lp_bound, lp_time_limit_s)
+    if problem.sense == "min":
+        return _greedy_cover_result(problem, started, lp_bound, lp_time_limit_s)
+    plan = _greedy_max(problem)
+    lp = _lp_value(problem, lp_bound, lp_time_limit_s)
+    return _finish(problem, plan.order, "greedy", plan.note, started, [plan.bound, lp], lp)
 
 
-def _finish_greedy(
+def _finish(
     problem: SitingProblem,
     order: list[int],
+    solver: str,
     note: str,
     started: float,
-    value: float,
-    bound: float,
+    bounds: Sequence[float | None],
+    lp: float | None,
+    greedy_value: float | None = None,
 ) -> SitingResult:
-    proven = bound - value <= _tolerance(problem)
+    value = problem.objective_value(order)
+    bound = _combine(problem, bounds)
+    proven = _proven(problem, value, bound)
     if proven and "optimal" not in note:
-        note += " The upper bound equals the plan's coverage, so it is optimal."
+        note = (note + " " if note else "") + "The bound meets the plan's value, so it is optimal."
     return _result(
         problem,
         order,
-        solver="greedy",
+        solver=solver,
         status="optimal" if proven else "heuristic",
         bound=bound,
         note=note,
         started=started,
+        lp=lp,
+        greedy_value=greedy_value,
     )
+
+
+# ---------------------------------------------------------------------- greedy: cover target
+
+
+def _greedy_cover(
+    problem: SitingProblem, *, seed: Sequence[int] = (), banned: Iterable[int] = ()
+) -> list[int] | None:
+    """Greedy set cover for the target, minima filled and redundant sites pruned; None if the
+    greedy cannot meet the target within the budget and other constraints."""
+    begun = eng.start(problem, problem.budget_idr, seed)
+    if begun is None:
+        return None
+    ev, st, tr = begun
+    if not ev.target_met(st):
+        bounds = ev.gains_all(st)
+        bounds[list(banned)] = 0.0
+        candidates = eng.open_candidates(problem, tr, bounds, st.sites)
+        eng.lazy_greedy(ev, st, tr, candidates.tolist(), bounds, stop=ev.target_met)
+    if not ev.target_met(st):
+        return None
+    eng.fill_minima(ev, st, tr)
+    return _prune(problem, list(st.sites))
+
+
+def _prune(problem: SitingProblem, order: list[int]) -> list[int]:
+    """Drop sites the target and the minima do not need, most expensive (then latest) first.
+
+    Keeps a count of plan sites per demand row, so testing a site costs only its own rows: the
+    weight it alone covers is what the plan would lose without it.
+    """
+    forced = set(problem.forced_in)
+    removable = sorted(
+        (j for j in order if j not in forced),
+        key=lambda j: (-int(problem.costs_idr[j]), -order.index(j)),
+    )
+    if not removable:
+        return list(order)
+    cov = problem.coverage
+    w = problem.weights
+    count = np.zeros(problem.n_demand, dtype=np.int32)
+    for j in order:
+        count[cov.indices[cov.indptr[j] : cov.indptr[j + 1]]] += 1
+    people = float(w[count > 0].sum())
+    need_people = None
+    if problem.cover_share is not None:
+        need_people = problem.cover_share * problem.total_weight
+    targets = list(problem.resolve_groups)
+    cov_d = need_d = None
+    if targets:
+        assert problem.groups is not None and problem.group_weights is not None
+        cov_d = problem.group_covered(order)
+        need_d = problem.resolved_share * problem.group_weights
+    kec_count: dict[int, int] = {}
+    minima: dict[int, int] = {}
+    if problem.kecamatan_minima:
+        assert problem.kecamatan_codes is not None
+        code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
+        minima = {code[lab]: m for lab, m in problem.kecamatan_minima if lab in code}
+        for j in order:
+            k = int(problem.kecamatan_codes[j])
+            kec_count[k] = kec_count.get(k, 0) + 1
+    plan = list(order)
+    for j in removable:
+        if minima:
+            k = int(problem.kecamatan_codes[j])  # type: ignore[index]
+            if k in minima and kec_count.get(k, 0) - 1 < minima[k]:
+                continue
+        rows = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
+        alone = rows[count[rows] == 1]
+        loss = float(w[alone].sum())
+        if need_people is not None and people - loss < need_people - 1e-9 * max(1.0, need_people):
+            continue
+        loss_d = None
+        if cov_d is not None and need_d is not None:
+            g = problem.groups[alone]  # type: ignore[index]
+            keep = g >= 0
+            loss_d = np.bincount(g[keep], weights=w[alone][keep], minlength=problem.n_groups)
+            after = cov_d - loss_d
+            if any(after[d] < need_d[d] - 1e-9 * max(1.0, need_d[d]) for d in targets):
+                continue
+        count[rows] -= 1
+        people -= loss
+        if loss_d is not None:
+            cov_d = cov_d - loss_d  # type: ignore[operator]
+        if minima:
+            kec_count[int(problem.kecamatan_codes[j])] -= 1  # type: ignore[index]
+        plan.remove(j)
+    if not problem.meets_target(plan):  # pragma: no cover - float drift in the running sums
+        return list(order)
+    return plan
+
+
+def _greedy_cover_result(
+    problem: SitingProblem, started: float, lp_bound: bool | None, lp_time_limit_s: float
+) -> SitingResult:
+    order = _greedy_cover(problem)
+    lp = _lp_value(problem, lp_bound, lp_time_limit_s)  # raises when the LP proves infeasibility
+    if order is None:
+        raise InfeasibleError(_cover_failed_message(problem, lp))
+    ev = eng.Evaluator(problem)
+    st = ev.state(problem.forced_in)
+    low = eng.cover_lower_bound(problem, ev, st, ev.gains_all(st))
+    note = (
+        f"greedy cover: {len(order)} site(s) for {problem.cost_idr(order)} IDR, after dropping "
+        "sites the target no longer needed; ranked by gain per Rupiah."
+    )
+    return _finish(problem, _rank_set(problem, order), "greedy", note, started, [low, lp], lp)
+
+
+def _cover_failed_message(problem: SitingProblem, lp: float | None) -> str:
+    target = []
+    if problem.cover_share is not None:
+        target.append(f"cover_share α={problem.cover_share:g}")
+    if problem.resolve_groups:
+        target.append(
+            f"{len(problem.resolve_groups)} desa resolved at β={problem.resolved_share:g}"
+        )
+    limits = [f"budget_idr {problem.budget_idr} IDR"]
+    if problem.max_towers is not None:
+        limits.append(f"max_towers {problem.max_towers}")
+    if problem.location_codes is not None:
+        limits.append("one height per location")
+    if problem.kecamatan_minima:
+        limits.append("the kecamatan minima")
+    hint = (
+        f" The LP relaxation needs at least {lp:.0f} IDR, so a plan may still exist: try "
+        "solver='exact'."
+        if lp is not None
+        else " Try solver='exact' for a proof either way."
+    )
+    return (
+        f"the greedy cover could not meet the target ({' and '.join(target)}) within "
+        f"{', '.join(limits)}.{hint} Otherwise raise the budget or lower the target."
+    )
+
+
+# ---------------------------------------------------------------------- quality
+
+
+@register_solver("quality")
+def quality(
+    problem: SitingProblem,
+    *,
+    n_seeds: int = 20,
+    pair_seeds: int = 8,
+    triple_seeds: int = 5,
+    swap_width: int = 8,
+    max_rounds: int = 50,
+    time_limit_s: float = 60.0,
+    lp_bound: bool | None = None,
+    lp_time_limit_s: float = 10.0,
+) -> SitingResult:
+    """Partial enumeration over the best seeds, then swap local search.
+
+    Every single site among the ``n_seeds`` best (by their value alone), every pair among the
+    ``pair_seeds`` best and every triple among the ``triple_seeds`` best seeds a plan that the
+    greedy then completes (Feldman, Nutov & Shoham 2023: one seed already gives 0.6174·OPT for
+    budgeted coverage). The best plan is then polished by local search until no move helps:
+    drop one site (or two) and add the best of the ``swap_width`` sites with the most gain,
+    letting the greedy refill the budget freed. For a cover target the seeds start the greedy
+    cover, and a move drops one or two sites and covers again without them.
+
+    The greedy plan is always among those tried, so the result is never worse; ``greedy_value``
+    and ``improvement`` report the difference. Stops early at ``time_limit_s`` with the best
+    plan so far.
+    """
+    started = time.perf_counter()
+    _check_lp_options(lp_bound, lp_time_limit_s)
+    _options_problems(
+        seeds=(
+            all(
+                isinstance(v, int) and v >= 0
+                for v in (n_seeds, pair_seeds, triple_seeds, swap_width, max_rounds)
+            ),
+            "n_seeds, pair_seeds, triple_seeds, swap_width and max_rounds must be whole numbers ≥ 0",
+        ),
+        time=(
+            isinstance(time_limit_s, int | float) and time_limit_s > 0,
+            f"time_limit_s must be > 0 seconds; received {time_limit_s!r}",
+        ),
+    )
+    deadline = started + float(time_limit_s)
+    if problem.sense == "min":
+        return _quality_cover(
+            problem, started, deadline, n_seeds, swap_width, max_rounds, lp_bound, lp_time_limit_s
+        )
+
+    base = _greedy_max(problem)
+    ev = eng.Evaluator(problem)
+    forced = list(problem.forced_in)
+
+    def score(order: Sequence[int]) -> tuple[float, float]:
+        return problem.objective_value(order), ev.score(ev.state(order))
+
+    def complete(prefix: Sequence[int], banned: Sequence[int] = ()) -> list[int] | None:
+        begun = eng.start(problem, problem.budget_idr, prefix)
+        if begun is None:
+            return None
+        ev_, st, tr = begun
+        bounds = ev_.gains_all(st)
+        bounds[list(banned)] = 0.0
+        cand = eng.open_candidates(problem, tr, bounds, st.sites)
+        eng.lazy_greedy(ev_, st, tr, cand.tolist(), bounds)
+        eng.fill_minima(ev_, st, tr)
+        return list(st.sites)
+
+    best = list(base.order)
+    best_score = score(best)
+    tried = 1
+    gains0 = ev.gains_all(ev.state(forced))
+    tr0 = eng.Tracker(problem, problem.budget_idr, forced)
+    cand = eng.open_candidates(problem, tr0, gains0, forced)
+    top = cand[np.lexsort((cand, -gains0[cand]))].tolist()
+    seeds: list[tuple[int, ...]] = [(j,) for j in top[:n_seeds]]
+    seeds += list(itertools.combinations(top[:pair_seeds], 2))
+    seeds += list(itertools.combinations(top[:triple_seeds], 3))
+    for seed in seeds:
+        if time.perf_counter() > deadline:
+            break
+        plan = complete(seed)
+        tried += 1
+        if plan is not None:
+            s = score(plan)
+            if _better(problem, s, best_score):
+                best, best_score = plan, s
+
+    rounds = 0
+    moves = 0
+    while rounds < max_rounds and time.perf_counter() < deadline:
+        rounds += 1
+        improved = False
+        free = [j for j in best if j not in set(forced)]
+        # drop the sites that lose least per Rupiah first
+        loss = {j: best_score[1] - ev.score(ev.state([k for k in best if k != j])) for j in free}
+        free.sort(key=lambda j: (loss[j] / max(1, int(problem.costs_idr[j])), j))
+        drops: list[tuple[int, ...]] = [(j,) for j in free]
+        drops += list(itertools.combinations(free[:6], 2))
+        for drop in drops:
+            if time.perf_counter() > deadline:
+                break
+            kept = [k for k in best if k not in drop]
+            begun = eng.start(
+                problem, problem.budget_idr, [k for k in kept if k not in set(forced)]
+            )
+            if begun is None:
+                continue
+            ev_, st, tr = begun
+            g = ev_.gains_all(st)
+            g[list(drop)] = 0.0
+            adds = eng.open_candidates(problem, tr, g, st.sites)
+            adds = adds[np.lexsort((adds, -g[adds]))][:swap_width].tolist()
+            for add in [None, *adds]:
+                prefix = [k for k in kept if k not in set(forced)] + (
+                    [add] if add is not None else []
+                )
+                plan = complete(prefix, banned=drop)
+                tried += 1
+                if plan is None:
+                    continue
+                s = score(plan)
+                if _better(problem, s, best_score):
+                    best, best_score = plan, s
+                    improved = True
+                    moves += 1
+                    break
+            if improved:
+                break
+        if not improved:
+            break
+
+    order = _rank_set(problem, best)
+    lp = _lp_value(problem, lp_bound, lp_time_limit_s)
+    value = problem.objective_value(order)
+    gain = value - base.value
+    pct = 100.0 * gain / base.value if base.value > 0 else 0.0
+    note = (
+        f"quality: {value:g} {_what(problem)} against {base.value:g} for the greedy "
+        f"({pct:+.2f} %), after {tried} completions over {len(seeds)} seeds and {moves} "
+        "improving swap(s)."
+    )
+    return _finish(problem, order, "quality", note, started, [base.bound, lp], lp, base.value)
+
+
+def _quality_cover(
+    problem: SitingProblem,
+    started: float,
+    deadline: float,
+    n_seeds: int,
+    swap_width: int,
+    max_rounds: int,
+    lp_bound: bool | None,
+    lp_time_limit_s: float,
+) -> SitingResult:
+    base = _greedy_cover(problem)
+    lp = _lp_value(problem, lp_bound, lp_time_limit_s)
+    if base is None:
+        raise InfeasibleError(_cover_failed_message(problem, lp))
+    forced = set(problem.forced_in)
+
+    def score(order: Sequence[int]) -> tuple[float, float]:
+        return -float(problem.cost_idr(order)), -float(len(order))
+
+    best, best_score = base, score(base)
+    base_cost = problem.cost_idr(base)
+    ev = eng.Evaluator(problem)
+    st0 = ev.state(problem.forced_in)
+    g0 = ev.gains_all(st0)
+    tr0 = eng.Tracker(problem, problem.budget_idr, list(problem.forced_in))
+    cand = eng.open_candidates(problem, tr0, g0, list(problem.forced_in))
+    ratio = g0[cand] / np.maximum(problem.costs_idr[cand], 1)
+    top = cand[np.lexsort((cand, -ratio))].tolist()
+    tried = 1
+    for j in top[:n_seeds]:
+        if time.perf_counter() > deadline:
+            break
+        plan = _greedy_cover(problem, seed=[j])
+        tried += 1
+        if plan is not None and _better(problem, score(plan), best_score):
+            best, best_score = plan, score(plan)
+    rounds = moves = 0
+    while rounds < max_rounds and time.perf_counter() < deadline:
+        rounds += 1
+        improved = False
+        free = sorted(
+            (j for j in best if j not in forced), key=lambda j: -int(problem.costs_idr[j])
+        )
+        drops: list[tuple[int, ...]] = [(j,) for j in free]
+        drops += list(itertools.combinations(free[: max(2, swap_width // 2)], 2))
+        for drop in drops:
+            if time.perf_counter() > deadline:
+                break
+            kept = [k for k in best if k not in drop and k not in forced]
+            plan = _greedy_cover(problem, seed=kept, banned=drop)
+            tried += 1
+            if plan is not None and _better(problem, score(plan), best_score):
+                best, best_score = plan, score(plan)
+                improved = True
+                moves += 1
+                break
+        if not improved:
+            break
+    order = _rank_set(problem, best)
+    ev_low = eng.cover_lower_bound(problem, ev, st0, g0)
+    cost = problem.cost_idr(order)
+    pct = 100.0 * (base_cost - cost) / base_cost if base_cost > 0 else 0.0
+    note = (
+        f"quality cover: {cost} IDR against {base_cost} IDR for the greedy ({pct:.2f} % less), "
+        f"after {tried} covers and {moves} improving swap(s)."
+    )
+    return _finish(problem, order, "quality", note, started, [ev_low, lp], lp, float(base_cost))
 
 
 # ---------------------------------------------------------------------- brute force
 
 
 @register_solver("brute_force")
-def brute_force(problem: SitingProblem, *, max_sites: int = BRUTE_FORCE_MAX_SITES) -> SitingResult:
+def brute_force(
+    problem: SitingProblem,
+    *,
+    max_sites: int = BRUTE_FORCE_MAX_SITES,
+    lp_bound: bool | None = None,
+    lp_time_limit_s: float = 10.0,
+) -> SitingResult:
     """Exact optimum by enumerating every plan of the free candidates.
 
     Free candidates are those not forced either way, affordable next to the forced-in sites and
-    adding weight beside them. Plan values come from a subset-sum (zeta) transform over the
-    covering sets of the demand rows, so 2**n plans cost O(n·2**n) array work. Among optimal
-    plans the cheapest, then the smallest, is returned.
+    adding something beside them (or standing in a kecamatan whose minimum is still open). Plan
+    values come from subset-sum (zeta) transforms over the covering sets of the demand rows (one
+    for the people, one per desa that counts), so 2**n plans cost O(n·2**n) array work per
+    transform. Among optimal plans the cheapest, then the smallest, is returned (for a cover
+    target: the one covering most people, then the smallest).
 
     Raises
     ------
     UnitsError
         more than ``max_sites`` free candidates.
+    InfeasibleError
+        no plan meets the constraints; the message names the one that fails on its own, or
+        says that they fail together.
     """
     started = time.perf_counter()
-    covered, budget_left, picks_left = _place_forced(problem)
-    gains0 = _marginal_gains(problem, covered)
-    free = np.flatnonzero(_free_mask(problem, budget_left) & (gains0 > 0))
+    _check_lp_options(lp_bound, lp_time_limit_s)
+    ev = eng.Evaluator(problem)
+    forced = list(problem.forced_in)
+    st = ev.state(forced)
+    budget_free = problem.budget_idr - problem.forced_cost_idr
+    useful = _milp.useful_sites(problem, ev, budget_free)
+    useful[forced] = False
+    if problem.location_codes is not None and forced:
+        loc = _location_codes(problem)
+        useful &= ~np.isin(loc, loc[forced])
+    free = np.flatnonzero(useful)
     n = int(free.size)
     if n > max_sites:
         raise UnitsError(
@@ -583,56 +1145,139 @@ def brute_force(problem: SitingProblem, *, max_sites: int = BRUTE_FORCE_MAX_SITE
             "unaffordable candidates and those that cover nothing new). Use solver='exact' or "
             "solver='greedy'."
         )
-    if n == 0 or picks_left == 0:
-        note = _nothing_to_add_note(problem, budget_left, picks_left)
-        order = list(problem.forced_in)
-        value = problem.value(order)
-        return _result(
-            problem,
-            order,
-            solver="brute_force",
-            status="optimal",
-            bound=value,
-            note=note,
-            started=started,
-        )
-
-    rows = np.flatnonzero(~covered)
-    sub = sp.csr_array(problem.coverage[rows][:, free])
-    bits = np.asarray(sub @ (np.int64(1) << np.arange(n, dtype=np.int64)), dtype=np.int64)
+    picks_left = None if problem.max_towers is None else problem.max_towers - len(forced)
     size = 1 << n
-    # zeta[m] = weight of uncovered rows whose covering set (among free sites) lies inside m
-    zeta = np.bincount(bits, weights=problem.weights[rows], minlength=size).astype(np.float64)
-    for k in range(n):
-        view = zeta.reshape(-1, 2, 1 << k)
-        view[:, 1, :] += view[:, 0, :]
-    full = size - 1
     plans = np.arange(size, dtype=np.int64)
-    value = zeta[full] - zeta[full ^ plans]  # weight newly covered by plan S
+    full = size - 1
+    rows = np.flatnonzero(~st.covered)
+    if n:
+        sub = sp.csr_array(problem.coverage[rows][:, free])
+        bits = np.asarray(sub @ (np.int64(1) << np.arange(n, dtype=np.int64)), dtype=np.int64)
+    else:
+        bits = np.zeros(rows.size, dtype=np.int64)
 
+    def newly(weights: np.ndarray) -> np.ndarray:
+        """Weight newly covered by every plan: zeta[m] sums rows whose set lies inside m."""
+        zeta = np.bincount(bits, weights=weights, minlength=size).astype(np.float64)
+        for k in range(n):
+            view = zeta.reshape(-1, 2, 1 << k)
+            view[:, 1, :] += view[:, 0, :]
+        return zeta[full] - zeta[full ^ plans]
+
+    people = st.people + newly(problem.weights[rows])
     cost = np.zeros(size, dtype=np.int64)
     count = np.zeros(size, dtype=np.int16)
     for k, j in enumerate(free):
         cost[1 << k : 2 << k] = cost[: 1 << k] + int(problem.costs_idr[j])
         count[1 << k : 2 << k] = count[: 1 << k] + 1
-    ok = cost <= budget_left
+
+    masks: dict[str, np.ndarray] = {"budget_idr": cost <= budget_free}
     if picks_left is not None:
-        ok &= count <= picks_left
-    value = np.where(ok, value, -np.inf)
-    best_value = value.max()
-    ties = np.flatnonzero(value >= best_value - _tolerance(problem) * 1e-3)
-    best = ties[np.lexsort((ties, count[ties], cost[ties]))[0]]
+        masks["max_towers"] = count <= picks_left
+    if problem.location_codes is not None:
+        loc = _location_codes(problem)[free]
+        ok = np.ones(size, dtype=bool)
+        for lc in np.unique(loc):
+            ks = np.flatnonzero(loc == lc)
+            if ks.size > 1:
+                ok &= _popcount(plans, ks) <= 1
+        masks["one height per location"] = ok
+    if problem.kecamatan_minima:
+        assert problem.kecamatan_codes is not None
+        code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
+        ok = np.ones(size, dtype=bool)
+        for label, minimum in problem.kecamatan_minima:
+            kk = code.get(label, -2)
+            have = sum(1 for j in forced if int(problem.kecamatan_codes[j]) == kk)
+            ks = np.flatnonzero(problem.kecamatan_codes[free] == kk)
+            ok &= have + _popcount(plans, ks) >= minimum
+        masks["kecamatan minima"] = ok
+
+    cover = problem.sense == "min"
+    value = np.zeros(size)
+    if not cover:
+        value += problem.objective.people * people
+    if problem.groups is not None and (cover or problem.objective.desa > 0):
+        assert problem.group_weights is not None and problem.group_values is not None
+        groups_rows = problem.groups[rows]
+        targets_ok = np.ones(size, dtype=bool)
+        base_cov = problem.group_covered(forced)
+        live = (
+            list(problem.resolve_groups)
+            if cover
+            else [d for d in range(problem.n_groups) if problem.group_values[d] > 0]
+        )
+        for d in live:
+            in_d = groups_rows == d
+            extra = newly(np.where(in_d, problem.weights[rows], 0.0)) if in_d.any() else 0.0
+            cov_d = np.broadcast_to(base_cov[d] + extra, (size,))
+            need = problem.resolved_share * problem.group_weights[d]
+            ok_d = cov_d >= need - 1e-9 * max(1.0, need)
+            if cover:
+                targets_ok &= ok_d
+            else:
+                value += problem.objective.desa * problem.group_values[d] * ok_d
+        if cover:
+            masks["target desa resolved"] = targets_ok
+    if cover and problem.cover_share is not None:
+        need = problem.cover_share * problem.total_weight
+        masks[f"cover_share α={problem.cover_share:g}"] = people >= need - 1e-9 * max(1.0, need)
+
+    ok = np.ones(size, dtype=bool)
+    for m in masks.values():
+        ok &= m
+    if not ok.any():
+        raise InfeasibleError(_enumeration_infeasible(problem, masks))
+    if cover:
+        best_cost = cost[ok].min()
+        ties = np.flatnonzero(ok & (cost == best_cost))
+        best = ties[np.lexsort((ties, count[ties], -people[ties]))[0]]
+    else:
+        v = np.where(ok, value, -np.inf)
+        best_value = v.max()
+        ties = np.flatnonzero(v >= best_value - 1e-12 * max(1.0, abs(best_value)))
+        best = ties[np.lexsort((ties, count[ties], cost[ties]))[0]]
     chosen = [int(free[k]) for k in range(n) if (int(best) >> k) & 1]
-    order = _rank_set(problem, [*problem.forced_in, *chosen])
-    value_total = problem.value(order)
+    order = _rank_set(problem, [*forced, *chosen])
+    lp = _lp_value(problem, lp_bound, lp_time_limit_s)
+    value_total = problem.objective_value(order)
+    note = f"enumerated {size} plans of {n} free candidates."
+    if n == 0 or picks_left == 0:
+        note = _nothing_to_add_note(problem, budget_free, picks_left)
     return _result(
         problem,
         order,
         solver="brute_force",
         status="optimal",
         bound=value_total,
-        note=f"enumerated {size} plans of {n} free candidates.",
+        note=note,
         started=started,
+        lp=lp,
+    )
+
+
+def _popcount(plans: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """How many of the bit positions ``bits`` each plan holds."""
+    out = np.zeros(plans.size, dtype=np.int16)
+    for k in bits:
+        out += ((plans >> int(k)) & 1).astype(np.int16)
+    return out
+
+
+def _enumeration_infeasible(problem: SitingProblem, masks: dict[str, np.ndarray]) -> str:
+    alone = [name for name, m in masks.items() if not m.any()]
+    if alone:
+        return (
+            "siting constraints cannot all be met: no plan satisfies "
+            + " nor ".join(alone)
+            + " (every plan was enumerated). Relax "
+            + ("it." if len(alone) == 1 else "them.")
+        )
+    return (
+        "siting constraints cannot all be met: each of "
+        + ", ".join(masks)
+        + " holds for some plan but no plan satisfies all of them together (every plan was "
+        "enumerated). Raise the budget, lower the target or the minima, or drop a constraint."
     )
 
 
@@ -645,19 +1290,22 @@ def exact(
     *,
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-4,
+    warm_start: bool = True,
+    lp_bound: bool | None = None,
+    lp_time_limit_s: float = 10.0,
 ) -> SitingResult:
-    r"""Solve the MILP with HiGHS (:func:`scipy.optimize.milp`).
+    r"""Solve the MILP with HiGHS (``highspy``), warm-started from the greedy plan.
 
-    .. math::
+    The model is the one in :class:`~blankspot.siting.SitingProblem`'s docstring, on the merged
+    demand rows; candidates that can add nothing beside the forced-in sites (and are not needed
+    for a kecamatan minimum) are fixed to 0. ``status`` is ``"optimal"`` when HiGHS proves the
+    plan within ``mip_rel_gap`` of its bound (``gap`` gives the achieved gap), ``"feasible"``
+    when the time limit stops it with a plan. Costs are divided by their greatest common divisor
+    so the budget row stays integral; the plan is checked in whole Rupiah afterwards.
 
-        \max \sum_i w_i z_i \;\; \text{s.t.} \;\; z_i \le \sum_{j \in N(i)} x_j, \;\;
-        \sum_j c_j x_j \le B, \;\; \sum_j x_j \le K, \;\; x \in \{0,1\}^n, \; 0 \le z \le 1
-
-    on the merged demand rows. ``status`` is ``"optimal"`` when HiGHS proves the plan within
-    ``mip_rel_gap`` of its bound (``gap`` gives the achieved gap), ``"feasible"`` when the time
-    limit stops it with a plan. Costs are divided by their greatest common divisor so the budget
-    row stays integral; the plan is checked in whole Rupiah afterwards. No warm start:
-    :func:`scipy.optimize.milp` does not accept one.
+    The greedy plan is handed to HiGHS as its first incumbent (``Highs.setSolution``), so a
+    time limit never returns less than the greedy answer; :func:`scipy.optimize.milp` has no
+    such input, which is why ``highspy`` is used.
 
     Parameters
     ----------
@@ -665,129 +1313,133 @@ def exact(
         wall-clock limit for HiGHS, seconds.
     mip_rel_gap
         relative gap at which HiGHS stops and calls the plan optimal.
+    warm_start
+        start HiGHS from the greedy plan.
+    lp_bound, lp_time_limit_s
+        as for ``"greedy"``.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     started = time.perf_counter()
-    problems = []
-    if not (isinstance(time_limit_s, int | float) and time_limit_s > 0):
-        problems.append(f"time_limit_s must be > 0 seconds; received {time_limit_s!r}")
-    if not (isinstance(mip_rel_gap, int | float) and 0 <= mip_rel_gap < 1):
-        problems.append(f"mip_rel_gap must be in [0, 1); received {mip_rel_gap!r}")
-    if problems:
-        raise UnitsError("exact solver options: " + "; ".join(problems) + ".")
+    _check_lp_options(lp_bound, lp_time_limit_s)
+    _options_problems(
+        time=(
+            isinstance(time_limit_s, int | float) and time_limit_s > 0,
+            f"time_limit_s must be > 0 seconds; received {time_limit_s!r}",
+        ),
+        gap=(
+            isinstance(mip_rel_gap, int | float) and 0 <= mip_rel_gap < 1,
+            f"mip_rel_gap must be in [0, 1); received {mip_rel_gap!r}",
+        ),
+    )
 
-    n = problem.n_sites
-    covered, budget_free, picks_left = _place_forced(problem)
-    # candidates adding nothing beside the forced-in sites never improve a plan: fix them to 0
-    free = _free_mask(problem, budget_free) & (_marginal_gains(problem, covered) > 0)
-    if not free.any() or picks_left == 0:
-        order = list(problem.forced_in)
+    ev = eng.Evaluator(problem)
+    budget_free = problem.budget_idr - problem.forced_cost_idr
+    useful = _milp.useful_sites(problem, ev, budget_free)
+    useful[list(problem.forced_in)] = False
+    picks_left = None if problem.max_towers is None else problem.max_towers - len(problem.forced_in)
+    forced_only = list(problem.forced_in)
+    if (not useful.any() or picks_left == 0) and (
+        problem.sense == "max"
+        or (problem.meets_target(forced_only) and not _minima_shortfall(problem, forced_only))
+    ):
+        value = problem.objective_value(forced_only)
         return _result(
             problem,
-            order,
+            forced_only,
             solver="exact",
             status="optimal",
-            bound=problem.value(order),
+            bound=value,
             note=_nothing_to_add_note(problem, budget_free, picks_left),
             started=started,
         )
-    # rows of weight 0 cannot change the objective: leave their z out
-    rows = np.flatnonzero(problem.weights > 0)
-    m = int(rows.size)
-    lb = np.zeros(n + m)
-    ub = np.ones(n + m)
-    ub[:n][~free] = 0.0
-    lb[list(problem.forced_in)] = 1.0
-    ub[list(problem.forced_in)] = 1.0
-    objective = np.concatenate([np.zeros(n), -problem.weights[rows]])
-    integrality = np.concatenate([np.ones(n), np.zeros(m)])
 
-    constraints = []
-    if m:
-        cover = sp.csr_array(problem.coverage)[rows].astype(np.float64)
-        link = sp.hstack([-cover, sp.identity(m, format="csr")], format="csr")
-        constraints.append(LinearConstraint(link, -np.inf, 0.0))
-    costs = problem.costs_idr
-    if (costs > 0).any():
-        g = int(np.gcd.reduce(costs[costs > 0]))
-        row = np.concatenate([costs / g, np.zeros(m)])
-        constraints.append(
-            LinearConstraint(
-                sp.csr_array(row.reshape(1, -1)), -np.inf, float(problem.budget_idr // g)
-            )
-        )
-    if problem.max_towers is not None:
-        row = np.concatenate([np.ones(n), np.zeros(m)])
-        constraints.append(
-            LinearConstraint(sp.csr_array(row.reshape(1, -1)), -np.inf, float(problem.max_towers))
-        )
-
-    res = milp(
-        objective,
-        integrality=integrality,
-        bounds=Bounds(lb, ub),
-        constraints=constraints,
-        options={
-            "time_limit": float(time_limit_s),
-            "mip_rel_gap": float(mip_rel_gap),
-            "disp": False,
-        },
+    start_plan: list[int] | None = None
+    greedy_value: float | None = None
+    greedy_bound: float | None = None
+    if warm_start:
+        try:
+            g = greedy(problem, lp_bound=False)
+        except InfeasibleError:
+            g = None
+        if g is not None:
+            start_plan, greedy_value, greedy_bound = list(g.order), g.value, g.bound
+    lp = _lp_value(problem, lp_bound, lp_time_limit_s)
+    spent = time.perf_counter() - started
+    outcome = _milp.solve_milp(
+        problem,
+        start=start_plan,
+        time_limit_s=max(0.1, float(time_limit_s) - spent),
+        mip_rel_gap=float(mip_rel_gap),
     )
-    dual = getattr(res, "mip_dual_bound", None)
-    milp_bound = -float(dual) if dual is not None and np.isfinite(dual) else None
-
-    if res.x is None:
-        if res.status == 2:
-            raise InfeasibleError(f"HiGHS reports the siting MILP infeasible: {res.message}")
-        fallback = greedy(problem)
-        bound = (
-            fallback.bound if milp_bound is None else min(fallback.bound or math.inf, milp_bound)
-        )
+    bound = _combine(problem, [outcome.bound, lp, greedy_bound])
+    if outcome.plan is None:
+        if start_plan is None:
+            raise InfeasibleError(
+                f"HiGHS found no plan within time_limit_s={time_limit_s:g} ({outcome.message}) "
+                "and the greedy found none either; raise time_limit_s."
+            )
         return _result(
             problem,
-            fallback.order,
+            start_plan,
             solver="exact",
             status="heuristic",
             bound=bound,
-            note=f"HiGHS found no plan ({res.message}); this is the greedy plan. "
-            "Raise time_limit_s for an exact answer.",
+            note=f"HiGHS found no plan ({outcome.message}); this is the greedy plan. Raise "
+            "time_limit_s for an exact answer.",
             started=started,
+            lp=lp,
+            greedy_value=greedy_value,
         )
 
-    chosen = [int(j) for j in np.flatnonzero(res.x[:n] > 0.5)]
-    order = _rank_set(problem, chosen)
+    order = _rank_set(problem, outcome.plan)
     order, repaired = _repair(problem, order)
-    value = problem.value(order)
+    value = problem.objective_value(order)
     if repaired:
         status = "feasible"
         note = (
-            "HiGHS's plan broke the budget or max_towers by a rounding sliver; sites were dropped "
-            "to fit, so the plan is no longer proven optimal."
+            "HiGHS's plan broke a constraint by a rounding sliver; it was repaired, so the plan "
+            "is no longer proven optimal."
         )
-    elif res.status == 0:
+    elif outcome.status == "optimal":
         status = "optimal"
-        gap = (
-            0.0
-            if milp_bound is None or milp_bound <= 0
-            else max(0.0, (milp_bound - value) / milp_bound)
-        )
+        gap = outcome.gap if outcome.gap is not None else 0.0
         note = f"HiGHS proved the plan optimal within mip_rel_gap={mip_rel_gap:g} (gap {gap:.2e})."
     else:
         status = "feasible"
-        note = f"HiGHS stopped early ({res.message}); bound and gap say how far it got."
+        note = f"HiGHS stopped early ({outcome.message}); bound and gap say how far it got."
+    if greedy_value is not None and outcome.warm:
+        note += f" Warm-started from the greedy plan ({greedy_value:g})."
+    elif greedy_value is not None:
+        note += f" Started cold ({outcome.message}); the greedy plan had {greedy_value:g}."
+    if start_plan is not None and not repaired:
+        # HiGHS keeps the best incumbent, so it is never worse than the greedy start
+        start_value = problem.objective_value(start_plan)
+        worse = value < start_value if problem.sense == "max" else value > start_value
+        if worse and not _proven(problem, value, start_value):  # pragma: no cover - defensive
+            order, value, status = _rank_set(problem, start_plan), start_value, "heuristic"
     return _result(
-        problem, order, solver="exact", status=status, bound=milp_bound, note=note, started=started
+        problem,
+        order,
+        solver="exact",
+        status=status,
+        bound=bound,
+        note=note,
+        started=started,
+        lp=lp,
+        greedy_value=greedy_value,
     )
 
 
 def _repair(problem: SitingProblem, order: list[int]) -> tuple[list[int], bool]:
-    """Drop the least useful non-forced sites until the plan fits; True when anything dropped."""
+    """Fix a MILP plan that breaks a constraint by a float sliver; True when anything changed.
+
+    Over the budget or ``max_towers``: drop the least useful non-forced sites. Short of a cover
+    target (a row counted by a near-zero x): add sites by the greedy cover.
+    """
     order = list(order)
     repaired = False
 
     def over() -> bool:
-        cost = sum(int(problem.costs_idr[j]) for j in order)
+        cost = problem.cost_idr(order)
         too_many = problem.max_towers is not None and len(order) > problem.max_towers
         return cost > problem.budget_idr or too_many
 
@@ -796,9 +1448,15 @@ def _repair(problem: SitingProblem, order: list[int]) -> tuple[list[int], bool]:
         removable = [j for j in order if j not in forced]
         if not removable:  # pragma: no cover - forced sites alone are checked feasible
             break
-        base = problem.value(order)
-        loss = [base - problem.value([k for k in order if k != j]) for j in removable]
+        base = problem.objective_value(order)
+        loss = [base - problem.objective_value([k for k in order if k != j]) for j in removable]
+        if problem.sense == "min":
+            loss = [-x for x in loss]
         drop = removable[int(np.argmin(loss))]
         order.remove(drop)
         repaired = True
+    if problem.sense == "min" and not problem.meets_target(order):
+        fixed = _greedy_cover(problem, seed=[j for j in order if j not in forced])
+        if fixed is not None:
+            order, repaired = _rank_set(problem, fixed), True
     return order, repaired

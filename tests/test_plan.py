@@ -36,7 +36,7 @@ def small_outputs(small_plan, tmp_path_factory):
 
 def test_plan_stays_within_budget_and_ranks_in_pick_order(small_plan):
     r = small_plan
-    assert 0 < len(r.ranking) <= SMALL.budget_idr // SMALL.tower_cost_idr
+    assert 0 < len(r.ranking) <= SMALL.budget_idr // r.ranking["cost_idr"].min()
     assert r.total_cost_idr <= SMALL.budget_idr
     assert list(r.ranking["rank"]) == list(range(1, len(r.ranking) + 1))
     assert r.ranking["cumulative_cost_idr"].iloc[-1] == r.total_cost_idr
@@ -64,7 +64,8 @@ def test_plan_reports_all_144_desa_with_population_for_each(small_plan):
 def test_outputs_are_written_completely(small_plan, small_outputs):
     out, paths = small_outputs
     assert {p.name for p in out.iterdir()} == {
-        "map.html", "ranking.csv", "desa.csv", "kecamatan.csv", "coverage.tif"
+        "map.html", "ranking.csv", "desa.csv", "kecamatan.csv", "coverage.tif", "costs.csv",
+        "curve.csv", "stability.csv", "summary.json",
     }
     ranking = pd.read_csv(paths["ranking.csv"])
     assert list(ranking.columns[:9]) == [
@@ -84,6 +85,36 @@ def test_outputs_are_written_completely(small_plan, small_outputs):
     assert len(re.findall(r'"village_id": "64\.01\.', html)) == 144  # one feature per desa
     assert "Chosen towers, ranked" in html and "Coverage of chosen towers" in html
     assert "cdn.jsdelivr" not in html  # Leaflet is embedded: the map opens offline
+
+
+def test_plan_costs_come_from_the_cost_model_and_are_certified(small_plan, small_outputs):
+    import json
+
+    r = small_plan
+    # the default cost parameters price a 72 m tower at the 2022 SSH
+    assert (r.site_costs["capex_idr"] == 1_700_000_000).all()
+    assert (r.ranking["tower_idr"] + r.ranking["land_idr"] + r.ranking["road_idr"]
+            + r.ranking["power_idr"] + r.ranking["backhaul_idr"] + r.ranking["equipment_idr"]
+            + r.ranking["contingency_idr"] == r.ranking["cost_idr"]).all()
+    cert = r.certificate
+    assert cert is not None and cert.status == "optimal"
+    assert cert.covered_weight >= r.people_covered - 1e-6
+    assert cert.total_cost_idr <= SMALL.budget_idr
+    summary = json.loads(small_outputs[1]["summary.json"].read_text())
+    assert 0 < summary["certificate"]["plan_share_of_optimum"] <= 1
+    curve = r.curve
+    assert curve["budget_idr"].is_monotonic_increasing
+    assert curve["covered_weight"].is_monotonic_increasing
+    assert (curve["cost_idr"] <= curve["budget_idr"]).all()
+    assert set(r.stability.attrs["scenarios"]) >= {"base", "cost x0.6", "cost x1.4"}
+
+
+def test_flat_tower_price_overrides_the_cost_model(paser_data_dir):
+    r = plan_paser(paser_data_dir, config=SMALL.replace(tower_cost_idr=2_000_000_000, certify=False,
+                                                        stability_threshold_db=None),
+                   bounds=WINDOW, village_ids=[SEGENDANG])
+    assert (r.ranking["cost_idr"] == 2_000_000_000).all()
+    assert len(r.ranking) <= 4 and r.certificate is None and r.stability is None
 
 
 def test_interrupted_output_leaves_no_partial_file(small_plan, tmp_path, monkeypatch):

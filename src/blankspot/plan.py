@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -28,10 +29,17 @@ PASER_TOWER_COST_IDR = 1_700_000_000
 
 @dataclass(frozen=True)
 class PlanConfig:
-    """Every number the chain uses, with units in the names. Derive variants with :meth:`replace`."""
+    """Every number the chain uses, with units in the names. Derive variants with :meth:`replace`.
+
+    Costs come from :class:`blankspot.costs.CostModel` with ``cost_params`` (default
+    :meth:`CostParameters.default`, which prices a 72 m tower on a land grant with PLN at the desa
+    at the 2022 SSH of Rp 1.7 B); ``tower_cost_idr`` replaces that with one flat price per tower.
+    A cost given on a user's site is always kept.
+    """
 
     budget_idr: int = PASER_BUDGET_IDR
-    tower_cost_idr: int = PASER_TOWER_COST_IDR
+    tower_cost_idr: int | None = None
+    cost_params: object = None
     height_agl_m: float = 72.0
     rx_height_agl_m: float = 1.5
     radius_m: float = 30_000.0
@@ -48,11 +56,18 @@ class PlanConfig:
     generate_candidates: bool = True
     max_towers: int | None = None
     batch_size: int = 8
+    solver: str = "greedy"
+    certify: bool = True
+    exact_time_limit_s: float = 60.0
+    curve_budgets_idr: tuple[int, ...] | None = None
+    stability_threshold_db: float | None = 5.0
 
     def __post_init__(self):
         problems = []
         for name in ("budget_idr", "tower_cost_idr"):
             v = getattr(self, name)
+            if v is None and name == "tower_cost_idr":
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 problems.append(f"{name} must be a whole number of Rupiah ≥ 0; received {v!r}.")
         for name in ("height_agl_m", "rx_height_agl_m"):
@@ -65,6 +80,12 @@ class PlanConfig:
                 problems.append(f"{name} must be > 0; received {v!r}.")
         if self.terrain_res_m is not None and not self.terrain_res_m > 0:
             problems.append(f"terrain_res_m must be > 0 or None; received {self.terrain_res_m!r}.")
+        if not self.exact_time_limit_s > 0:
+            problems.append(f"exact_time_limit_s must be > 0; received {self.exact_time_limit_s!r}.")
+        if self.stability_threshold_db is not None and not self.stability_threshold_db > 0:
+            problems.append(
+                f"stability_threshold_db must be > 0 or None; received {self.stability_threshold_db!r}."
+            )
         if self.batch_size < 1:
             problems.append(f"batch_size must be ≥ 1; received {self.batch_size!r}.")
         raise_if_problems("PlanConfig", problems, UnitsError)
@@ -96,6 +117,10 @@ class PlanResult:
     ranking: pd.DataFrame
     desa: pd.DataFrame
     kecamatan: pd.DataFrame
+    site_costs: pd.DataFrame
+    certificate: object  # SitingResult of the exact solver, or None
+    curve: pd.DataFrame | None
+    stability: pd.DataFrame | None
     terrain_source: str
     terrain_synthetic: bool
     timings_s: dict
@@ -117,15 +142,19 @@ def _progress_bar(*, total, desc, enabled):
     return tqdm(total=total, desc=desc, unit="site", leave=False)
 
 
-def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, progress=False):
+def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, progress=False, budgets=None):
     """The demand × site coverage matrix, computing footprints a batch at a time.
 
     Only the sparse columns are kept, so memory does not grow with the number of candidates.
+    With ``budgets`` (a list of :class:`LinkBudget`, e.g. the threshold ± 5 dB), one matrix per
+    budget is built from the same footprints and a list is returned.
     """
     from blankspot.aggregate import CoverageMatrix, build_coverage_matrix
     from blankspot.coverage import compute_coverage
 
-    columns = []
+    many = budgets is not None
+    budgets = list(budgets) if many else [config.link]
+    columns = [[] for _ in budgets]
     batches = [sites.iloc[i : i + config.batch_size] for i in range(0, len(sites), config.batch_size)]
     bar = _progress_bar(total=len(sites), desc="coverage", enabled=progress)
     for batch in batches:
@@ -138,17 +167,32 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
             rx_height_agl_m=config.rx_height_agl_m,
             k_factor=config.k_factor,
         )
-        columns.append(build_coverage_matrix(cov, demand).matrix)
+        for cols, budget in zip(columns, budgets, strict=True):
+            cols.append(build_coverage_matrix(cov, demand, budget=budget).matrix)
         if bar is not None:
             bar.update(len(batch))
     if bar is not None:
         bar.close()
-    matrix = sp.hstack(columns, format="csc") if columns else sp.csc_matrix((len(demand), 0))
-    return CoverageMatrix(
-        matrix=matrix.tocsc(),
-        demand=pd.DataFrame(demand[["village_id", "population"]]),
-        site_ids=tuple(str(s) for s in sites.index),
-    )
+    out = []
+    for cols in columns:
+        matrix = sp.hstack(cols, format="csc") if cols else sp.csc_matrix((len(demand), 0))
+        out.append(
+            CoverageMatrix(
+                matrix=matrix.tocsc(),
+                demand=pd.DataFrame(demand[["village_id", "population"]]),
+                site_ids=tuple(str(s) for s in sites.index),
+            )
+        )
+    return out if many else out[0]
+
+
+def default_curve_budgets_idr(budget_idr: int, step_idr: int) -> tuple[int, ...]:
+    """Budgets from 0 to twice ``budget_idr`` in steps of one tower price (at most 41 points)."""
+    step = max(int(step_idr), 1)
+    top = 2 * int(budget_idr)
+    n = min(top // step, 40)
+    values = {i * step for i in range(n + 1)} | {int(budget_idr), top}
+    return tuple(sorted(values))
 
 
 def _desa_newly_served(matrix, order, demand, names) -> list[list[str]]:
@@ -187,7 +231,12 @@ def plan(
     from blankspot.demand import demand_cells, select_villages
     from blankspot.population import estimate_population
     from blankspot.report import desa_table, kecamatan_table, ranking_table
-    from blankspot.siting import SitingProblem, solve
+    from blankspot.siting import (
+        SitingProblem,
+        cost_coverage_curve,
+        solve,
+        stability_from_problems,
+    )
 
     timings = {}
     t0 = time.perf_counter()
@@ -220,21 +269,73 @@ def plan(
     timings["candidates_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    matrix = coverage_matrix_streamed(terrain, sites, demand, config=config, progress=progress)
+    from blankspot.costs import CostModel, CostParameters
+
+    model = CostModel(config.cost_params or CostParameters.default())
+    site_costs = model.site_costs(sites)
+    if config.tower_cost_idr is not None:
+        estimate = pd.Series(config.tower_cost_idr, index=sites.index, dtype="Int64")
+    else:
+        estimate = pd.Series(site_costs["capex_idr"].to_numpy(), index=sites.index, dtype="Int64")
+    given = sites["cost_idr"].astype("Int64")
+    sites = sites.assign(cost_idr=given.fillna(estimate).astype("Int64"))
+    site_costs = site_costs.assign(cost_idr=sites["cost_idr"].astype(np.int64),
+                                   cost_from=np.where(given.notna(), "site file",
+                                                      "flat price" if config.tower_cost_idr is not None
+                                                      else "cost model"))
+    timings["costs_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    budgets = [config.link]
+    if config.stability_threshold_db:
+        d = config.stability_threshold_db
+        budgets += [config.link.replace(threshold_dbm=config.link.threshold_dbm - d),
+                    config.link.replace(threshold_dbm=config.link.threshold_dbm + d)]
+    matrices = coverage_matrix_streamed(terrain, sites, demand, config=config, progress=progress,
+                                        budgets=budgets)
+    matrix = matrices[0]
     timings["coverage_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    costs = sites["cost_idr"].astype("Int64").fillna(config.tower_cost_idr).astype(np.int64).to_numpy()
-    problem = SitingProblem.from_matrix(
-        matrix.matrix,
-        demand["population"].to_numpy(dtype=float),
-        costs,
-        config.budget_idr,
-        site_ids=list(matrix.site_ids),
-        max_towers=config.max_towers,
-    )
-    solution = solve(problem, solver="greedy")
+    costs = sites["cost_idr"].astype(np.int64).to_numpy()
+
+    def problem_for(m):
+        return SitingProblem.from_matrix(
+            m.matrix,
+            demand["population"].to_numpy(dtype=float),
+            costs,
+            config.budget_idr,
+            site_ids=list(m.site_ids),
+            max_towers=config.max_towers,
+            groups=demand["village_id"].to_numpy(),
+        )
+
+    problem = problem_for(matrix)
+    solution = solve(problem, solver=config.solver)
     timings["siting_s"] = time.perf_counter() - t
+
+    certificate = None
+    if config.certify and len(sites):
+        t = time.perf_counter()
+        certificate = solve(problem, solver="exact", time_limit_s=config.exact_time_limit_s)
+        timings["certify_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step = int(np.median(costs)) if len(costs) else config.budget_idr or 1
+    budgets_idr = config.curve_budgets_idr or default_curve_budgets_idr(config.budget_idr, step)
+    curve = cost_coverage_curve(problem, budgets_idr, lp_bound=False)
+    stability = None
+    if config.stability_threshold_db:
+        d = config.stability_threshold_db
+        scenarios = {
+            "base": problem,
+            "cost x0.6": problem.with_costs(np.round(costs * 0.6).astype(np.int64)),
+            "cost x1.4": problem.with_costs(np.round(costs * 1.4).astype(np.int64)),
+            f"threshold -{d:g} dB": problem_for(matrices[1]),
+            f"threshold +{d:g} dB": problem_for(matrices[2]),
+        }
+        stability = stability_from_problems(scenarios, lp_bound=False)
+    timings["curve_stability_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     chosen = sites.loc[list(solution.site_ids)]
@@ -259,7 +360,7 @@ def plan(
     summary = village_summary(villages, all_cells, covered_all)
     names = villages["name"].astype(str).to_dict()
     newly = _desa_newly_served(matrix.matrix, solution.order, demand, names)
-    ranking = ranking_table(solution, sites, desa_new=newly)
+    ranking = ranking_table(solution, sites, desa_new=newly, site_costs=site_costs)
     desa = desa_table(villages, summary, targets=targets)
     kec = kecamatan_table(desa)
     enriched = villages.join(summary[["population_covered", "share_covered"]], how="left")
@@ -280,6 +381,10 @@ def plan(
         ranking=ranking,
         desa=desa,
         kecamatan=kec,
+        site_costs=site_costs,
+        certificate=certificate,
+        curve=curve,
+        stability=stability,
         terrain_source=terrain.source,
         terrain_synthetic=bool(terrain.synthetic),
         timings_s=timings,
@@ -395,8 +500,44 @@ def terrain_note(result: PlanResult) -> str:
     return f"Terrain: {result.terrain_source}"
 
 
+def plan_summary(result: PlanResult) -> dict:
+    """The headline figures of a plan and how far it is from optimal, for ``summary.json``."""
+    sol, cert, cfg = result.solution, result.certificate, result.config
+    summary = {
+        "towers": list(sol.site_ids),
+        "total_cost_idr": int(sol.total_cost_idr),
+        "budget_idr": int(cfg.budget_idr),
+        "people_covered": round(float(sol.covered_weight), 1),
+        "people_in_target_desa": round(float(result.problem.total_weight), 1),
+        "target_desa": list(result.target_ids),
+        "solver": sol.solver,
+        "status": sol.status,
+        "bound_people": None if sol.bound is None else round(float(sol.bound), 1),
+        "model": f"{cfg.model}+fspl",
+        "threshold_dbm": cfg.link.threshold_dbm,
+        "terrain": terrain_note(result),
+        "timings_s": {k: round(v, 2) for k, v in result.timings_s.items()},
+    }
+    if cert is not None:
+        exact = float(cert.covered_weight)
+        summary["certificate"] = {
+            "solver": cert.solver,
+            "status": cert.status,
+            "optimum_people": round(exact, 1),
+            "gap": None if cert.gap is None else round(float(cert.gap), 6),
+            "plan_share_of_optimum": round(float(sol.covered_weight) / exact, 4) if exact > 0 else 1.0,
+            "optimal_towers": list(cert.site_ids),
+        }
+    return summary
+
+
 def write_outputs(result: PlanResult, out_dir) -> dict:
-    """Write ``map.html``, ``ranking.csv``, ``desa.csv``, ``kecamatan.csv`` and ``coverage.tif``.
+    """Write the map, the tables, the coverage raster and a summary into ``out_dir``.
+
+    ``map.html``, ``ranking.csv`` (with each tower's cost breakdown), ``desa.csv``,
+    ``kecamatan.csv``, ``costs.csv`` (every candidate), ``curve.csv`` (cost–coverage curve),
+    ``stability.csv`` (ranking under costs ×0.6/×1.4 and threshold ±5 dB), ``summary.json``
+    (headline figures and the exact solver's certificate) and ``coverage.tif``.
 
     Each file is written under a temporary name and renamed, so an interrupted run never leaves
     a half-written file. Returns {name: path}.
@@ -436,6 +577,17 @@ def write_outputs(result: PlanResult, out_dir) -> dict:
     write_csv(result.desa, paths["desa.csv"], index=False)
     paths["kecamatan.csv"] = out / "kecamatan.csv"
     write_csv(result.kecamatan, paths["kecamatan.csv"], index=False)
+    paths["costs.csv"] = out / "costs.csv"
+    write_csv(result.site_costs, paths["costs.csv"], index_label="site_id")
+    if result.curve is not None:
+        paths["curve.csv"] = out / "curve.csv"
+        write_csv(result.curve, paths["curve.csv"], index=False)
+    if result.stability is not None:
+        paths["stability.csv"] = out / "stability.csv"
+        write_csv(result.stability, paths["stability.csv"], index_label="site_id")
+    paths["summary.json"] = out / "summary.json"
+    write_text(json.dumps(plan_summary(result), indent=2, ensure_ascii=False, default=str),
+               paths["summary.json"])
 
     title = (
         f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "

@@ -31,12 +31,28 @@ DESA_COLUMNS = (
 )
 
 
-def ranking_table(result, sites, *, desa_new=None) -> pd.DataFrame:
+BREAKDOWN_COLUMNS = (
+    "tower_idr",
+    "land_idr",
+    "road_idr",
+    "power_idr",
+    "backhaul_idr",
+    "equipment_idr",
+    "contingency_idr",
+    "power_option",
+    "backhaul_option",
+    "estimated_components",
+    "cost_from",
+)
+
+
+def ranking_table(result, sites, *, desa_new=None, site_costs=None) -> pd.DataFrame:
     """One row per chosen tower in pick order.
 
     ``result`` is a :class:`blankspot.siting.SitingResult`; ``sites`` the candidate frame (any CRS)
     indexed by ``site_id``; ``desa_new`` an optional list (one entry per pick) of the desa names
-    that pick newly serves.
+    that pick newly serves; ``site_costs`` the :meth:`blankspot.costs.CostModel.site_costs` frame,
+    whose breakdown columns are appended.
     """
     from blankspot.crs import WGS84
 
@@ -59,7 +75,11 @@ def ranking_table(result, sites, *, desa_new=None) -> pd.DataFrame:
             "source": chosen["source"].to_numpy() if "source" in chosen else "",
         }
     )
-    return frame[list(RANKING_COLUMNS)]
+    frame = frame[list(RANKING_COLUMNS)]
+    if site_costs is not None:
+        extra = [c for c in BREAKDOWN_COLUMNS if c in site_costs.columns]
+        frame = frame.join(site_costs.loc[ids, extra].reset_index(drop=True))
+    return frame
 
 
 def desa_table(villages, summary, *, targets=()) -> pd.DataFrame:

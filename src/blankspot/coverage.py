@@ -6,6 +6,23 @@ across sites on a thread pool (the kernels release the GIL). Footprints hold pat
 RSRP, coverage, best server and overlap are derived from them with a :class:`LinkBudget`, so a
 new threshold or margin needs no new propagation run (:meth:`CoverageResult.with_budget`).
 
+Models
+------
+- ``"los"``: free-space loss (ITU-R P.525) where the receiver sees the antenna, nothing where
+  the terrain hides it (:func:`blankspot.propagation.viewshed`).
+- ``"itm"``: the Irregular Terrain Model, point-to-point from the site to every cell, by
+  radial sweep (:func:`blankspot.propagation.radial.radial_path_loss`). With clutter, each
+  cell adds the P.2108 §3.1 terminal loss of its land-cover class
+  (:func:`blankspot.clutter.terminal_loss_db`).
+- ``"p1812"``: ITU-R P.1812 by the same sweep. With clutter, each point between the terminals
+  is raised by its class's clutter height and nothing is added on top (the handset's canopy
+  loss comes out of the diffraction; adding P.2108 would count the trees twice).
+
+For the terrain models a cell is computed only while its loss can stay within ``max_loss_db``
+(default: the budget's MAPL plus :data:`MAX_LOSS_MARGIN_DB`); cells costlier than that are NaN,
+so :meth:`Footprint.covered` and :meth:`CoverageResult.with_budget` work unchanged for any
+threshold up to that margin looser.
+
 Sites schema
 ------------
 A GeoDataFrame indexed by ``site_id`` (unique strings), with Point geometries in the terrain's
@@ -24,21 +41,35 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
+from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, format_problems
 from blankspot.propagation.budget import LinkBudget
 from blankspot.propagation.los import _check_site_inputs, viewshed
 from blankspot.propagation.models import free_space_loss_db
+from blankspot.propagation.radial import (
+    ItmParams,
+    P1812Params,
+    model_input_problems,
+    radial_path_loss,
+)
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR
 
-MODELS = {"los": "los+fspl"}
-"""Available propagation models: argument value -> name recorded in results.
+MODELS = {"los": "los+fspl", "itm": "itm", "p1812": "p1812"}
+"""Available propagation models: argument value -> name recorded in results (module docstring).
 
-``"los"``: free-space loss (ITU-R P.525) where the receiver sees the antenna, no signal where the
-terrain hides it. Terrain-diffraction models (``"itm"``, ``"p1812"``) are planned."""
+Results record the name with the model's parameters, e.g. ``"itm(climate=1, ...)"``."""
 
-PLANNED_MODELS = ("itm", "p1812")
+PLANNED_MODELS: tuple[str, ...] = ()
+
+TERRAIN_MODELS = ("itm", "p1812")
+
+MAX_LOSS_MARGIN_DB = 20.0
+"""dB above the budget's MAPL still computed by the terrain models (default ``max_loss_db``).
+
+A threshold, margin or gain change of up to this much can be read from the same footprints
+with :meth:`CoverageResult.with_budget`; beyond it, costlier cells are missing (NaN)."""
 
 DEFAULT_BUDGET = LinkBudget()
 
@@ -54,8 +85,10 @@ class Footprint:
     row_off, col_off:
         Position of the window's first cell in the terrain grid.
     path_loss_db:
-        float32 (rows, cols) basic transmission loss in dB; NaN where there is no signal
-        (hidden by terrain, beyond the model radius, or nodata).
+        float32 (rows, cols) path loss in dB used for RSRP: the model's basic transmission
+        loss, plus the terminal clutter loss for ITM with clutter. NaN where there is no
+        signal (hidden by terrain for ``"los"``, beyond the model radius or ``max_loss_db``,
+        nodata).
     """
 
     site_id: str
@@ -129,9 +162,11 @@ class CoverageResult:
     budget:
         The :class:`LinkBudget` turning path loss into RSRP and coverage.
     model:
-        Propagation model name, e.g. ``"los+fspl"``.
+        Propagation model name, e.g. ``"los+fspl"``; for the terrain models with their
+        parameters, ``max_loss_db`` and clutter, e.g. ``"itm(climate=1, ...)+p2108(...)"``.
     k_factor, radius_m, rx_height_agl_m:
-        The propagation inputs.
+        The propagation inputs (``k_factor`` is used by ``"los"`` only: ITM derives its
+        curvature from the surface refractivity, P.1812 from ΔN).
     """
 
     footprints: tuple[Footprint, ...]
@@ -237,6 +272,94 @@ def _check_model(model: str) -> str:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class _Clutter:
+    """Clutter resolved once for a coverage run: class codes and/or clutter heights.
+
+    ``codes`` (integer grid or None) with ``model``; ``uniform`` code; ``heights`` float32 grid
+    of the terrain's shape or (1, 1) for one height everywhere.
+    """
+
+    model: ClutterModel | None
+    uniform: int | None
+    codes: np.ndarray | None
+    heights: np.ndarray
+    label: str
+
+    def terminal_loss_db(self, window, freq_mhz: float, rx_height_agl_m: float):
+        """P.2108 terminal loss over a window of the grid (float32), or a scalar."""
+        if self.model is None:
+            raise UnitsError(
+                "ITM needs land-cover classes for the P.2108 terminal correction, but the "
+                "clutter was given as heights only. Pass a ClutterModel (uniform, or with "
+                "with_landcover(codes)) or an integer grid of land-cover codes."
+            )
+        table = {
+            code: loss_for_class(cls, freq_mhz, rx_height_agl_m)
+            for code, cls in self.model.classes.items()
+        }
+        if self.uniform is not None:
+            return np.float32(table[self.uniform])
+        keys = np.array(sorted(table), dtype=np.int64)
+        vals = np.array([table[k] for k in keys], dtype=np.float32)
+        return vals[np.searchsorted(keys, self.codes[window].astype(np.int64))]
+
+
+def _resolve_clutter(clutter, terrain: Terrain) -> _Clutter | None:
+    """The clutter argument as a :class:`_Clutter` (None for no clutter)."""
+    if clutter is None or isinstance(clutter, _Clutter):
+        return clutter
+    if isinstance(clutter, ClutterModel):
+        if clutter.uniform_class is not None:
+            code = clutter.uniform_class
+            height = clutter.classes[code].height_m
+            return _Clutter(
+                clutter, code, None, np.full((1, 1), height, dtype=np.float32), clutter.name
+            )
+        if clutter.landcover is None:
+            raise UnitsError(
+                "this ClutterModel is neither uniform nor carries a land-cover grid, so it "
+                "does not say where the classes are. Use ClutterModel.uniform('tree') or "
+                "model.with_landcover(blankspot.clutter.landcover_classes(terrain, path))."
+            )
+        model, codes = clutter, clutter.landcover
+    else:
+        arr = np.asarray(clutter)
+        if arr.shape != terrain.shape:
+            raise UnitsError(
+                f"a clutter grid must have the terrain's shape {terrain.shape}; received "
+                f"{arr.shape}."
+            )
+        if np.issubdtype(arr.dtype, np.integer):
+            model, codes = ClutterModel.paser().with_landcover(arr), arr
+        elif np.issubdtype(arr.dtype, np.floating):
+            heights = np.ascontiguousarray(arr, dtype=np.float32)
+            if not (np.isfinite(heights).all() and (heights >= 0).all()):
+                raise UnitsError("clutter heights must be finite and >= 0 m.")
+            return _Clutter(None, None, None, heights, "heights")
+        else:
+            raise UnitsError(
+                f"clutter must be None, a ClutterModel, an integer grid of land-cover codes or a "
+                f"float grid of clutter heights (m); received an array of {arr.dtype}."
+            )
+    if codes.shape != terrain.shape:
+        raise UnitsError(
+            f"the land-cover grid has shape {codes.shape} but the terrain {terrain.shape}; read "
+            "it onto the terrain grid with blankspot.clutter.landcover_classes(terrain, path)."
+        )
+    heights = np.ascontiguousarray(model.heights_m(codes))
+    return _Clutter(model, None, np.asarray(codes), heights, model.name)
+
+
+def _model_label(model, params, max_loss_db, clutter: _Clutter | None) -> str:
+    if model == "los":
+        return MODELS["los"]
+    label = f"{model}({params.describe()}, max_loss_db={max_loss_db:g})"
+    if clutter is not None:
+        label += f"+p2108({clutter.label})" if model == "itm" else f"+clutter({clutter.label})"
+    return label
+
+
 def site_footprint(
     terrain: Terrain,
     site_id: str,
@@ -249,12 +372,18 @@ def site_footprint(
     radius_m: float = 30_000.0,
     rx_height_agl_m: float = 1.5,
     k_factor: float = DEFAULT_K_FACTOR,
+    clutter=None,
+    itm_params: ItmParams | None = None,
+    p1812_params: P1812Params | None = None,
+    max_loss_db: float | None = None,
 ) -> Footprint:
     """Path-loss footprint of one site (pure: no shared state, safe on threads or dask).
 
     With ``model="los"``, path loss is the free-space loss (ITU-R P.525) to each cell the
-    antenna sees (:func:`blankspot.propagation.viewshed`) and NaN elsewhere. The window is
-    cropped to the cells that have a value.
+    antenna sees (:func:`blankspot.propagation.viewshed`) and NaN elsewhere. With ``"itm"`` or
+    ``"p1812"`` every cell within the radius gets the model's loss
+    (:func:`blankspot.propagation.radial.radial_path_loss`); see the module docstring for how
+    clutter enters each. The window is cropped to the cells that have a value.
 
     Parameters
     ----------
@@ -269,9 +398,19 @@ def site_footprint(
     freq_mhz
         Carrier frequency, MHz.
     model
-        Propagation model; only ``"los"`` for now.
+        ``"los"``, ``"itm"`` or ``"p1812"``.
     radius_m, rx_height_agl_m, k_factor
-        As in :func:`blankspot.propagation.viewshed`.
+        As in :func:`blankspot.propagation.viewshed` (``k_factor``: ``"los"`` only).
+    clutter
+        Terrain models only. None; a :class:`~blankspot.clutter.ClutterModel` that is uniform
+        or carries a land-cover grid; an integer grid of ESA WorldCover codes on the terrain
+        grid (Paser classes); or, for ``"p1812"`` only, a float grid of clutter heights (m).
+    itm_params, p1812_params
+        Model settings; default the Paser defaults.
+    max_loss_db
+        Terrain models only: cells whose path loss (with the terminal clutter loss) exceeds
+        this are NaN, and cells where even free space would exceed it are not computed.
+        None: no limit.
 
     Returns
     -------
@@ -284,28 +423,74 @@ def site_footprint(
     >>> fp = site_footprint(t, "A", *cell_centre(t, 32, 32), 30.0, radius_m=300.0)
     >>> round(float(fp.sample(32, 42)), 2)  # 300 m at 900 MHz
     81.08
+    >>> t = make_terrain("knife_edge")  # a 100 m wall 8 cells east of the site
+    >>> site = cell_centre(t, 32, 32)
+    >>> los = site_footprint(t, "A", *site, 30.0, radius_m=900.0)
+    >>> itm = site_footprint(t, "A", *site, 30.0, radius_m=900.0, model="itm")
+    >>> float(los.sample(32, 45)), round(float(itm.sample(32, 45)), 1)  # behind the wall
+    (nan, 159.8)
     """
     _check_model(model)
-    vs = viewshed(
-        terrain,
-        x_m,
-        y_m,
-        height_agl_m=height_agl_m,
-        rx_height_agl_m=rx_height_agl_m,
-        radius_m=radius_m,
-        k_factor=k_factor,
-    )
-    loss = np.full(vs.shape, np.nan, dtype=np.float32)
-    loss[vs.visible] = free_space_loss_db(vs.distance_m[vs.visible], freq_mhz)
+    if model == "los":
+        if clutter is not None:
+            raise UnitsError(
+                "clutter is used by the terrain models only: 'itm' (P.2108 terminal loss) and "
+                "'p1812' (clutter along the path); 'los' is free space where visible."
+            )
+        vs = viewshed(
+            terrain,
+            x_m,
+            y_m,
+            height_agl_m=height_agl_m,
+            rx_height_agl_m=rx_height_agl_m,
+            radius_m=radius_m,
+            k_factor=k_factor,
+        )
+        loss = np.full(vs.shape, np.nan, dtype=np.float32)
+        loss[vs.visible] = free_space_loss_db(vs.distance_m[vs.visible], freq_mhz)
+        row_off, col_off = vs.row_off, vs.col_off
+    else:
+        resolved = _resolve_clutter(clutter, terrain)
+        if model == "itm" and resolved is not None and resolved.model is None:
+            resolved.terminal_loss_db(None, freq_mhz, rx_height_agl_m)  # raises: no classes
+        sweep = radial_path_loss(
+            terrain,
+            x_m,
+            y_m,
+            height_agl_m=height_agl_m,
+            rx_height_agl_m=rx_height_agl_m,
+            freq_mhz=freq_mhz,
+            model=model,
+            radius_m=radius_m,
+            max_loss_db=max_loss_db,
+            itm_params=itm_params,
+            p1812_params=p1812_params,
+            clutter_height_m=resolved.heights if (model == "p1812" and resolved) else None,
+        )
+        loss = sweep.path_loss_db
+        if model == "itm" and resolved is not None:
+            # ITM has no clutter: add the handset's P.2108 terminal loss. P.1812 never gets
+            # it, its profile already carries the clutter.
+            loss = loss + resolved.terminal_loss_db(
+                sweep.window, float(freq_mhz), float(rx_height_agl_m)
+            )
+        if max_loss_db is not None:
+            with np.errstate(invalid="ignore"):
+                loss = np.where(loss > max_loss_db, np.float32(np.nan), loss)
+        loss = loss.astype(np.float32, copy=False)
+        row_off, col_off = sweep.row_off, sweep.col_off
     has = np.isfinite(loss)
     rows = np.flatnonzero(has.any(axis=1))
     cols = np.flatnonzero(has.any(axis=0))
+    if rows.size == 0:  # nothing within max_loss_db: keep the site's own cell, without signal
+        r0, c0 = (int(v) for v in np.rint(terrain.rowcol(float(x_m), float(y_m))))
+        return Footprint(str(site_id), r0, c0, np.full((1, 1), np.nan, dtype=np.float32))
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     c0, c1 = int(cols[0]), int(cols[-1]) + 1
     return Footprint(
         site_id=str(site_id),
-        row_off=vs.row_off + r0,
-        col_off=vs.col_off + c0,
+        row_off=row_off + r0,
+        col_off=col_off + c0,
         path_loss_db=loss[r0:r1, c0:c1],
     )
 
@@ -388,6 +573,10 @@ def compute_coverage(
     radius_m: float = 30_000.0,
     rx_height_agl_m: float = 1.5,
     k_factor: float = DEFAULT_K_FACTOR,
+    clutter=None,
+    itm_params: ItmParams | None = None,
+    p1812_params: P1812Params | None = None,
+    max_loss_db: float | None = None,
     n_threads: int | None = None,
     progress: bool = False,
 ) -> CoverageResult:
@@ -402,9 +591,15 @@ def compute_coverage(
     budget
         Link budget; its frequency sets the path loss, the rest is applied on reading.
     model
-        ``"los"`` (line of sight + free-space loss, recorded as ``"los+fspl"``).
+        ``"los"`` (line of sight + free-space loss, recorded as ``"los+fspl"``), ``"itm"`` or
+        ``"p1812"`` (module docstring).
     radius_m, rx_height_agl_m, k_factor
-        As in :func:`blankspot.propagation.viewshed`.
+        As in :func:`blankspot.propagation.viewshed` (``k_factor``: ``"los"`` only).
+    clutter, itm_params, p1812_params
+        As in :func:`site_footprint`; the clutter is resolved once for all sites.
+    max_loss_db
+        Terrain models: cells costlier than this are NaN. Default
+        ``budget.max_path_loss_db + MAX_LOSS_MARGIN_DB``.
     n_threads
         Threads running :func:`site_footprint`; default ``min(len(sites), os.cpu_count())``.
         1 runs serially.
@@ -421,9 +616,11 @@ def compute_coverage(
         Sites have no CRS or another CRS than the terrain (never reprojected here).
     SchemaError
         Everything wrong with the sites table, at once: ids, missing column, geometries,
-        heights, sites outside the terrain or on nodata.
+        heights (also outside the terrain model's range), sites outside the terrain or on
+        nodata.
     UnitsError
-        Unknown model, bad radius, receiver height or k_factor, bad ``n_threads``.
+        Unknown model, bad radius, receiver height, frequency (for the model), k_factor,
+        model parameters, clutter or ``n_threads``.
 
     Examples
     --------
@@ -464,11 +661,55 @@ def compute_coverage(
         if not ok:
             need = "> 0" if positive else ">= 0"
             problems.append(f"{name} must be a finite number {need}; received {value!r}.")
+    terrain_model = model in TERRAIN_MODELS
+    if terrain_model:
+        # receiver height and frequency for the model (site heights are checked per site)
+        problems += model_input_problems(
+            model, height_agl_m=10.0, rx_height_agl_m=rx_height_agl_m, freq_mhz=budget.freq_mhz
+        )
+        if max_loss_db is not None and not (
+            isinstance(max_loss_db, int | float) and not math.isnan(max_loss_db)
+        ):
+            problems.append(
+                f"max_loss_db must be a number of dB or None; received {max_loss_db!r}."
+            )
+        for name, value, kind in (
+            ("itm_params", itm_params, ItmParams),
+            ("p1812_params", p1812_params, P1812Params),
+        ):
+            if value is not None and not isinstance(value, kind):
+                problems.append(
+                    f"{name} must be a {kind.__name__}; received {type(value).__name__}."
+                )
+    elif clutter is not None:
+        problems.append(
+            "clutter is used by the terrain models only: 'itm' (P.2108 terminal loss) and "
+            "'p1812' (clutter along the path); 'los' is free space where visible."
+        )
     if problems:
         raise UnitsError(format_problems("compute_coverage() inputs", problems))
     ids, xs, ys, heights = _check_sites(
         terrain, sites, rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, k_factor=k_factor
     )
+    params = None
+    resolved = None
+    if terrain_model:
+        bad = [
+            f"site {sid!r}: {p}"
+            for sid, h in zip(ids, heights, strict=True)
+            for p in model_input_problems(
+                model, height_agl_m=float(h), rx_height_agl_m=10.0, freq_mhz=1000.0
+            )
+        ]
+        if bad:
+            raise SchemaError(format_problems("sites", bad))
+        if max_loss_db is None:
+            max_loss_db = budget.max_path_loss_db + MAX_LOSS_MARGIN_DB
+        params = (itm_params or ItmParams()) if model == "itm" else (p1812_params or P1812Params())
+        resolved = _resolve_clutter(clutter, terrain)
+        if model == "itm" and resolved is not None and resolved.model is None:
+            resolved.terminal_loss_db(None, budget.freq_mhz, rx_height_agl_m)  # raises
+        model_name = _model_label(model, params, float(max_loss_db), resolved)
 
     def one(j: int) -> Footprint:
         return site_footprint(
@@ -482,6 +723,10 @@ def compute_coverage(
             radius_m=float(radius_m),
             rx_height_agl_m=float(rx_height_agl_m),
             k_factor=float(k_factor),
+            clutter=resolved,
+            itm_params=params if model == "itm" else None,
+            p1812_params=params if model == "p1812" else None,
+            max_loss_db=float(max_loss_db) if terrain_model else None,
         )
 
     from tqdm.auto import tqdm

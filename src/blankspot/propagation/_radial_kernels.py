@@ -1,0 +1,1326 @@
+"""numba kernels of the radial coverage engine: ITM and P.1812 path loss for every cell of a disc.
+
+No CRS, geometry, I/O, logging or warnings here; :mod:`blankspot.propagation.radial` validates
+and wraps. The slow twins are in ``tests/reference/radial.py``.
+
+How one site is computed
+------------------------
+1. **Cells to radials.** Every data cell of the window within the radius is given its nearest
+   radial (azimuth ``2*pi*i/n_radials`` clockwise from grid north) and its ring
+   ``k = ceil(d) - 1`` (``d`` the distance in cells): the number of terrain samples strictly
+   closer to the site than the cell centre. Cells are sorted by radial, then by ring
+   (:func:`assign_cells`).
+2. **One profile per radial.** Each radial is sampled once, every cell length, with bilinear
+   interpolation between cell centres (the LOS kernel's rule), out to the farthest ring any of
+   its cells needs. The radial stops at the grid edge or at the first sample touching nodata.
+3. **One path per cell.** The path from the site to a cell has ``n = ceil(d)`` intervals of
+   ``xi = d_m / n`` metres, the shape of the straight profile "sampled at the DEM resolution".
+   Its first height is the site's ground elevation and its last the cell's own. The
+   intermediate heights ``j >= j0 = max(1, n - near_cells + 1)`` (the last ``near_cells`` cells
+   before the receiver) are sampled bilinearly on the straight line at ``j * d / n`` cells (the
+   "tail"). Those below ``j0`` are the nearest radial's samples ``j`` cells out, at most half a
+   cell to the side and one cell along the path from the exact points. The receiver end is where
+   ITM and P.1812 are sensitive to such offsets, which is why the tail is exact.
+4. **Statistics reused along the radial**, so a cell costs about one evaluation of the model's
+   closed-form part plus O(``near_cells``) for its tail, independent of the path length:
+
+   - sums and moments of the heights as prefix sums (ITM's mean path height and least-squares
+     terrain fits, P.1812's smooth-earth surface) in O(1);
+   - transmitter-side horizons as running maxima (first occurrence, as ITM and P.1812 search);
+   - receiver-side horizons as the tangent from the receiver to the upper convex hull of the
+     curvature-corrected heights ``y_j = h_j - x_j**2 / (2 a)``, kept incrementally (samples up
+     to ``j0 - 1``) and queried by binary search;
+   - both computed with the radial's sample spacing and one effective earth radius per radial;
+     the winning sample is then evaluated again with the cell's exact spacing and radius (and,
+     for the receiver side, its two hull neighbours too), so only a near tie between two
+     samples can resolve differently from the direct search. The tail is searched directly.
+   - ITM's terrain irregularity Δh (``ComputeDeltaH``: the span resampled to ``10 p10 - 5 <=
+     245`` points, a line fit and the interdecile range of the residuals) is the one statistic
+     of the whole profile that cannot be updated incrementally. With ``dh_every > 0`` it is
+     computed exactly (on the radial's own profile) at anchor rings: every ring up to
+     ``dh_every``, then every ``ring // dh_every`` rings, and the last. Between them it is
+     interpolated linearly in distance. With ``dh_every == 0``, and for every path of at most
+     ``near_cells`` intervals, it is computed exactly on the cell's path.
+   - P.1812's largest diffraction parameter ν on line-of-sight paths is a full scan of the path
+     (the one O(n) step left, for line-of-sight cells only); on the smooth-earth profile ν is
+     unimodal and found by binary search. The terrain roughness h_m between the two horizons is
+     a plain scan too.
+
+Units: metres, MHz (ITM) or GHz (P.1812), dB. Heights are above the DEM datum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from blankspot.propagation import _itm_kernels as _itm
+from blankspot.propagation._kernels import TWO_PI, approx_azimuth
+from blankspot.propagation.diffraction import _knife_edge_approx_db
+from blankspot.propagation.p1812 import (
+    _anomalous_db,
+    _beta0,
+    _inv_cum_norm,
+    _spherical_earth_db,
+)
+
+EARTH_RADIUS_KM = 6371.0
+
+
+# =================================================================================================
+# Cells to radials
+# =================================================================================================
+
+
+@njit(nogil=True, cache=True)
+def assign_cells(
+    nodata_mask, check_nodata, row0, col0, radius_cells, n_radials, row_off, col_off, win_rows,
+    win_cols,
+):  # fmt: skip
+    """Window cells within ``radius_cells`` of (``row0``, ``col0``), grouped for the sweep.
+
+    Returns ``(cells, start)``: ``cells`` (int32) are flat window indices sorted by nearest
+    radial and, within a radial, by ring (``ceil(d) - 1``, ``d`` the distance in cells);
+    ``cells[start[i]:start[i + 1]]`` belong to radial ``i``. Nodata cells and a cell at distance
+    0 (the site on its centre) are left out.
+    """
+    n_all = win_rows * win_cols
+    idx = np.empty(n_all, dtype=np.int32)
+    rad = np.empty(n_all, dtype=np.int32)
+    ring = np.empty(n_all, dtype=np.int32)
+    scale = n_radials / TWO_PI
+    m = 0
+    n_rings = math.ceil(radius_cells) + 1
+    for wr in range(win_rows):
+        dr = row_off + wr - row0
+        for wc in range(win_cols):
+            dc = col_off + wc - col0
+            d = math.sqrt(dr * dr + dc * dc)
+            if d > radius_cells:
+                continue
+            if check_nodata and nodata_mask[row_off + wr, col_off + wc]:
+                continue
+            if d == 0.0:
+                continue
+            i = int(approx_azimuth(dc, -dr) * scale + 0.5)
+            if i >= n_radials:
+                i -= n_radials
+            k = math.ceil(d - 1e-9) - 1
+            k = min(max(k, 0), n_rings - 1)
+            idx[m] = wr * win_cols + wc
+            rad[m] = i
+            ring[m] = k
+            m += 1
+    # stable counting sort by ring, then by radial: sorted by (radial, ring)
+    count = np.zeros(n_rings + 1, dtype=np.int64)
+    for t in range(m):
+        count[ring[t] + 1] += 1
+    for r in range(n_rings):
+        count[r + 1] += count[r]
+    tmp = np.empty(m, dtype=np.int32)
+    for t in range(m):
+        r = ring[t]
+        tmp[count[r]] = t
+        count[r] += 1
+    start = np.zeros(n_radials + 1, dtype=np.int64)
+    for t in range(m):
+        start[rad[t] + 1] += 1
+    for i in range(n_radials):
+        start[i + 1] += start[i]
+    pos = start[:-1].copy()
+    cells = np.empty(m, dtype=np.int32)
+    for u in range(m):
+        t = tmp[u]
+        i = rad[t]
+        cells[pos[i]] = idx[t]
+        pos[i] += 1
+    return cells, start
+
+
+# =================================================================================================
+# One radial's profile and its running statistics
+# =================================================================================================
+
+
+@njit(nogil=True, cache=True)
+def sample_radial(
+    elevation_m, nodata_mask, check_nodata, row0, col0, d_row, d_col, n_samples, z0_m, z
+):  # fmt: skip
+    """Fill ``z[0] = z0_m`` and ``z[j]``, the bilinear terrain ``j`` cells out, for ``j <= n``.
+
+    Positions between the outermost cell centres and the grid edge clamp to the edge cells, as
+    in the LOS sweep. Sampling stops before a position outside the grid or touching nodata.
+    Returns the last valid sample index (0 if none).
+    """
+    n_rows, n_cols = elevation_m.shape
+    z[0] = z0_m
+    for j in range(1, n_samples + 1):
+        r = row0 + j * d_row
+        c = col0 + j * d_col
+        if r < -0.5 or r > n_rows - 0.5 or c < -0.5 or c > n_cols - 0.5:
+            return j - 1
+        r = min(max(r, 0.0), n_rows - 1.0)
+        c = min(max(c, 0.0), n_cols - 1.0)
+        r0 = int(r)
+        c0 = int(c)
+        fr = r - r0
+        fc = c - c0
+        r1 = r0 + 1 if fr > 0.0 else r0
+        c1 = c0 + 1 if fc > 0.0 else c0
+        if check_nodata and (
+            nodata_mask[r0, c0] or nodata_mask[r0, c1] or nodata_mask[r1, c0] or nodata_mask[r1, c1]
+        ):
+            return j - 1
+        a00 = np.float64(elevation_m[r0, c0])
+        a01 = np.float64(elevation_m[r0, c1])
+        a10 = np.float64(elevation_m[r1, c0])
+        a11 = np.float64(elevation_m[r1, c1])
+        top = a00 + fc * (a01 - a00)
+        bot = a10 + fc * (a11 - a10)
+        z[j] = top + fr * (bot - top)
+    return n_samples
+
+
+@njit(nogil=True, cache=True)
+def sample_radial_nearest(values, row0, col0, d_row, d_col, n_samples, out):
+    """``out[j]`` = ``values`` of the cell containing the point ``j`` cells out (``out[0]`` too)."""
+    n_rows, n_cols = values.shape
+    for j in range(n_samples + 1):
+        r = min(max(math.floor(row0 + j * d_row + 0.5), 0), n_rows - 1)
+        c = min(max(math.floor(col0 + j * d_col + 0.5), 0), n_cols - 1)
+        out[j] = values[r, c]
+
+
+@njit(nogil=True, cache=True)
+def prefix_sums(z, n, p0, p1):
+    """``p0[j] = sum(z[:j])`` and ``p1[j] = sum(i * z[i] for i < j)`` for ``j <= n + 1``."""
+    p0[0] = 0.0
+    p1[0] = 0.0
+    for j in range(n + 1):
+        p0[j + 1] = p0[j] + z[j]
+        p1[j + 1] = p1[j] + j * z[j]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _zp(z, j0, tail, j):
+    """Height ``j`` of a cell's path: radial sample ``j`` below ``j0``, else from ``tail``."""
+    return z[j] if j < j0 else tail[j - j0]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _sum0(p0, j0, tp0, a, b):
+    """Sum of the path heights ``a..b`` (inclusive) from the radial and tail prefix sums."""
+    total = 0.0
+    if a < j0:
+        total += p0[min(b, j0 - 1) + 1] - p0[a]
+    if b >= j0:
+        total += tp0[b - j0 + 1] - tp0[max(a, j0) - j0]
+    return total
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _sum1(p1, j0, tp1, a, b):
+    """Sum of ``j * height_j`` over ``a..b`` (inclusive), as :func:`_sum0`."""
+    total = 0.0
+    if a < j0:
+        total += p1[min(b, j0 - 1) + 1] - p1[a]
+    if b >= j0:
+        total += tp1[b - j0 + 1] - tp1[max(a, j0) - j0]
+    return total
+
+
+@njit(nogil=True, cache=True)
+def tail_sums(tail, j0, n_tail, tp0, tp1):
+    """Prefix sums of the tail heights (path indices ``j0 .. j0 + n_tail - 1``)."""
+    tp0[0] = 0.0
+    tp1[0] = 0.0
+    for t in range(n_tail):
+        tp0[t + 1] = tp0[t] + tail[t]
+        tp1[t + 1] = tp1[t] + (j0 + t) * tail[t]
+
+
+@njit(nogil=True, cache=True)
+def bilinear_at(elevation_m, nodata_mask, check_nodata, r, c):
+    """Bilinear height at fractional (``r``, ``c``), the rule of :func:`sample_radial`; NaN
+    outside the grid or touching nodata."""
+    n_rows, n_cols = elevation_m.shape
+    if r < -0.5 or r > n_rows - 0.5 or c < -0.5 or c > n_cols - 0.5:
+        return math.nan
+    r = min(max(r, 0.0), n_rows - 1.0)
+    c = min(max(c, 0.0), n_cols - 1.0)
+    r0 = int(r)
+    c0 = int(c)
+    fr = r - r0
+    fc = c - c0
+    r1 = r0 + 1 if fr > 0.0 else r0
+    c1 = c0 + 1 if fc > 0.0 else c0
+    if check_nodata and (
+        nodata_mask[r0, c0] or nodata_mask[r0, c1] or nodata_mask[r1, c0] or nodata_mask[r1, c1]
+    ):
+        return math.nan
+    a00 = np.float64(elevation_m[r0, c0])
+    a01 = np.float64(elevation_m[r0, c1])
+    a10 = np.float64(elevation_m[r1, c0])
+    a11 = np.float64(elevation_m[r1, c1])
+    top = a00 + fc * (a01 - a00)
+    bot = a10 + fc * (a11 - a10)
+    return top + fr * (bot - top)
+
+
+@njit(nogil=True, cache=True)
+def running_argmax(y, n, ref, inv_two_a, argmax):
+    """``argmax[j]``: first ``i`` in ``1..j`` maximising ``(y[i] - ref) / i - i * inv_two_a``.
+
+    The transmitter's horizon search over samples ``spacing`` apart: ``(y - ref) / (i * spacing)
+    - i * spacing / (2 a)`` times ``spacing``, so ``inv_two_a = spacing**2 / (2 a)``; for every
+    ``j <= n``, ``argmax[0] = 0``.
+    """
+    argmax[0] = 0
+    best = -np.inf
+    arg = 0
+    for j in range(1, n + 1):
+        t = (y[j] - ref) / j - j * inv_two_a
+        if t > best:
+            best = t
+            arg = j
+        argmax[j] = arg
+
+
+@njit(nogil=True, cache=True, inline="always")
+def hull_push(hull, hn, hy, j):
+    """Append point ``(j, hy[j])`` to the upper hull ``hull[:hn]`` (x increasing); new length.
+
+    Collinear middle points are dropped, so of several samples tied on a tangent the hull keeps
+    the outermost two.
+    """
+    yj = hy[j]
+    while hn >= 2:
+        a = hull[hn - 2]
+        b = hull[hn - 1]
+        if (b - a) * (yj - hy[a]) - (hy[b] - hy[a]) * (j - a) >= 0.0:
+            hn -= 1
+        else:
+            break
+    hull[hn] = j
+    return hn + 1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def hull_tangent(hull, hn, hy, xr, yr):
+    """Position in ``hull`` of the vertex seen highest from ``(xr, yr)``, right of every vertex.
+
+    The vertex maximising ``(hy[j] - yr) / (xr - j)`` (the first of equals): binary search for
+    the first edge no steeper than the line from its left vertex to the query point.
+    """
+    lo = 0
+    hi = hn - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        a = hull[mid]
+        b = hull[mid + 1]
+        if (hy[b] - hy[a]) * (xr - a) <= (yr - hy[a]) * (b - a):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(nogil=True, cache=True, inline="always")
+def hull_support(hull, hn, hy, slope):
+    """Position in ``hull`` of the vertex maximising ``hy[j] - slope * j``."""
+    lo = 0
+    hi = hn - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        a = hull[mid]
+        b = hull[mid + 1]
+        if hy[b] - hy[a] <= slope * (b - a):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+# =================================================================================================
+# ITM
+# =================================================================================================
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _dim(x, y):
+    return x - y if x > y else 0.0
+
+
+@njit(nogil=True, cache=True)
+def _select(a, lo, hi, kth):
+    """``a[kth]`` after partially ordering ``a[lo:hi + 1]`` (Hoare quickselect, in place)."""
+    while hi > lo:
+        x = a[lo]
+        y = a[(lo + hi) >> 1]
+        w = a[hi]
+        if x > y:
+            x, y = y, x
+        if y > w:
+            y = w
+            if x > y:
+                y = x
+        pivot = y
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = a[i]
+                a[i] = a[j]
+                a[j] = t
+                i += 1
+                j -= 1
+        if kth <= j:
+            hi = j
+        elif kth >= i:
+            lo = i
+        else:
+            return a[kth]
+    return a[kth]
+
+
+@njit(nogil=True, cache=True)
+def delta_h(z, j0, tl, n, xi, d_start, d_end, s, diffs):
+    """ITM's ``ComputeDeltaH`` on a cell's path (see :func:`_zp` for the heights).
+
+    The same resampling, fit and interdecile range as ``_itm_kernels.compute_delta_h``, the two
+    order statistics found by selection instead of a full sort; ``s`` and ``diffs`` are
+    scratch arrays of at least 245 values. Returns Δh in metres.
+    """
+    x_start = d_start / xi
+    x_end = d_end / xi
+    if x_end - x_start < 2.0:
+        return 0.0
+    tail = tl[0]
+    p10 = int(0.1 * (x_end - x_start + 8.0))
+    p10 = min(max(4, p10), 25)
+    n_s = 10 * p10 - 5
+    p90 = n_s - p10
+    last = float(n_s - 1)
+    step = (x_end - x_start) / last
+    i = int(x_start)
+    x = x_start - (i + 1.0)
+    for j in range(n_s):
+        while x > 0.0 and i + 1 < n:
+            x -= 1.0
+            i += 1
+        z1 = _zp(z, j0, tail, i + 1)
+        s[j] = z1 + (z1 - _zp(z, j0, tail, i)) * x
+        x += step
+    y, y_end = _itm.least_squares_fit(s, n_s - 1, 1.0, 0.0, last)
+    slope = (y_end - y) / last
+    for j in range(n_s):
+        diffs[j] = s[j] - y
+        y += slope
+    q10 = _select(diffs, 0, n_s - 1, n_s - p10)
+    q90 = _select(diffs, 0, n_s - 1, n_s - 1 - p90)
+    return (q10 - q90) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
+
+
+@njit(nogil=True, cache=True)
+def least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, d_end):
+    """ITM's trapezoid-weighted line fit between two distances, from prefix sums (O(1)).
+
+    Same index rules as ``_itm_kernels.least_squares_fit``; returns the fitted heights at
+    ``x = 0`` and ``x = n * xi``.
+    """
+    i_start = int(_dim(d_start / xi, 0.0))
+    i_end = n - int(_dim(float(n), d_end / xi))
+    if i_end <= i_start:
+        i_start = int(_dim(float(i_start), 1.0))
+        i_end = n - int(_dim(float(n), i_end + 1.0))
+    x_len = float(i_end - i_start)
+    za = _zp(z, j0, tl[0], i_start)
+    zb = _zp(z, j0, tl[0], i_end)
+    t0 = _sum0(p0, j0, tl[1], i_start, i_end) - 0.5 * (za + zb)
+    t1 = _sum1(p1, j0, tl[2], i_start, i_end) - 0.5 * (i_start * za + i_end * zb)
+    mid = 0.5 * (i_start + i_end)
+    sum_y = t0 / x_len
+    scaled = (t1 - mid * t0) * 12.0 / ((x_len * x_len + 2.0) * x_len)
+    return sum_y - scaled * mid, sum_y + scaled * (n - mid)
+
+
+@njit(nogil=True, cache=True)
+def itm_horizons(
+    z, p0, j0, tl, n, d, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy, inv_two_a_ref_m, res_m
+):  # fmt: skip
+    """Curvature and horizons of a cell's path, as ITM's ``FindHorizons`` finds them.
+
+    Returns ``(gamma_e, n_s, theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m)``. The path has ``n``
+    intervals; heights ``j < j0`` are radial samples, the others ``tl[0, j - j0]``.
+    ``txarg[j0 - 1]`` is the radial's running horizon sample and ``hull[:hn]`` the upper hull
+    of ``hy`` (the antenna top at index 0, then ``z[j] - (j * res_m)**2 * inv_two_a_ref_m``)
+    over samples ``1..j0 - 1``.
+    """
+    tail = tl[0]
+    xi = d / n
+    d = n * xi
+    p10 = int(0.1 * n)
+    h_sys = _sum0(p0, j0, tl[1], p10, n - p10) / (n - 2 * p10 + 1)
+    n_s = n0 if h_sys == 0.0 else n0 * math.exp(-h_sys / 9460.0)
+    gamma_e = _itm.GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    two_a = 2.0 / gamma_e
+    z_tx = z[0] + h_tx_m
+    z_end = tail[n - j0]
+    z_rx = z_end + h_rx_m
+    th_tx = (z_rx - z_tx) / d - d / two_a
+    th_rx = -(z_rx - z_tx) / d - d / two_a
+    dh_tx = d
+    dh_rx = d
+    j_tx = 0
+    j_rx = 0
+    # transmitter side: the radial's running maximum, then the tail (first maximum wins)
+    if j0 > 1:
+        j = txarg[j0 - 1]
+        dj = j * xi
+        t = (z[j] - z_tx) / dj - dj / two_a
+        if t > th_tx:
+            th_tx = t
+            dh_tx = dj
+            j_tx = j
+    for j in range(j0, n):
+        dj = j * xi
+        t = (tail[j - j0] - z_tx) / dj - dj / two_a
+        if t > th_tx:
+            th_tx = t
+            dh_tx = dj
+            j_tx = j
+    # receiver side: tangent to the radial's hull (and its neighbours), then the tail
+    if j0 > 1:
+        dn = n * res_m
+        q = hull_tangent(hull, hn, hy, float(n), z_rx - dn * dn * inv_two_a_ref_m)
+        for qq in range(max(q - 1, 0), min(q + 2, hn)):
+            j = hull[qq]
+            if j == 0:
+                continue
+            dr = d - j * xi
+            t = -(z_rx - z[j]) / dr - dr / two_a
+            if t > th_rx:
+                th_rx = t
+                dh_rx = dr
+                j_rx = j
+    for j in range(j0, n):
+        dr = d - j * xi
+        t = -(z_rx - tail[j - j0]) / dr - dr / two_a
+        if t > th_rx:
+            th_rx = t
+            dh_rx = dr
+            j_rx = j
+    # ITM accumulates its horizon distances (d_tx += xi, d_rx -= xi). Where they meet an
+    # integer truncation exactly (the fit and Δh spans start or end on a sample at 0.1 or 0.9
+    # of a horizon distance, or the 1.5 d test), repeat that sum so the rounding agrees.
+    if j_tx > 0 or j_rx > 0:
+        m_tx = j_tx if j_tx > 0 else n
+        m_rx = n - j_rx if j_rx > 0 else n
+        if (
+            (j_tx > 0 and j_tx % 10 == 0)
+            or (j_rx > 0 and m_rx % 10 == 0)
+            or (2 * (m_tx + m_rx) == 3 * n)
+        ):
+            acc = 0.0
+            for _ in range(j_tx):
+                acc += xi
+            if j_tx > 0:
+                dh_tx = acc
+            acc = d
+            for _ in range(j_rx):
+                acc -= xi
+            if j_rx > 0:
+                dh_rx = acc
+    return gamma_e, n_s, th_tx, th_rx, dh_tx, dh_rx
+
+
+@njit(nogil=True, cache=True)
+def itm_cell_loss(
+    z, p0, p1, j0, tl, n, d, h_tx_m, h_rx_m, horizons, delta_h_m, exact_dh, s, diffs, f_mhz,
+    z_g, climate, mdvar, time_pct, location_pct, situation_pct,
+):  # fmt: skip
+    """ITM basic transmission loss (dB) of one cell's path: ``quick_pfl`` then ``itm_core``.
+
+    ``horizons`` is the tuple of :func:`itm_horizons`. With ``exact_dh`` the terrain
+    irregularity is computed for this path, else ``delta_h_m`` is used. NaN on an ITM error.
+    """
+    gamma_e, n_s, th_tx, th_rx, dh_tx, dh_rx = horizons
+    xi = d / n
+    d = n * xi
+    a_e = 1.0 / gamma_e
+    z0 = z[0]
+    z_end = tl[0, n - j0]
+    d_start = min(15.0 * h_tx_m, 0.1 * dh_tx)
+    d_end = d - min(15.0 * h_rx_m, 0.1 * dh_rx)
+    if exact_dh:
+        delta_h_m = delta_h(z, j0, tl, n, xi, d_start, d_end, s, diffs)
+    if dh_tx + dh_rx > 1.5 * d:
+        fit_tx, fit_rx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, d_end)
+        he_tx = h_tx_m + _dim(z0, fit_tx)
+        he_rx = h_rx_m + _dim(z_end, fit_rx)
+        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
+            -0.07 * math.sqrt(delta_h_m / max(he_tx, 5.0))
+        )
+        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
+            -0.07 * math.sqrt(delta_h_m / max(he_rx, 5.0))
+        )
+        combined = dh_tx + dh_rx
+        if combined <= d:
+            q = (d / combined) ** 2
+            he_tx = he_tx * q
+            he_rx = he_rx * q
+            dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
+                -0.07 * math.sqrt(delta_h_m / max(he_tx, 5.0))
+            )
+            dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
+                -0.07 * math.sqrt(delta_h_m / max(he_rx, 5.0))
+            )
+        q = math.sqrt(2.0 * he_tx * a_e)
+        th_tx = (0.65 * delta_h_m * (q / dh_tx - 1.0) - 2.0 * he_tx) / q
+        q = math.sqrt(2.0 * he_rx * a_e)
+        th_rx = (0.65 * delta_h_m * (q / dh_rx - 1.0) - 2.0 * he_rx) / q
+    else:
+        fit_tx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, 0.9 * dh_tx)[0]
+        he_tx = h_tx_m + _dim(z0, fit_tx)
+        fit_rx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d - 0.9 * dh_rx, d_end)[1]
+        he_rx = h_rx_m + _dim(z_end, fit_rx)
+    loss, _a_ref, _a_fs, _mode, _w, err = _itm.itm_core(
+        th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx, delta_h_m, d, h_tx_m, h_rx_m, f_mhz, z_g,
+        gamma_e, n_s, _itm.CALC_P2P, climate, mdvar, time_pct, location_pct, situation_pct,
+    )  # fmt: skip
+    return math.nan if err != 0 else loss
+
+
+# =================================================================================================
+# Walking one radial
+# =================================================================================================
+
+
+@njit(nogil=True, cache=True)
+def _radial_setup(
+    i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, n_radials,
+    row_off, col_off, win_cols,
+):  # fmt: skip
+    """Sample radial ``i`` as far as its cells need; ``(z, n_valid)`` (see :func:`sample_radial`)."""
+    last_cell = cells[start[i + 1] - 1]
+    d_last = _cell_distance(last_cell, win_cols, row_off, col_off, row0, col0)[2]
+    n_samp = math.ceil(d_last - 1e-9)
+    az = TWO_PI * i / n_radials
+    d_row = -math.cos(az)
+    d_col = math.sin(az)
+    z = np.empty(n_samp + 1)
+    n_valid = sample_radial(
+        elevation_m, nodata_mask, check_nodata, row0, col0, d_row, d_col, n_samp, z0_m, z
+    )
+    return z, n_valid
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _cell_distance(cell, win_cols, row_off, col_off, row0, col0):
+    wr = cell // win_cols
+    wc = cell - wr * win_cols
+    dr = row_off + wr - row0
+    dc = col_off + wc - col0
+    return wr, wc, math.sqrt(dr * dr + dc * dc)
+
+
+@njit(nogil=True, cache=True)
+def _fill_tail(
+    elevation_m, nodata_mask, check_nodata, row0, col0, dr, dc, n, j0, z_end, tl
+):  # fmt: skip
+    """Exact straight-line heights of path indices ``j0 .. n - 1`` and the cell's own, with their
+    prefix sums, into ``tl``; False when one touches nodata or leaves the grid."""
+    for j in range(j0, n):
+        v = bilinear_at(
+            elevation_m, nodata_mask, check_nodata, row0 + j * dr / n, col0 + j * dc / n
+        )
+        if math.isnan(v):
+            return False
+        tl[0, j - j0] = v
+    tl[0, n - j0] = z_end
+    tail_sums(tl[0], j0, n - j0 + 1, tl[1], tl[2])
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _itm_radial(
+    i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m, h_rx_m,
+    res_m, n_radials, row_off, col_off, win_cols, f_mhz, z_g, climate, n0, mdvar, time_pct,
+    location_pct, situation_pct, near_cells, dh_every, out,
+):  # fmt: skip
+    """All cells of radial ``i``: sample, sweep the statistics, evaluate each cell into ``out``."""
+    a = start[i]
+    b = start[i + 1]
+    if a == b:
+        return
+    z, n_valid = _radial_setup(
+        i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, n_radials,
+        row_off, col_off, win_cols,
+    )  # fmt: skip
+    p0 = np.empty(n_valid + 2)
+    p1 = np.empty(n_valid + 2)
+    prefix_sums(z, n_valid, p0, p1)
+    # one reference earth radius per radial, from the mean height of its whole profile
+    p10 = int(0.1 * n_valid)
+    h_ref = (p0[n_valid - p10 + 1] - p0[p10]) / (n_valid - 2 * p10 + 1)
+    n_s_ref = n0 if h_ref == 0.0 else n0 * math.exp(-h_ref / 9460.0)
+    inv_two_a_ref = 0.5 * _itm.GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s_ref / 179.3))
+    z_tx = z0_m + h_tx_m
+    txarg = np.empty(n_valid + 1, dtype=np.int64)
+    running_argmax(z, n_valid, z_tx, res_m * res_m * inv_two_a_ref, txarg)
+    hy = np.empty(n_valid + 1)
+    hy[0] = z_tx
+    for j in range(1, n_valid + 1):
+        dj = j * res_m
+        hy[j] = z[j] - dj * dj * inv_two_a_ref
+    hull = np.empty(n_valid + 1, dtype=np.int64)
+    s = np.empty(245)
+    diffs = np.empty(245)
+    tl = np.empty((3, near_cells + 2))
+    anchored = dh_every > 0
+
+    dh_ring = np.zeros(n_valid + 1)
+    if anchored and n_valid >= 1:
+        # walk 1: exact Δh at anchor rings, each anchor sample taken as the receiver
+        hull[0] = 0
+        hn = 1
+        prev = 0
+        s_a = 1
+        while True:
+            d_a = s_a * res_m
+            tl[0, 0] = z[s_a]
+            tail_sums(tl[0], s_a, 1, tl[1], tl[2])
+            hz = itm_horizons(
+                z, p0, s_a, tl, s_a, d_a, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy,
+                inv_two_a_ref, res_m,
+            )  # fmt: skip
+            d_start = min(15.0 * h_tx_m, 0.1 * hz[4])
+            d_end = d_a - min(15.0 * h_rx_m, 0.1 * hz[5])
+            dh_ring[s_a] = delta_h(z, s_a, tl, s_a, res_m, d_start, d_end, s, diffs)
+            for t in range(prev + 1, s_a):  # linear between anchors
+                w = (t - prev) / (s_a - prev)
+                dh_ring[t] = dh_ring[prev] + w * (dh_ring[s_a] - dh_ring[prev])
+            if s_a == n_valid:
+                break
+            nxt = min(s_a + max(1, s_a // dh_every), n_valid)
+            for j in range(s_a, nxt):
+                hn = hull_push(hull, hn, hy, j)
+            prev = s_a
+            s_a = nxt
+
+    # walk 2: the cells, in ring order
+    hull[0] = 0
+    hn = 1
+    pushed = 0
+    for t in range(a, b):
+        cell = cells[t]
+        wr, wc, d_cells = _cell_distance(cell, win_cols, row_off, col_off, row0, col0)
+        n = math.ceil(d_cells - 1e-9)
+        j0 = max(1, n - near_cells + 1)
+        if j0 - 1 > n_valid:
+            break
+        while pushed < j0 - 1:
+            pushed += 1
+            hn = hull_push(hull, hn, hy, pushed)
+        r = row_off + wr
+        c = col_off + wc
+        if not _fill_tail(
+            elevation_m, nodata_mask, check_nodata, row0, col0, r - row0, c - col0, n, j0,
+            np.float64(elevation_m[r, c]), tl,
+        ):  # fmt: skip
+            continue
+        d = d_cells * res_m
+        hz = itm_horizons(
+            z, p0, j0, tl, n, d, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy, inv_two_a_ref, res_m
+        )
+        dh = 0.0
+        exact_dh = not anchored or n <= near_cells
+        if not exact_dh:
+            if n <= n_valid:
+                dh = dh_ring[n - 1] + (d_cells - (n - 1)) * (dh_ring[n] - dh_ring[n - 1])
+            else:
+                dh = dh_ring[n_valid]
+        out[wr, wc] = itm_cell_loss(
+            z, p0, p1, j0, tl, n, d, h_tx_m, h_rx_m, hz, dh, exact_dh, s, diffs, f_mhz, z_g,
+            climate, mdvar, time_pct, location_pct, situation_pct,
+        )  # fmt: skip
+
+
+@njit(nogil=True, cache=True)
+def itm_sweep(
+    elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m, h_rx_m, res_m, radius_m,
+    n_radials, row_off, col_off, win_rows, win_cols, f_mhz, climate, n0, pol, epsilon, sigma,
+    mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every,
+):  # fmt: skip
+    """ITM basic transmission loss (dB, float32) from one site to every cell within the radius.
+
+    Site at fractional (``row0``, ``col0``) with ground ``z0_m`` and antenna ``h_tx_m`` above
+    it; receivers ``h_rx_m`` above their cell; cell size ``res_m``; ``n_radials`` radials;
+    window origin and shape in grid cells; ITM's climate, N_0, polarisation, ground,
+    variability mode and percentages. The last ``near_cells`` cells of each path are sampled
+    on the straight line; ``dh_every`` sets the Δh anchors (0: exact Δh for every cell). NaN
+    beyond the radius, on nodata and where a path touches nodata or leaves the grid. The cell
+    at distance 0 is NaN here (ITM needs a path); the wrapper fills it.
+    """
+    cells, start = assign_cells(
+        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
+        win_rows, win_cols,
+    )  # fmt: skip
+    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
+    z_g = _itm.initialize_point_to_point(f_mhz, 0.0, n0, pol, epsilon, sigma)[0]
+    for i in range(n_radials):
+        _itm_radial(
+            i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m,
+            h_rx_m, res_m, n_radials, row_off, col_off, win_cols, f_mhz, z_g, climate, n0,
+            mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every, out,
+        )  # fmt: skip
+    return out
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def itm_sweep_parallel(
+    elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m, h_rx_m, res_m, radius_m,
+    n_radials, row_off, col_off, win_rows, win_cols, f_mhz, climate, n0, pol, epsilon, sigma,
+    mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every,
+):  # fmt: skip
+    """:func:`itm_sweep` with the radials spread over numba's thread pool (same result)."""
+    cells, start = assign_cells(
+        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
+        win_rows, win_cols,
+    )  # fmt: skip
+    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
+    z_g = _itm.initialize_point_to_point(f_mhz, 0.0, n0, pol, epsilon, sigma)[0]
+    for i in prange(n_radials):
+        _itm_radial(
+            i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m,
+            h_rx_m, res_m, n_radials, row_off, col_off, win_cols, f_mhz, z_g, climate, n0,
+            mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every, out,
+        )  # fmt: skip
+    return out
+
+
+# =================================================================================================
+# P.1812
+# =================================================================================================
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _nu(g, di, dtot, hts, hrs, ce, lam):
+    """P.1812 diffraction parameter of a point ``g`` metres high ``di`` km along the path."""
+    v = g + 500.0 * ce * di * (dtot - di) - (hts * (dtot - di) + hrs * di) / dtot
+    return v * math.sqrt(0.002 * dtot / (lam * di * (dtot - di)))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _nu_scan(h, lo, hi, off, xk, dtot, a, hts, slope, best, arg):
+    """Best ``v * |v| / q`` over path indices ``lo..hi - 1`` read at ``h[i - off]``."""
+    for i in range(lo, hi):
+        di = i * xk
+        q = di * (dtot - di)
+        v = h[i - off] + a * q - hts - slope * di
+        key = v * abs(v) / q
+        if key >= best:
+            best = key
+            arg = i
+    return best, arg
+
+
+@njit(nogil=True, cache=True)
+def nu_max(z, j0, tail, n, xi_m, hts, hrs, ce, lam):
+    """Largest ν over the interior of a path and the last index reaching it (a full scan).
+
+    ν = v * sqrt(0.002 D / (λ q)) with clearance ``v`` and ``q = d (D - d)``; the scan ranks
+    points by ``v * |v| / q`` (the same order, without a square root per point).
+    """
+    dtot = n * xi_m / 1000.0
+    xk = xi_m / 1000.0
+    a = 500.0 * ce
+    slope = (hrs - hts) / dtot
+    best, arg = _nu_scan(z, 1, min(j0, n), 0, xk, dtot, a, hts, slope, -np.inf, 1)
+    best, arg = _nu_scan(tail, j0, n, j0, xk, dtot, a, hts, slope, best, arg)
+    if n < 2:
+        return -np.inf, arg
+    return _nu(_zp(z, j0, tail, arg), arg * xi_m / 1000.0, dtot, hts, hrs, ce, lam), arg
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _line_excess_scan(h, lo, hi, off, slope_i, best):
+    """``max(best, h[i - off] - slope_i * i)`` over path indices ``lo..hi - 1``."""
+    for i in range(lo, hi):
+        v = h[i - off] - slope_i * i
+        if v > best:
+            best = v
+    return best
+
+
+@njit(nogil=True, cache=True)
+def smooth_bullington_db(n, xi_m, h_te, h_re, ap_km, f_ghz):
+    """P.1812 Bullington loss of the smooth profile (zero heights, antennas ``h_te``, ``h_re``).
+
+    Same result as ``p1812._bullington_db(..., smooth=True)`` on ``n`` intervals of ``xi_m``,
+    without scanning the path: both slope maxima are concave in distance (their optimum is
+    next to the continuous one) and ν along the smooth profile is unimodal (binary search on
+    its discrete differences).
+    """
+    dtot = n * xi_m / 1000.0
+    ce = 1.0 / ap_km
+    lam = 0.2998 / f_ghz
+    if n < 2:
+        luc = 0.0
+        return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+    xk = xi_m / 1000.0
+    stim = -np.inf
+    i_star = math.sqrt(h_te / (500.0 * ce)) / xk
+    i_lo = min(max(int(i_star), 1), n - 1)
+    for i in range(i_lo, min(i_lo + 2, n)):
+        di = i * xi_m / 1000.0
+        stim = max(stim, (500.0 * ce * di * (dtot - di) - h_te) / di)
+    str_ = (h_re - h_te) / dtot
+    if stim < str_:
+        lo = 1
+        hi = n - 1
+        while lo < hi:  # first i whose successor is no higher: the peak
+            mid = (lo + hi) >> 1
+            a = _nu(0.0, mid * xi_m / 1000.0, dtot, h_te, h_re, ce, lam)
+            b = _nu(0.0, (mid + 1) * xi_m / 1000.0, dtot, h_te, h_re, ce, lam)
+            if b <= a:
+                hi = mid
+            else:
+                lo = mid + 1
+        luc = _knife_edge_approx_db(_nu(0.0, lo * xi_m / 1000.0, dtot, h_te, h_re, ce, lam))
+    else:
+        srim = -np.inf
+        i_star = (dtot - math.sqrt(h_re / (500.0 * ce))) / xk
+        i_lo = min(max(int(i_star), 1), n - 1)
+        for i in range(i_lo, min(i_lo + 2, n)):
+            di = i * xi_m / 1000.0
+            srim = max(srim, (500.0 * ce * di * (dtot - di) - h_re) / (dtot - di))
+        dbp = (h_re - h_te + srim * dtot) / (stim + srim)
+        nub = (h_te + stim * dbp - (h_te * (dtot - dbp) + h_re * dbp) / dtot) * math.sqrt(
+            0.002 * dtot / (lam * dbp * (dtot - dbp))
+        )
+        luc = _knife_edge_approx_db(nub)
+    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+
+
+@njit(nogil=True, cache=True)
+def bullington_scan_db(g, j0, gtail, n, xi_m, hts, hrs, ap_km, f_ghz, smooth):
+    """``p1812._bullington_db`` on a cell's path by full scans (used off the median, at a_β)."""
+    dtot = n * xi_m / 1000.0
+    ce = 1.0 / ap_km
+    lam = 0.2998 / f_ghz
+    stim = -np.inf
+    for i in range(1, n):
+        di = i * xi_m / 1000.0
+        gi = 0.0 if smooth else _zp(g, j0, gtail, i)
+        stim = max(stim, (gi + 500.0 * ce * di * (dtot - di) - hts) / di)
+    str_ = (hrs - hts) / dtot
+    if stim < str_:
+        numax = -np.inf
+        for i in range(1, n):
+            gi = 0.0 if smooth else _zp(g, j0, gtail, i)
+            numax = max(numax, _nu(gi, i * xi_m / 1000.0, dtot, hts, hrs, ce, lam))
+        luc = _knife_edge_approx_db(numax)
+    else:
+        srim = -np.inf
+        for i in range(1, n):
+            di = i * xi_m / 1000.0
+            gi = 0.0 if smooth else _zp(g, j0, gtail, i)
+            srim = max(srim, (gi + 500.0 * ce * di * (dtot - di) - hrs) / (dtot - di))
+        dbp = (hrs - hts + srim * dtot) / (stim + srim)
+        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
+            0.002 * dtot / (lam * dbp * (dtot - dbp))
+        )
+        luc = _knife_edge_approx_db(nub)
+    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+
+
+@njit(nogil=True, cache=True)
+def p1812_cell_loss(
+    z, gr, p0, p1, j0, tl, n, d_m, res_m, arg_a, arg_b, arg_c, hull_a, hn_a, hull_b, hn_b,
+    hy_b, hull_c, hn_c, hy_c, inv_two_ae_m, h_tx_m, h_rx_m, f_ghz, p_pct, pol, phi_deg,
+    delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, has_clutter,
+):  # fmt: skip
+    """P.1812 basic transmission loss (dB) of one cell's path, as ``p1812._p1812_kernel``.
+
+    Bare heights ``z`` (radial, ``j < j0``) and ``tl[0]`` (tail), clutter-raised heights ``gr``
+    and ``tl[3]`` (terminals excluded), prefix sums of the bare heights; running maxima
+    ``arg_a`` (bare, flat), ``arg_b`` (bare, curved), ``arg_c`` (clutter, curved) and upper
+    hulls A (bare, ``z``), B (bare, ``hy_b``), C (clutter, ``hy_c``) over samples ``1..j0 - 1``,
+    curved with ``inv_two_ae_m`` = 1 / (2 a_e) in 1/m. One radio-climatic ``zone`` for the
+    whole path; ``phi_deg`` the path-centre latitude. Without clutter (``has_clutter`` False)
+    the clutter-raised heights equal the bare ones and one ν scan serves both uses.
+    """
+    tail = tl[0]
+    gtail = tl[3]
+    xi = d_m / n
+    xk = xi / 1000.0
+    dtot = n * xi / 1000.0
+    h0 = z[0]
+    h_n = tail[n - j0]
+    hts = h0 + h_tx_m
+    hrs = h_n + h_rx_m
+    if zone == 1:
+        dtm = 0.0
+        dlm = 0.0
+        omega = 1.0
+        dct_km = 0.0
+        dcr_km = 0.0
+    elif zone == 3:
+        dtm = dtot
+        dlm = 0.0
+        omega = 0.0
+    else:
+        dtm = dtot
+        dlm = dtot
+        omega = 0.0
+    b0 = _beta0(phi_deg, dtm, dlm)
+    ae = EARTH_RADIUS_KM * 157.0 / (157.0 - delta_n)
+    ab = EARTH_RADIUS_KM * 3.0
+    ce = 1.0 / ae
+    lam = 0.2998 / f_ghz
+
+    # --- path-profile analysis, Attachment 1 (bare terrain) ---
+    s0 = _sum0(p0, j0, tl[1], 0, n)
+    s1 = _sum1(p1, j0, tl[2], 0, n)
+    v1 = xk * (2.0 * s0 - h0 - h_n)
+    v2 = xk * xk * (6.0 * s1 - 3.0 * n * h_n + h0 - h_n)
+    hst_fit = (2.0 * v1 * dtot - v2) / (dtot * dtot)
+    hsr_fit = (v2 - v1 * dtot) / (dtot * dtot)
+
+    beta = (hrs - hts) / n
+    hobs = -np.inf
+    a_obt = -np.inf
+    a_obr = -np.inf
+    if j0 > 1:
+        q = hull_support(hull_a, hn_a, z, beta)
+        for qq in range(max(q - 1, 0), min(q + 2, hn_a)):
+            j = hull_a[qq]
+            hobs = max(hobs, z[j] - beta * j)
+        j = arg_a[j0 - 1]
+        a_obt = (z[j] - hts) / j
+        q = hull_tangent(hull_a, hn_a, z, float(n), hrs)
+        for qq in range(max(q - 1, 0), min(q + 2, hn_a)):
+            j = hull_a[qq]
+            a_obr = max(a_obr, (z[j] - hrs) / (n - j))
+    for j in range(j0, n):
+        h = tail[j - j0]
+        hobs = max(hobs, h - beta * j)
+        a_obt = max(a_obt, (h - hts) / j)
+        a_obr = max(a_obr, (h - hrs) / (n - j))
+    hobs -= hts
+    if hobs <= 0.0:
+        hstp = hst_fit
+        hsrp = hsr_fit
+    else:
+        alpha_obt = a_obt - beta
+        alpha_obr = a_obr + beta
+        gt = alpha_obt / (alpha_obt + alpha_obr)
+        gr_ = alpha_obr / (alpha_obt + alpha_obr)
+        hstp = hst_fit - hobs * gt
+        hsrp = hsr_fit - hobs * gr_
+    hstd = h0 if hstp >= h0 else hstp
+    hsrd = h_n if hsrp > h_n else hsrp
+
+    arg_max = -np.inf
+    lt = 1
+    if j0 > 1:
+        j = arg_b[j0 - 1]
+        di = j * xi / 1000.0
+        arg_max = (z[j] - hts) / (1000.0 * di) - di / (2.0 * ae)
+        lt = j
+    for j in range(j0, n):
+        di = j * xi / 1000.0
+        arg = (tail[j - j0] - hts) / (1000.0 * di) - di / (2.0 * ae)
+        if arg > arg_max:
+            arg_max = arg
+            lt = j
+    theta_max = 1000.0 * math.atan(arg_max)
+    theta_td = 1000.0 * math.atan((hrs - hts) / (1000.0 * dtot) - dtot / (2.0 * ae))
+    theta_rd = 1000.0 * math.atan((hts - hrs) / (1000.0 * dtot) - dtot / (2.0 * ae))
+    transhorizon = theta_max > theta_td
+    theta_t = max(theta_max, theta_td)
+    nu_bare = -np.inf
+    if transhorizon:
+        dlt = lt * xi / 1000.0
+        arg_max = -np.inf
+        lr = n - 1
+        if j0 > 1:
+            dn = n * res_m
+            q = hull_tangent(hull_b, hn_b, hy_b, float(n), hrs - dn * dn * inv_two_ae_m)
+            for qq in range(max(q - 1, 0), min(q + 2, hn_b)):
+                j = hull_b[qq]
+                dr = dtot - j * xi / 1000.0
+                arg = (z[j] - hrs) / (1000.0 * dr) - dr / (2.0 * ae)
+                if arg >= arg_max:
+                    arg_max = arg
+                    lr = j
+        for j in range(j0, n):
+            dr = dtot - j * xi / 1000.0
+            arg = (tail[j - j0] - hrs) / (1000.0 * dr) - dr / (2.0 * ae)
+            if arg >= arg_max:
+                arg_max = arg
+                lr = j
+        theta_r = 1000.0 * math.atan(arg_max)
+        dlr = dtot - lr * xi / 1000.0
+    else:
+        theta_r = theta_rd
+        nu_bare, lt = nu_max(z, j0, tail, n, xi, hts, hrs, ce, lam)
+        dlt = lt * xi / 1000.0
+        dlr = dtot - dlt
+        lr = lt
+    theta = 1e3 * dtot / ae + theta_t + theta_r
+    hst = min(hst_fit, h0)
+    hsr = min(hsr_fit, h_n)
+    slope = (hsr - hst) / dtot
+    hte = h_tx_m + h0 - hst
+    hre = h_rx_m + h_n - hsr
+    # terrain roughness h_m: the highest point above the smooth surface between the horizons
+    slope_i = slope * xk
+    hm = _line_excess_scan(z, lt, min(lr + 1, j0), 0, slope_i, -np.inf)
+    hm = _line_excess_scan(tail, max(lt, j0), lr + 1, j0, slope_i, hm) - hst
+
+    f_j = 1.0 - 0.5 * (1.0 + math.tanh(3.0 * 0.8 * (theta - 0.3) / 0.3))
+    f_k = 1.0 - 0.5 * (1.0 + math.tanh(3.0 * 0.5 * (dtot - 20.0) / 20.0))
+    lbfs = (
+        92.4
+        + 20.0 * math.log10(f_ghz)
+        + 10.0 * math.log10(dtot * dtot + ((hts - hrs) / 1000.0) ** 2)
+    )
+    multipath = 2.6 * (1.0 - math.exp(-0.1 * (dlt + dlr)))
+    lb0p = lbfs + multipath * math.log10(p_pct / 50.0)
+    lb0b = lbfs + multipath * math.log10(b0 / 50.0)
+
+    # --- delta-Bullington at the median radius (clutter-raised profile) ---
+    stim = -np.inf
+    if j0 > 1:
+        j = arg_c[j0 - 1]
+        di = j * xi / 1000.0
+        stim = (gr[j] + 500.0 * ce * di * (dtot - di) - hts) / di
+    for j in range(j0, n):
+        di = j * xi / 1000.0
+        stim = max(stim, (gtail[j - j0] + 500.0 * ce * di * (dtot - di) - hts) / di)
+    str_ = (hrs - hts) / dtot
+    if stim < str_:
+        if has_clutter or transhorizon:
+            nu_bare = nu_max(gr, j0, gtail, n, xi, hts, hrs, ce, lam)[0]
+        luc = _knife_edge_approx_db(nu_bare)
+    else:
+        srim = -np.inf
+        if j0 > 1:
+            dn = n * res_m
+            q = hull_tangent(hull_c, hn_c, hy_c, float(n), hrs - dn * dn * inv_two_ae_m)
+            for qq in range(max(q - 1, 0), min(q + 2, hn_c)):
+                j = hull_c[qq]
+                di = j * xi / 1000.0
+                srim = max(srim, (gr[j] + 500.0 * ce * di * (dtot - di) - hrs) / (dtot - di))
+        for j in range(j0, n):
+            di = j * xi / 1000.0
+            srim = max(srim, (gtail[j - j0] + 500.0 * ce * di * (dtot - di) - hrs) / (dtot - di))
+        dbp = (hrs - hts + srim * dtot) / (stim + srim)
+        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
+            0.002 * dtot / (lam * dbp * (dtot - dbp))
+        )
+        luc = _knife_edge_approx_db(nub)
+    lbulla = luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+    h_te = hts - hstd
+    h_re = hrs - hsrd
+    lbulls = smooth_bullington_db(n, xi, h_te, h_re, ae, f_ghz)
+    ldsph = _spherical_earth_db(dtot, h_te, h_re, ae, f_ghz, omega, pol)
+    ld50 = lbulla + max(ldsph - lbulls, 0.0)
+    if p_pct == 50.0:
+        ldp = ld50
+    else:
+        ldb = bullington_scan_db(gr, j0, gtail, n, xi, hts, hrs, ab, f_ghz, False)
+        ldb += max(
+            _spherical_earth_db(dtot, h_te, h_re, ab, f_ghz, omega, pol)
+            - bullington_scan_db(gr, j0, gtail, n, xi, h_te, h_re, ab, f_ghz, True),
+            0.0,
+        )
+        fi_d = _inv_cum_norm(p_pct / 100.0) / _inv_cum_norm(b0 / 100.0) if p_pct > b0 else 1.0
+        ldp = ld50 + fi_d * (ldb - ld50)
+
+    # --- the rest of the method, as in p1812._p1812_kernel ---
+    lbd50 = lbfs + ld50
+    lbd = lb0p + ldp
+    lminb0p = lb0p + (1.0 - omega) * ldp
+    if p_pct >= b0:
+        f_i = _inv_cum_norm(p_pct / 100.0) / _inv_cum_norm(b0 / 100.0)
+        lminb0p = lbd50 + (lb0b + (1.0 - omega) * ldp - lbd50) * f_i
+    lba = _anomalous_db(
+        dtot, dlt, dlr, dct_km, dcr_km, dlm, hts, hrs, hte, hre, hm,
+        theta_t, theta_r, f_ghz, p_pct, omega, ae, b0,
+    )  # fmt: skip
+    eta = 2.5
+    a = lba / eta
+    b = lb0p / eta
+    lminbap = eta * (max(a, b) + math.log1p(math.exp(-abs(a - b))))
+    lbda = lbd
+    if lminbap <= lbd:
+        lbda = lminbap + (lbd - lminbap) * f_k
+    lbam = lbda + (lminb0p - lbda) * f_j
+    lf = 25.0 * math.log10(f_ghz) - 2.5 * math.log10(f_ghz / 2.0) ** 2
+    lbs = (
+        190.1
+        + lf
+        + 20.0 * math.log10(dtot)
+        + 0.573 * theta
+        - 0.15 * n0
+        - 10.125 * math.log10(50.0 / p_pct) ** 0.7
+    )
+    lbc = -5.0 * math.log10(10.0 ** (-0.2 * lbs) + 10.0 ** (-0.2 * lbam))
+    lloc = 0.0
+    if zone != 1:
+        lloc = -_inv_cum_norm(pl_pct / 100.0) * sigma_l_db
+    return max(lb0p, lbc + lloc)
+
+
+@njit(nogil=True, cache=True)
+def _fill_tail_clutter(clutter_m, row0, col0, dr, dc, n, j0, tl):
+    """``tl[3]``: the tail heights raised by the clutter of the cell under each point (not the
+    receiver's own)."""
+    n_rows, n_cols = clutter_m.shape
+    for j in range(j0, n):
+        r = min(max(math.floor(row0 + j * dr / n + 0.5), 0), n_rows - 1)
+        c = min(max(math.floor(col0 + j * dc / n + 0.5), 0), n_cols - 1)
+        tl[3, j - j0] = tl[0, j - j0] + clutter_m[r, c]
+    tl[3, n - j0] = tl[0, n - j0]
+
+
+@njit(nogil=True, cache=True)
+def _p1812_radial(
+    i, cells, start, elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter, row0,
+    col0, z0_m, h_tx_m, h_rx_m, res_m, n_radials, row_off, col_off, win_cols, f_ghz, p_pct,
+    pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, near_cells, out,
+):  # fmt: skip
+    """All cells of radial ``i`` for P.1812 (see :func:`_itm_radial`)."""
+    a = start[i]
+    b = start[i + 1]
+    if a == b:
+        return
+    z, n_valid = _radial_setup(
+        i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, n_radials,
+        row_off, col_off, win_cols,
+    )  # fmt: skip
+    az = TWO_PI * i / n_radials
+    gr = np.empty(n_valid + 1)
+    if has_clutter:
+        sample_radial_nearest(clutter_m, row0, col0, -math.cos(az), math.sin(az), n_valid, gr)
+        for j in range(1, n_valid + 1):
+            gr[j] += z[j]
+    else:
+        gr[:] = z[: n_valid + 1]
+    gr[0] = z[0]
+    p0 = np.empty(n_valid + 2)
+    p1 = np.empty(n_valid + 2)
+    prefix_sums(z, n_valid, p0, p1)
+    ae_m = 1000.0 * EARTH_RADIUS_KM * 157.0 / (157.0 - delta_n)
+    inv_two_ae = 0.5 / ae_m
+    curv = res_m * res_m * inv_two_ae
+    hts = z0_m + h_tx_m
+    arg_a = np.empty(n_valid + 1, dtype=np.int64)
+    arg_b = np.empty(n_valid + 1, dtype=np.int64)
+    arg_c = np.empty(n_valid + 1, dtype=np.int64)
+    running_argmax(z, n_valid, hts, 0.0, arg_a)
+    running_argmax(z, n_valid, hts, curv, arg_b)
+    running_argmax(gr, n_valid, hts, curv, arg_c)
+    hy_b = np.empty(n_valid + 1)
+    hy_c = np.empty(n_valid + 1)
+    for j in range(n_valid + 1):
+        dj = j * res_m
+        hy_b[j] = z[j] - dj * dj * inv_two_ae
+        hy_c[j] = gr[j] - dj * dj * inv_two_ae
+    hull_a = np.empty(n_valid + 1, dtype=np.int64)
+    hull_b = np.empty(n_valid + 1, dtype=np.int64)
+    hull_c = np.empty(n_valid + 1, dtype=np.int64)
+    hn_a = 0
+    hn_b = 0
+    hn_c = 0
+    pushed = 0
+    tl = np.empty((4, near_cells + 2))
+    for t in range(a, b):
+        cell = cells[t]
+        wr, wc, d_cells = _cell_distance(cell, win_cols, row_off, col_off, row0, col0)
+        n = math.ceil(d_cells - 1e-9)
+        j0 = max(1, n - near_cells + 1)
+        if j0 - 1 > n_valid:
+            break
+        while pushed < j0 - 1:
+            pushed += 1
+            hn_a = hull_push(hull_a, hn_a, z, pushed)
+            hn_b = hull_push(hull_b, hn_b, hy_b, pushed)
+            hn_c = hull_push(hull_c, hn_c, hy_c, pushed)
+        r = row_off + wr
+        c = col_off + wc
+        if not _fill_tail(
+            elevation_m, nodata_mask, check_nodata, row0, col0, r - row0, c - col0, n, j0,
+            np.float64(elevation_m[r, c]), tl,
+        ):  # fmt: skip
+            continue
+        if has_clutter:
+            _fill_tail_clutter(clutter_m, row0, col0, r - row0, c - col0, n, j0, tl)
+        else:
+            tl[3, : n - j0 + 1] = tl[0, : n - j0 + 1]
+        out[wr, wc] = p1812_cell_loss(
+            z, gr, p0, p1, j0, tl, n, d_cells * res_m, res_m, arg_a, arg_b, arg_c, hull_a,
+            hn_a, hull_b, hn_b, hy_b, hull_c, hn_c, hy_c, inv_two_ae, h_tx_m, h_rx_m, f_ghz,
+            p_pct, pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db,
+            has_clutter,
+        )  # fmt: skip
+
+
+@njit(nogil=True, cache=True)
+def p1812_sweep(
+    elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter, row0, col0, z0_m, h_tx_m,
+    h_rx_m, res_m, radius_m, n_radials, row_off, col_off, win_rows, win_cols, f_ghz, p_pct,
+    pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, near_cells,
+):  # fmt: skip
+    """P.1812 basic transmission loss (dB, float32) from one site to every cell within the radius.
+
+    As :func:`itm_sweep`, with P.1812's inputs: frequency in GHz, time and location
+    percentages, polarisation (1 horizontal, 2 vertical), path-centre latitude in degrees,
+    ΔN (N-units/km), N_0, one radio-climatic zone (1 sea, 3 coastal land, 4 inland), distances
+    to the coast (km) and σ_L (dB). ``clutter_m`` (used when ``has_clutter``) holds the
+    representative clutter height of each grid cell, added to the path between the terminals.
+    """
+    cells, start = assign_cells(
+        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
+        win_rows, win_cols,
+    )  # fmt: skip
+    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
+    for i in range(n_radials):
+        _p1812_radial(
+            i, cells, start, elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter,
+            row0, col0, z0_m, h_tx_m, h_rx_m, res_m, n_radials, row_off, col_off, win_cols,
+            f_ghz, p_pct, pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db,
+            near_cells, out,
+        )  # fmt: skip
+    return out
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def p1812_sweep_parallel(
+    elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter, row0, col0, z0_m, h_tx_m,
+    h_rx_m, res_m, radius_m, n_radials, row_off, col_off, win_rows, win_cols, f_ghz, p_pct,
+    pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, near_cells,
+):  # fmt: skip
+    """:func:`p1812_sweep` with the radials spread over numba's thread pool (same result)."""
+    cells, start = assign_cells(
+        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
+        win_rows, win_cols,
+    )  # fmt: skip
+    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
+    for i in prange(n_radials):
+        _p1812_radial(
+            i, cells, start, elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter,
+            row0, col0, z0_m, h_tx_m, h_rx_m, res_m, n_radials, row_off, col_off, win_cols,
+            f_ghz, p_pct, pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db,
+            near_cells, out,
+        )  # fmt: skip
+    return out

@@ -228,3 +228,27 @@ def test_cli_demo_bad_sites_file_lists_every_problem(paser_data_dir, tmp_path):
     assert "height" in res.output.lower()
     assert "200" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_demo_itm_with_forest_clutter(paser_data_dir, tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    args = ["--quiet", "demo", "--out", str(out), "--data-dir", str(paser_data_dir),
+            "--bounds", *map(str, WINDOW), "--targets", SEGENDANG, "--radius-km", "6",
+            "--model", "itm", "--clutter", "tree", "--res-m", "90"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"].startswith("itm(") and "p2108(uniform-tree)" in summary["model"]
+    assert "ITM (Longley-Rice), clutter uniform-tree" in (out / "map.html").read_text(encoding="utf-8")
+    # forest at the handset costs ~25 dB: far fewer people than line of sight alone
+    los = plan_paser(paser_data_dir, config=SMALL.replace(radius_m=6_000.0, terrain_res_m=90.0,
+                                                          certify=False, stability_threshold_db=None),
+                     bounds=WINDOW, village_ids=[SEGENDANG])
+    assert summary["people_covered"] < los.people_covered
+
+
+def test_cli_clutter_needs_a_terrain_model():
+    res = CliRunner().invoke(main, ["demo", "--out", "x", "--clutter", "tree"])
+    assert res.exit_code == 2 and "--model itm" in res.output

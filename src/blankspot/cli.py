@@ -96,9 +96,16 @@ def data_status(data_dir):
               help="Your own candidate sites: CSV with site_id, lon, lat[, height_agl_m, cost_idr] "
                    "or any point vector file. Added to the generated candidates.")
 @click.option("--no-generated", is_flag=True, help="Use only the sites given with --sites.")
+@click.option("--model", type=click.Choice(["los", "itm", "p1812"]), default="los", show_default=True,
+              help="Propagation model for coverage.")
+@click.option("--clutter", "clutter_class", default=None,
+              help="Uniform clutter class at the handset (ITM) or along the path (P.1812), e.g. "
+                   "'tree' (tropical forest, 20 m) or 'oil_palm'; default none.")
+@click.option("--res-m", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Terrain cell size (default 30 m; 90 m makes ITM/P.1812 about 7x faster).")
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
-         bounds, targets, sites_path, no_generated):
+         bounds, targets, sites_path, no_generated, model, clutter_class, res_m):
     """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
     from blankspot.plan import PlanConfig, plan_paser, write_outputs
     from blankspot.report import format_idr
@@ -116,6 +123,15 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     if targets is not None:
         changes["targets"] = targets if targets in {"blankspot", "blankspot_2021", "blankspot_2022", "all"} \
             else [t.strip() for t in targets.split(",") if t.strip()]
+    changes["model"] = model
+    if res_m is not None:
+        changes["terrain_res_m"] = res_m
+    if clutter_class is not None:
+        from blankspot.clutter import ClutterModel
+
+        if model == "los":
+            raise click.UsageError("--clutter needs --model itm or p1812 (LOS has no clutter term).")
+        changes["clutter"] = ClutterModel.uniform(clutter_class)
     if no_generated:
         if sites_path is None:
             raise click.UsageError("--no-generated needs --sites FILE.")

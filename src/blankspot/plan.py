@@ -46,6 +46,7 @@ class PlanConfig:
     k_factor: float = DEFAULT_K_FACTOR
     link: LinkBudget = field(default_factory=LinkBudget)
     model: str = "los"
+    clutter: object = None
     targets: object = "blankspot"
     cell_size_m: float = 250.0
     terrain_res_m: float | None = 30.0
@@ -166,6 +167,7 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
             radius_m=config.radius_m,
             rx_height_agl_m=config.rx_height_agl_m,
             k_factor=config.k_factor,
+            **_model_options(config),
         )
         for cols, budget in zip(columns, budgets, strict=True):
             cols.append(build_coverage_matrix(cov, demand, budget=budget).matrix)
@@ -184,6 +186,11 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
             )
         )
     return out if many else out[0]
+
+
+def _model_options(config: PlanConfig) -> dict:
+    """Keyword options the coverage models take beyond the common ones."""
+    return {} if config.clutter is None else {"clutter": config.clutter}
 
 
 def default_curve_budgets_idr(budget_idr: int, step_idr: int) -> tuple[int, ...]:
@@ -347,6 +354,7 @@ def plan(
         radius_m=config.radius_m,
         rx_height_agl_m=config.rx_height_agl_m,
         k_factor=config.k_factor,
+        **_model_options(config),
     )
     # per-desa figures over every desa, not only the targets
     all_cells = demand_cells(villages, cell_size_m=config.cell_size_m)
@@ -490,6 +498,14 @@ def plan_paser(
     return replace(result, timings_s=timings)
 
 
+def _model_label(cfg: PlanConfig) -> str:
+    names = {"los": "LOS + free space", "itm": "ITM (Longley-Rice)", "p1812": "ITU-R P.1812"}
+    label = names.get(cfg.model, cfg.model)
+    if cfg.clutter is not None:
+        label += f", clutter {getattr(cfg.clutter, 'name', 'grid')}"
+    return label
+
+
 def terrain_note(result: PlanResult) -> str:
     """How the terrain must be described wherever the result is shown."""
     if result.terrain_synthetic:
@@ -513,7 +529,7 @@ def plan_summary(result: PlanResult) -> dict:
         "solver": sol.solver,
         "status": sol.status,
         "bound_people": None if sol.bound is None else round(float(sol.bound), 1),
-        "model": f"{cfg.model}+fspl",
+        "model": result.coverage.model,
         "threshold_dbm": cfg.link.threshold_dbm,
         "terrain": terrain_note(result),
         "timings_s": {k: round(v, 2) for k, v in result.timings_s.items()},
@@ -565,7 +581,7 @@ def write_outputs(result: PlanResult, out_dir) -> dict:
         description="best-server RSRP of the chosen towers, dBm (NaN: no signal)",
         tags={
             "units": "dBm",
-            "model": f"{cfg.model}+fspl",
+            "model": result.coverage.model,
             "threshold_dbm": str(cfg.link.threshold_dbm),
             "terrain": note,
             "towers": ",".join(result.solution.site_ids),
@@ -592,7 +608,7 @@ def write_outputs(result: PlanResult, out_dir) -> dict:
     title = (
         f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
         f"{format_idr(cfg.budget_idr)}, {result.people_covered:,.0f} people newly covered in "
-        f"{len(result.target_ids)} target desa ({cfg.model.upper()} + free space, "
+        f"{len(result.target_ids)} target desa ({_model_label(cfg)}, "
         f"RSRP ≥ {cfg.link.threshold_dbm:g} dBm)"
     )
     fmap = plan_map(

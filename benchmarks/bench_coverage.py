@@ -1,0 +1,91 @@
+"""ITM coverage of one 30 km site: blankspot's radial engine against SPLAT!, in the same run.
+
+    python benchmarks/bench_coverage.py [--data-dir DIR] [--skip-hd]
+
+On the Paser demo DEM (SYNTHETIC relief), one 52 m site at 116.05 E, 1.85 S, 900 MHz, 1.5 m
+handset, 30 km: times blankspot ITM (``site_raster``: read, radial engine, resample onto the DEM
+grid) at 30 m and 90 m analysis cells, then SPLAT! through ``../shared/bench/splat_peer.py``
+(``splat-hd`` on 1 arc-second tiles and ``splat`` on 3 arc-second tiles; its wall time counts the
+splat process alone, as the peer script reports it). Both use ITM with climate 1 (equatorial),
+N_0 = 301, ε 15, σ 0.005 S/m, vertical polarisation, 50 % time/situations, no clutter. Prints
+JSON lines with each time, the ratios, and the median / p95 |Δ| dB over cells both computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+
+from blankspot.io import DEMO_DEM_FILE, paser_path
+from blankspot.propagation.radial import ItmParams
+from blankspot.site_raster import site_raster
+
+REPO = Path(__file__).resolve().parents[1]
+SPLAT_PEER = REPO.parent / "shared" / "bench" / "splat_peer.py"
+LON, LAT, H_M, F_MHZ, R_KM = 116.05, -1.85, 52.0, 900.0, 30.0
+
+
+def _ours(dem, res_m):
+    params = ItmParams(n0=301.0)
+    site_raster(dem, LON, LAT, height_agl_m=H_M, freq_mhz=F_MHZ, radius_m=2_000.0, model="itm",
+                res_m=res_m, itm_params=params)  # JIT warm-up
+    t = time.perf_counter()
+    r = site_raster(dem, LON, LAT, height_agl_m=H_M, freq_mhz=F_MHZ, radius_m=R_KM * 1000.0,
+                    model="itm", res_m=res_m, itm_params=params, max_loss_db=250.0)
+    return r, time.perf_counter() - t
+
+
+def _splat(dem, hd, out):
+    cmd = [sys.executable, str(SPLAT_PEER), str(dem), "--lat", str(LAT), "--lon", str(LON),
+           "--height-agl-m", str(H_M), "--freq-mhz", str(F_MHZ), "--radius-km", str(R_KM),
+           "--rx-height-agl-m", "1.5", "--out", str(out)] + (["--hd"] if hd else [])
+    res = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _compare(ours, splat_tif):
+    with rasterio.open(splat_tif) as src:
+        peer = src.read(1)
+        t = src.transform
+    r0 = round((ours.transform.f - t.f) / t.e)
+    c0 = round((ours.transform.c - t.c) / t.a)
+    h, w = ours.values.shape
+    sub = peer[r0 : r0 + h, c0 : c0 + w]
+    both = np.isfinite(sub) & np.isfinite(ours.values) & (sub > 0)
+    d = np.abs(ours.values[both] - sub[both])
+    return int(both.sum()), float(np.median(d)), float(np.percentile(d, 95)), float(np.mean(ours.values[both] - sub[both]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--skip-hd", action="store_true", help="skip splat-hd (1 arc-second, about a minute)")
+    args = ap.parse_args()
+    dem = paser_path(DEMO_DEM_FILE, args.data_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        for hd, res_m in ((False, 90.0), (True, 30.0)):
+            if hd and args.skip_hd:
+                continue
+            ours, ours_s = _ours(dem, res_m)
+            out = Path(tmp) / f"splat_{'hd' if hd else 'sd'}.tif"
+            peer = _splat(dem, hd, out)
+            n, med, p95, bias = _compare(ours, out)
+            print(json.dumps({
+                "dem": "SYNTHETIC Paser demo DEM", "splat": peer["peer"], "splat_tiles": "1 arcsec" if hd else "3 arcsec",
+                "blankspot_res_m": res_m, "blankspot_s": round(ours_s, 2), "splat_s": peer["wall_s"],
+                "speedup_vs_splat": round(peer["wall_s"] / ours_s, 2),
+                "common_cells": n, "median_abs_diff_db": round(med, 2), "p95_abs_diff_db": round(p95, 2),
+                "mean_diff_db": round(bias, 2),
+            }), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -252,3 +252,22 @@ def test_cli_demo_itm_with_forest_clutter(paser_data_dir, tmp_path):
 def test_cli_clutter_needs_a_terrain_model():
     res = CliRunner().invoke(main, ["demo", "--out", "x", "--clutter", "tree"])
     assert res.exit_code == 2 and "--model itm" in res.output
+
+
+def test_existing_towers_remove_served_demand(paser_data_dir, small_plan, tmp_path):
+    # an existing tower on the first chosen site serves its people already
+    first = small_plan.ranking.iloc[0]
+    existing = tmp_path / "existing.csv"
+    existing.write_text("site_id,lon,lat,height_agl_m\n"
+                        f"bts_1,{first['lon']},{first['lat']},{first['height_agl_m']}\n"
+                        "bts_far,100.0,5.0,30\n")
+    with pytest.warns(UserWarning, match="outside the terrain"):
+        r = plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG],
+                       existing_sites=existing)
+    assert r.people_served_existing == pytest.approx(first["people_new"], rel=0.02)
+    assert r.problem.total_weight == pytest.approx(
+        small_plan.problem.total_weight - r.people_served_existing, rel=1e-6)
+    assert first["site_id"] not in r.solution.site_ids or r.ranking["people_new"].iloc[0] < first["people_new"]
+    # desa table counts people served by either
+    seg = r.desa.loc[r.desa["kode"] == SEGENDANG, "population_covered"].item()
+    assert seg >= r.people_served_existing + r.people_covered - 0.5

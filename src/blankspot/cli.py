@@ -96,6 +96,9 @@ def data_status(data_dir):
               help="Your own candidate sites: CSV with site_id, lon, lat[, height_agl_m, cost_idr] "
                    "or any point vector file. Added to the generated candidates.")
 @click.option("--no-generated", is_flag=True, help="Use only the sites given with --sites.")
+@click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Existing towers (same formats as --sites, e.g. an OpenCelliD export with "
+                   "lon/lat): people they already serve are removed from the demand.")
 @click.option("--model", type=click.Choice(["los", "itm", "p1812"]), default="los", show_default=True,
               help="Propagation model for coverage.")
 @click.option("--clutter", "clutter_class", default=None,
@@ -105,7 +108,7 @@ def data_status(data_dir):
               help="Terrain cell size (default 30 m; 90 m makes ITM/P.1812 about 7x faster).")
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
-         bounds, targets, sites_path, no_generated, model, clutter_class, res_m):
+         bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m):
     """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
     from blankspot.plan import PlanConfig, plan_paser, write_outputs
     from blankspot.report import format_idr
@@ -140,7 +143,8 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     if threshold_dbm is not None:
         config = config.replace(link=config.link.replace(threshold_dbm=threshold_dbm))
     t0 = time.perf_counter()
-    result = plan_paser(data_dir, config=config, bounds=bounds, user_sites=sites_path, progress=not quiet)
+    result = plan_paser(data_dir, config=config, bounds=bounds, user_sites=sites_path,
+                        existing_sites=existing_path, progress=not quiet)
     paths = write_outputs(result, out_dir)
     if not quiet:
         click.echo(result.ranking[["rank", "site_id", "cost_idr", "people_new", "cumulative_people",

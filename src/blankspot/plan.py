@@ -119,6 +119,7 @@ class PlanResult:
     desa: pd.DataFrame
     kecamatan: pd.DataFrame
     site_costs: pd.DataFrame
+    people_served_existing: float  # people in target desa already served by existing towers
     certificate: object  # SitingResult of the exact solver, or None
     curve: pd.DataFrame | None
     stability: pd.DataFrame | None
@@ -222,16 +223,21 @@ def plan(
     *,
     config: PlanConfig = PlanConfig(),
     user_sites=None,
+    existing_sites=None,
     kecamatan_totals=None,
     progress: bool = False,
 ) -> PlanResult:
     """Run the chain on any data already read into the analysis CRS.
 
+    ``existing_sites`` (sites schema; e.g. operators' towers from an OpenCelliD export) are
+    modelled with the same radio settings; demand cells they already serve are removed before
+    siting, and the per-desa tables count them as covered.
+
     ``villages`` follows the villages schema (index ``village_id``; ``name``, ``kecamatan``,
     ``population``); when ``kecamatan_totals`` is given, missing and dated figures are estimated
     with :func:`blankspot.population.estimate_population` first.
     """
-    from blankspot.aggregate import village_summary
+    from blankspot.aggregate import build_coverage_matrix, village_summary
     from blankspot.candidates import combine_sites, generate_candidates
     from blankspot.coverage import compute_coverage
     from blankspot.crs import require_same
@@ -253,6 +259,25 @@ def plan(
     targets = select_villages(villages, config.targets)
     demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets)
     timings["demand_s"] = time.perf_counter() - t0
+
+    existing_cov = None
+    people_served_existing = 0.0
+    if existing_sites is not None and len(existing_sites):
+        t = time.perf_counter()
+        existing_cov = compute_coverage(
+            terrain,
+            existing_sites,
+            budget=config.link,
+            model=config.model,
+            radius_m=config.radius_m,
+            rx_height_agl_m=config.rx_height_agl_m,
+            k_factor=config.k_factor,
+            **_model_options(config),
+        )
+        served = np.asarray(build_coverage_matrix(existing_cov, demand).matrix.sum(axis=1)).ravel() > 0
+        people_served_existing = float(demand["population"].to_numpy()[served].sum())
+        demand = demand.loc[~served]
+        timings["existing_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     sites = None
@@ -358,13 +383,11 @@ def plan(
     )
     # per-desa figures over every desa, not only the targets
     all_cells = demand_cells(villages, cell_size_m=config.cell_size_m)
-    from blankspot.aggregate import build_coverage_matrix
-
-    if len(chosen):
-        all_matrix = build_coverage_matrix(coverage, all_cells).matrix
-        covered_all = np.asarray(all_matrix.sum(axis=1)).ravel() > 0
-    else:
-        covered_all = np.zeros(len(all_cells), dtype=bool)
+    covered_all = np.zeros(len(all_cells), dtype=bool)
+    for cov in (coverage, existing_cov):
+        if cov is not None and len(cov.footprints):
+            all_matrix = build_coverage_matrix(cov, all_cells).matrix
+            covered_all |= np.asarray(all_matrix.sum(axis=1)).ravel() > 0
     summary = village_summary(villages, all_cells, covered_all)
     names = villages["name"].astype(str).to_dict()
     newly = _desa_newly_served(matrix.matrix, solution.order, demand, names)
@@ -390,6 +413,7 @@ def plan(
         desa=desa,
         kecamatan=kec,
         site_costs=site_costs,
+        people_served_existing=people_served_existing,
         certificate=certificate,
         curve=curve,
         stability=stability,
@@ -458,6 +482,35 @@ def paser_inputs(data_dir=None, *, config: PlanConfig = PlanConfig(), bounds=Non
     return villages, totals, terrain
 
 
+EXISTING_DEFAULT_HEIGHT_AGL_M = 30.0
+"""Antenna height assumed for an existing tower whose file gives none (typical rooftop/monopole)."""
+
+
+def read_existing_sites(path, terrain):
+    """Existing towers from a sites file, keeping those on the terrain (others cannot matter).
+
+    Files such as an OpenCelliD export cover far more than one kabupaten, so towers off the
+    terrain grid are dropped with a warning rather than refused; a missing height is
+    :data:`EXISTING_DEFAULT_HEIGHT_AGL_M`.
+    """
+    import warnings
+
+    from blankspot.errors import BlankspotWarning
+    from blankspot.io import read_sites
+
+    sites = read_sites(path, crs=terrain.crs, default_height_agl_m=EXISTING_DEFAULT_HEIGHT_AGL_M)
+    inside = terrain.contains(sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy())
+    inside &= np.isfinite(terrain.elevation_at(sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()))
+    if not inside.all():
+        warnings.warn(
+            f"{int((~inside).sum())} of {len(sites)} existing towers in {path} lie outside the terrain "
+            "window and were ignored.",
+            BlankspotWarning,
+            stacklevel=2,
+        )
+    return sites.loc[inside]
+
+
 def plan_paser(
     data_dir=None,
     *,
@@ -465,6 +518,7 @@ def plan_paser(
     bounds=None,
     village_ids: Iterable[str] | None = None,
     user_sites=None,
+    existing_sites=None,
     progress: bool = False,
 ) -> PlanResult:
     """The Paser demo: 144 desa, the synthetic demo DEM, Rp 8.5 B at Rp 1.7 B per 72 m tower.
@@ -484,12 +538,15 @@ def plan_paser(
         user_sites = read_sites(
             user_sites, crs=terrain.crs, terrain=terrain, default_height_agl_m=config.height_agl_m
         )
+    if existing_sites is not None and not hasattr(existing_sites, "geometry"):
+        existing_sites = read_existing_sites(existing_sites, terrain)
     read_s = time.perf_counter() - t
     result = plan(
         villages,
         terrain,
         config=config,
         user_sites=user_sites,
+        existing_sites=existing_sites,
         kecamatan_totals=totals,
         progress=progress,
     )
@@ -524,7 +581,8 @@ def plan_summary(result: PlanResult) -> dict:
         "total_cost_idr": int(sol.total_cost_idr),
         "budget_idr": int(cfg.budget_idr),
         "people_covered": round(float(sol.covered_weight), 1),
-        "people_in_target_desa": round(float(result.problem.total_weight), 1),
+        "people_in_target_desa_not_yet_served": round(float(result.problem.total_weight), 1),
+        "people_in_target_desa_served_by_existing_towers": round(result.people_served_existing, 1),
         "target_desa": list(result.target_ids),
         "solver": sol.solver,
         "status": sol.status,

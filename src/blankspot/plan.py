@@ -152,7 +152,6 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
     budget is built from the same footprints and a list is returned.
     """
     from blankspot.aggregate import CoverageMatrix, build_coverage_matrix
-    from blankspot.coverage import compute_coverage
 
     many = budgets is not None
     budgets = list(budgets) if many else [config.link]
@@ -160,16 +159,7 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
     batches = [sites.iloc[i : i + config.batch_size] for i in range(0, len(sites), config.batch_size)]
     bar = _progress_bar(total=len(sites), desc="coverage", enabled=progress)
     for batch in batches:
-        cov = compute_coverage(
-            terrain,
-            batch,
-            budget=config.link,
-            model=config.model,
-            radius_m=config.radius_m,
-            rx_height_agl_m=config.rx_height_agl_m,
-            k_factor=config.k_factor,
-            **_model_options(config),
-        )
+        cov = _coverage(terrain, batch, config)
         for cols, budget in zip(columns, budgets, strict=True):
             cols.append(build_coverage_matrix(cov, demand, budget=budget).matrix)
         if bar is not None:
@@ -187,6 +177,22 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
             )
         )
     return out if many else out[0]
+
+
+def _coverage(terrain, sites, config: PlanConfig):
+    """Coverage of ``sites`` with the radio settings of ``config`` (one place for all three uses)."""
+    from blankspot.coverage import compute_coverage
+
+    return compute_coverage(
+        terrain,
+        sites,
+        budget=config.link,
+        model=config.model,
+        radius_m=config.radius_m,
+        rx_height_agl_m=config.rx_height_agl_m,
+        k_factor=config.k_factor,
+        **_model_options(config),
+    )
 
 
 def _model_options(config: PlanConfig) -> dict:
@@ -239,7 +245,6 @@ def plan(
     """
     from blankspot.aggregate import build_coverage_matrix, village_summary
     from blankspot.candidates import combine_sites, generate_candidates
-    from blankspot.coverage import compute_coverage
     from blankspot.crs import require_same
     from blankspot.demand import demand_cells, select_villages
     from blankspot.population import estimate_population
@@ -264,16 +269,7 @@ def plan(
     people_served_existing = 0.0
     if existing_sites is not None and len(existing_sites):
         t = time.perf_counter()
-        existing_cov = compute_coverage(
-            terrain,
-            existing_sites,
-            budget=config.link,
-            model=config.model,
-            radius_m=config.radius_m,
-            rx_height_agl_m=config.rx_height_agl_m,
-            k_factor=config.k_factor,
-            **_model_options(config),
-        )
+        existing_cov = _coverage(terrain, existing_sites, config)
         served = np.asarray(build_coverage_matrix(existing_cov, demand).matrix.sum(axis=1)).ravel() > 0
         people_served_existing = float(demand["population"].to_numpy()[served].sum())
         demand = demand.loc[~served]
@@ -371,16 +367,7 @@ def plan(
 
     t = time.perf_counter()
     chosen = sites.loc[list(solution.site_ids)]
-    coverage = compute_coverage(
-        terrain,
-        chosen,
-        budget=config.link,
-        model=config.model,
-        radius_m=config.radius_m,
-        rx_height_agl_m=config.rx_height_agl_m,
-        k_factor=config.k_factor,
-        **_model_options(config),
-    )
+    coverage = _coverage(terrain, chosen, config)
     # per-desa figures over every desa, not only the targets
     all_cells = demand_cells(villages, cell_size_m=config.cell_size_m)
     covered_all = np.zeros(len(all_cells), dtype=bool)

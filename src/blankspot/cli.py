@@ -106,9 +106,15 @@ def data_status(data_dir):
                    "'tree' (tropical forest, 20 m) or 'oil_palm'; default none.")
 @click.option("--res-m", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Terrain cell size (default 30 m; 90 m makes ITM/P.1812 about 7x faster).")
+@click.option("--scheduler", default=None,
+              help="Compute candidate coverage on dask: 'local' (a LocalCluster), 'threads', or a "
+                   "scheduler address tcp://HOST:PORT (needs blankspot[dask]).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --scheduler: cache per-site footprints here, so a rerun resumes.")
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
-         bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m):
+         bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m,
+         scheduler, cache_dir):
     """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
     from blankspot.plan import PlanConfig, plan_paser, write_outputs
     from blankspot.report import format_idr
@@ -144,7 +150,8 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
         config = config.replace(link=config.link.replace(threshold_dbm=threshold_dbm))
     t0 = time.perf_counter()
     result = plan_paser(data_dir, config=config, bounds=bounds, user_sites=sites_path,
-                        existing_sites=existing_path, progress=not quiet)
+                        existing_sites=existing_path, progress=not quiet, scheduler=scheduler,
+                        cache_dir=cache_dir)
     paths = write_outputs(result, out_dir)
     if not quiet:
         click.echo(result.ranking[["rank", "site_id", "cost_idr", "people_new", "cumulative_people",

@@ -179,6 +179,49 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
     return out if many else out[0]
 
 
+def coverage_matrices_distributed(terrain, terrain_source, sites, demand, *, config: PlanConfig,
+                                  budgets, client=None, scheduler="local", cache_dir=None,
+                                  progress=False):
+    """The same matrices as :func:`coverage_matrix_streamed`, computed on dask workers.
+
+    Each site is one task running the same per-site function; workers read only their terrain
+    window from ``terrain_source`` (a :class:`blankspot.distributed.TerrainSource`) and footprints
+    come back sparse (and are cached on disk under ``cache_dir``). ``scheduler``: ``"local"`` (a
+    LocalCluster for this call), ``"threads"``, or ``"tcp://HOST:PORT"``.
+    """
+    from blankspot.aggregate import CoverageMatrix
+    from blankspot.distributed import DemandIndex, Grid, compute_footprints
+
+    grid = Grid.from_terrain(terrain)
+    footprints = compute_footprints(
+        terrain_source,
+        sites,
+        grid=grid,
+        model=config.model,
+        radius_m=config.radius_m,
+        max_path_loss_db=max(b.max_path_loss_db for b in budgets),
+        client=client,
+        scheduler=None if scheduler == "local" else scheduler,
+        cache_dir=cache_dir,
+        progress=progress,
+        freq_mhz=config.link.freq_mhz,
+        rx_height_agl_m=config.rx_height_agl_m,
+        k_factor=config.k_factor,
+        **_model_options(config),
+    )
+    index = DemandIndex.from_cells(demand, grid)
+    out = []
+    for budget in budgets:
+        cols = [fp.column(index, max_path_loss_db=budget.max_path_loss_db) for fp in footprints]
+        indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])]).astype(np.int64)
+        indices = np.concatenate(cols).astype(np.int32) if cols else np.zeros(0, np.int32)
+        matrix = sp.csc_matrix((np.ones(len(indices), dtype=np.uint8), indices, indptr),
+                               shape=(len(demand), len(footprints)))
+        out.append(CoverageMatrix(matrix=matrix, demand=pd.DataFrame(demand[["village_id", "population"]]),
+                                  site_ids=tuple(str(s) for s in sites.index)))
+    return out
+
+
 def _coverage(terrain, sites, config: PlanConfig):
     """Coverage of ``sites`` with the radio settings of ``config`` (one place for all three uses)."""
     from blankspot.coverage import compute_coverage
@@ -232,8 +275,18 @@ def plan(
     existing_sites=None,
     kecamatan_totals=None,
     progress: bool = False,
+    scheduler: str | None = None,
+    client=None,
+    terrain_source=None,
+    cache_dir=None,
 ) -> PlanResult:
     """Run the chain on any data already read into the analysis CRS.
+
+    Candidate coverage runs in this process unless ``scheduler`` (``"local"``, ``"threads"`` or
+    ``"tcp://HOST:PORT"``) or a dask ``client`` is given; then each site is a task on the
+    cluster, reading its window from ``terrain_source`` (the DEM files, see
+    :class:`blankspot.distributed.TerrainSource`). The science is the same code either way, and
+    so are the results.
 
     ``existing_sites`` (sites schema; e.g. operators' towers from an OpenCelliD export) are
     modelled with the same radio settings; demand cells they already serve are removed before
@@ -319,8 +372,19 @@ def plan(
         d = config.stability_threshold_db
         budgets += [config.link.replace(threshold_dbm=config.link.threshold_dbm - d),
                     config.link.replace(threshold_dbm=config.link.threshold_dbm + d)]
-    matrices = coverage_matrix_streamed(terrain, sites, demand, config=config, progress=progress,
-                                        budgets=budgets)
+    if scheduler is not None or client is not None:
+        if terrain_source is None:
+            raise UnitsError(
+                "a distributed run needs terrain_source=TerrainSource(paths, crs, res_m): workers "
+                "read the DEM files themselves; no elevation array is shipped."
+            )
+        matrices = coverage_matrices_distributed(
+            terrain, terrain_source, sites, demand, config=config, budgets=budgets, client=client,
+            scheduler=scheduler or "local", cache_dir=cache_dir, progress=progress,
+        )
+    else:
+        matrices = coverage_matrix_streamed(terrain, sites, demand, config=config,
+                                            progress=progress, budgets=budgets)
     matrix = matrices[0]
     timings["coverage_s"] = time.perf_counter() - t
 
@@ -469,6 +533,29 @@ def paser_inputs(data_dir=None, *, config: PlanConfig = PlanConfig(), bounds=Non
     return villages, totals, terrain
 
 
+def terrain_source_on_grid(terrain, folder=None):
+    """Write ``terrain`` once as a GeoTIFF on its own grid and describe it for workers.
+
+    Workers then read their windows without warping, so each window is bit for bit the same
+    cells as ``terrain`` and a distributed run gives exactly the single-process result. The file
+    goes to ``folder`` (e.g. the cache directory, which workers on other machines must also
+    reach) or a temporary folder on this machine.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from blankspot.distributed import Grid, TerrainSource
+    from blankspot.io.outputs import write_raster
+
+    folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="blankspot-terrain-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"terrain-{Grid.from_terrain(terrain).grid_id}.tif"
+    if not path.exists():
+        write_raster(path, terrain.elevation_m.astype(np.float32), transform=terrain.transform,
+                     crs=terrain.crs, nodata=np.nan, description="elevation, m")
+    return TerrainSource(paths=(str(path),), crs=terrain.crs, res_m=terrain.res_m)
+
+
 EXISTING_DEFAULT_HEIGHT_AGL_M = 30.0
 """Antenna height assumed for an existing tower whose file gives none (typical rooftop/monopole)."""
 
@@ -507,6 +594,9 @@ def plan_paser(
     user_sites=None,
     existing_sites=None,
     progress: bool = False,
+    scheduler: str | None = None,
+    client=None,
+    cache_dir=None,
 ) -> PlanResult:
     """The Paser demo: 144 desa, the synthetic demo DEM, Rp 8.5 B at Rp 1.7 B per 72 m tower.
 
@@ -525,6 +615,9 @@ def plan_paser(
         user_sites = read_sites(
             user_sites, crs=terrain.crs, terrain=terrain, default_height_agl_m=config.height_agl_m
         )
+    terrain_source = None
+    if scheduler is not None or client is not None:
+        terrain_source = terrain_source_on_grid(terrain, cache_dir)
     if existing_sites is not None and not hasattr(existing_sites, "geometry"):
         existing_sites = read_existing_sites(existing_sites, terrain)
     read_s = time.perf_counter() - t
@@ -536,6 +629,10 @@ def plan_paser(
         existing_sites=existing_sites,
         kecamatan_totals=totals,
         progress=progress,
+        scheduler=scheduler,
+        client=client,
+        terrain_source=terrain_source,
+        cache_dir=cache_dir,
     )
     timings = {"read_s": read_s, **result.timings_s}
     timings["total_s"] = timings["total_s"] + read_s

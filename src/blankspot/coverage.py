@@ -272,6 +272,38 @@ def _check_model(model: str) -> str:
     )
 
 
+WINDOW_MARGIN_CELLS = 3
+"""Cells read beyond the model radius around a site (the LOS sweep samples up to one cell past
+its last ring, and interpolates bilinearly between cell centres)."""
+
+
+def site_window(
+    shape: tuple[int, int],
+    transform,
+    x_m: float,
+    y_m: float,
+    radius_m: float,
+    *,
+    margin_cells: int = WINDOW_MARGIN_CELLS,
+) -> tuple[int, int, int, int]:
+    """(row_off, col_off, rows, cols): the cells of a grid within ``radius_m`` of a point, plus
+    ``margin_cells``, clipped to the grid (may be empty: rows or cols ≤ 0).
+
+    Every per-site computation runs on this window, whether the whole grid is in memory
+    (:func:`compute_coverage`) or a worker reads only the window
+    (:func:`blankspot.distributed.sparse_site_footprint`). The window's transform is then the
+    same float value on both paths, so is the site's position within it, and footprints are
+    bit-identical.
+    """
+    col = (float(x_m) - transform.c) / transform.a - 0.5
+    row = (float(y_m) - transform.f) / transform.e - 0.5
+    reach = float(radius_m) / abs(transform.a) + margin_cells
+    n_rows, n_cols = shape
+    r0, r1 = max(0, math.floor(row - reach)), min(n_rows, math.ceil(row + reach) + 1)
+    c0, c1 = max(0, math.floor(col - reach)), min(n_cols, math.ceil(col + reach) + 1)
+    return r0, c0, r1 - r0, c1 - c0
+
+
 @dataclass(frozen=True, eq=False)
 class _Clutter:
     """Clutter resolved once for a coverage run: class codes and/or clutter heights.
@@ -285,6 +317,15 @@ class _Clutter:
     codes: np.ndarray | None
     heights: np.ndarray
     label: str
+
+    def window(self, row_off: int, col_off: int, rows: int, cols: int) -> _Clutter:
+        """The same clutter on a window of the grid (itself when it is one value everywhere)."""
+        if self.codes is None and self.heights.shape == (1, 1):
+            return self
+        sl = (slice(row_off, row_off + rows), slice(col_off, col_off + cols))
+        heights = self.heights if self.heights.shape == (1, 1) else self.heights[sl]
+        codes = None if self.codes is None else self.codes[sl]
+        return replace(self, codes=codes, heights=heights)
 
     def terminal_loss_db(self, window, freq_mhz: float, rx_height_agl_m: float):
         """P.2108 terminal loss over a window of the grid (float32), or a scalar."""
@@ -712,8 +753,12 @@ def compute_coverage(
         model_name = _model_label(model, params, float(max_loss_db), resolved)
 
     def one(j: int) -> Footprint:
-        return site_footprint(
-            terrain,
+        # the same window a distributed worker reads (site_window), so both give the same bits
+        r0, c0, rows, cols = site_window(
+            terrain.shape, terrain.transform, float(xs[j]), float(ys[j]), float(radius_m)
+        )
+        fp = site_footprint(
+            terrain.window(r0, c0, rows, cols),
             ids[j],
             float(xs[j]),
             float(ys[j]),
@@ -723,11 +768,12 @@ def compute_coverage(
             radius_m=float(radius_m),
             rx_height_agl_m=float(rx_height_agl_m),
             k_factor=float(k_factor),
-            clutter=resolved,
+            clutter=None if resolved is None else resolved.window(r0, c0, rows, cols),
             itm_params=params if model == "itm" else None,
             p1812_params=params if model == "p1812" else None,
             max_loss_db=float(max_loss_db) if terrain_model else None,
         )
+        return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)
 
     from tqdm.auto import tqdm
 

@@ -77,6 +77,7 @@ from affine import Affine
 from pyproj import CRS
 
 from blankspot import cache as _cache
+from blankspot.coverage import WINDOW_MARGIN_CELLS
 from blankspot.crs import as_crs, require_metric, require_same
 from blankspot.errors import (
     BlankspotWarning,
@@ -101,9 +102,6 @@ __all__ = [
 
 DASK_INSTALL_HINT = "pip install 'blankspot[dask]'"
 
-WINDOW_MARGIN_CELLS = 3
-"""Cells read beyond the model radius around a site (the LOS sweep samples up to one cell past
-its last ring, and interpolates bilinearly between cell centres)."""
 
 FOOTPRINT_FORMAT = 1
 """Version of the :class:`SparseFootprint` layout, part of every cache key."""
@@ -257,18 +255,18 @@ class Grid:
     ) -> tuple[int, int, int, int]:
         """(row_off, col_off, rows, cols): cells within ``radius_m`` of a point, plus a margin,
         clipped to the grid."""
-        row, col = (float(v) for v in self.rowcol(x_m, y_m))
-        reach = float(radius_m) / self.res_m + margin_cells
-        n_rows, n_cols = self.shape
-        r0, r1 = max(0, math.floor(row - reach)), min(n_rows, math.ceil(row + reach) + 1)
-        c0, c1 = max(0, math.floor(col - reach)), min(n_cols, math.ceil(col + reach) + 1)
-        if r0 >= r1 or c0 >= c1:
+        from blankspot.coverage import site_window
+
+        r0, c0, rows, cols = site_window(
+            self.shape, self.transform, x_m, y_m, radius_m, margin_cells=margin_cells
+        )
+        if rows <= 0 or cols <= 0:
             xmin, ymin, xmax, ymax = self.bounds
             raise UnitsError(
                 f"point x_m={x_m:.1f}, y_m={y_m:.1f} and its {radius_m:g} m radius miss the "
                 f"grid (x {xmin:.1f}..{xmax:.1f}, y {ymin:.1f}..{ymax:.1f})."
             )
-        return r0, c0, r1 - r0, c1 - c0
+        return r0, c0, rows, cols
 
 
 def _positive(value: Any, name: str) -> float:

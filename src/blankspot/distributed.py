@@ -30,12 +30,12 @@ The analysis grid (CRS, transform, shape) is fixed before any task runs, with or
 size on multiples of the cell size, as :func:`blankspot.io.read_terrain` snaps its windows.
 Each task asks :func:`~blankspot.io.read_terrain` for the bounds of its window of that grid and
 checks that the cells come back exactly there (:class:`~blankspot.errors.CRSError` otherwise),
-so windows read on different machines align. A window holds every cell the model reads, so for
-``"los"`` the footprint is, bit for bit, the one :func:`~blankspot.coverage.site_footprint`
-gives on the whole grid (tested). The terrain models see the site at the same place, but its
-position in window cells is rounded differently in the last bit; ``"p1812"`` shrugs that off,
-while ``"itm"`` can turn it into a few dB on some cells (it does so for a site moved by 1 nm on
-the whole grid too). Whatever the model, every engine and worker count gives the same bits.
+so windows read on different machines align. Every site runs on the window
+:func:`blankspot.coverage.site_window` picks on that grid, here and in
+:func:`~blankspot.coverage.compute_coverage` on a grid held in memory, so the window's origin,
+and the site's position within it, are the same floats on both paths: footprints are identical
+bit for bit, whatever the model, the engine or the number of workers (tested for ``"los"``,
+``"itm"`` and ``"p1812"`` with sites off cell centres).
 
 Clutter grids are not cut to windows yet: pass a uniform clutter, or none.
 

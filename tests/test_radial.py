@@ -268,6 +268,34 @@ def test_max_loss_cut_is_sound():
     assert dropped.any() and (full.path_loss_db[dropped] > 85.0).all()
 
 
+@pytest.mark.parametrize("kind", ["knife_edge", "two_valleys", "rough"])
+def test_knife_edge_prefilter_drops_nothing_within_the_cut(kind):
+    terrain = make_terrain(kind, size=64) if kind != "rough" else make_terrain("rough", seed=3)
+    x, y = cell_centre(terrain, 32, 20)
+    # near_cells=4: the prefilter works on paths longer than near_cells, so short ones here
+    kw = dict(height_agl_m=12.0, radius_m=900.0, max_loss_db=95.0, near_cells=4)
+    plain = radial_path_loss(terrain, x, y, prefilter_margin_db=None, **kw).path_loss_db
+    fast = radial_path_loss(terrain, x, y, prefilter_margin_db=0.0, **kw).path_loss_db
+    kept = np.isfinite(fast)
+    np.testing.assert_array_equal(fast[kept], plain[kept])  # computed cells: same bits
+    skipped = np.isfinite(plain) & ~kept
+    assert skipped.sum() > 200  # the shadows behind the edge, the ridge or the rough hills
+    assert (plain[skipped] > 95.0).all()
+
+
+@pytest.mark.paser
+def test_knife_edge_prefilter_on_paser_demo(paser_window):
+    """The floor (free space + J(ν) of the transmitter horizon) stays below ITM's loss: with no
+    margin at all, no cell within the cut is skipped, and the shadowed ones are."""
+    terrain, x, y = paser_window
+    kw = dict(height_agl_m=72.0, radius_m=10_000.0, max_loss_db=123.0)
+    plain = radial_path_loss(terrain, x, y, prefilter_margin_db=None, **kw).path_loss_db
+    fast = radial_path_loss(terrain, x, y, prefilter_margin_db=0.0, **kw).path_loss_db
+    skipped = np.isfinite(plain) & ~np.isfinite(fast)
+    assert skipped.sum() > 0.3 * np.isfinite(plain).sum()
+    assert plain[skipped].min() > 123.0 + 3.0  # the default margin is spare
+
+
 # --- inputs ------------------------------------------------------------------------------------
 
 

@@ -327,6 +327,16 @@ class _Clutter:
         codes = None if self.codes is None else self.codes[sl]
         return replace(self, codes=codes, heights=heights)
 
+    def min_terminal_loss_db(self, freq_mhz: float, rx_height_agl_m: float) -> float:
+        """The smallest terminal loss any cell can get (its class's, or the smallest class's)."""
+        if self.model is None:
+            return 0.0
+        if self.uniform is not None:
+            return float(loss_for_class(self.model.classes[self.uniform], freq_mhz,
+                                        rx_height_agl_m))
+        return float(min(loss_for_class(c, freq_mhz, rx_height_agl_m)
+                         for c in self.model.classes.values()))
+
     def terminal_loss_db(self, window, freq_mhz: float, rx_height_agl_m: float):
         """P.2108 terminal loss over a window of the grid (float32), or a scalar."""
         if self.model is None:
@@ -494,6 +504,12 @@ def site_footprint(
         resolved = _resolve_clutter(clutter, terrain)
         if model == "itm" and resolved is not None and resolved.model is None:
             resolved.terminal_loss_db(None, freq_mhz, rx_height_agl_m)  # raises: no classes
+        sweep_max_loss_db = max_loss_db
+        if model == "itm" and resolved is not None and max_loss_db is not None:
+            # the terminal loss is added below: the basic loss may spend only what it leaves
+            sweep_max_loss_db = float(max_loss_db) - resolved.min_terminal_loss_db(
+                float(freq_mhz), float(rx_height_agl_m)
+            )
         sweep = radial_path_loss(
             terrain,
             x_m,
@@ -503,7 +519,7 @@ def site_footprint(
             freq_mhz=freq_mhz,
             model=model,
             radius_m=radius_m,
-            max_loss_db=max_loss_db,
+            max_loss_db=sweep_max_loss_db,
             itm_params=itm_params,
             p1812_params=p1812_params,
             clutter_height_m=resolved.heights if (model == "p1812" and resolved) else None,

@@ -67,6 +67,14 @@ NEAR_CELLS = 32
 DH_EVERY = 16
 """Δh anchors: every ring out to this ring, then every ``ring // DH_EVERY`` rings."""
 
+PREFILTER_MARGIN_DB = 3.0
+"""ITM knife-edge prefilter: a cell is skipped (NaN) when free space plus the knife-edge loss
+J(ν) of its radial's transmitter horizon, less the model's free-space headroom and less this
+margin, still exceeds ``max_loss_db``. On the Paser demo DEM (three sites, 32-72 m, cut-offs
+110-148 dB, 30 m and 90 m cells) the cells the floor alone would skip all had an ITM loss at
+least 7.4 dB above the cut-off; this margin is kept on top. ``tests/test_radial.py`` checks
+that the prefilter drops no cell within ``max_loss_db``."""
+
 
 def _finite(value) -> bool:
     try:
@@ -312,6 +320,7 @@ def radial_path_loss(
     near_cells: int = NEAR_CELLS,
     dh_every: int = DH_EVERY,
     parallel: bool = False,
+    prefilter_margin_db: float | None = PREFILTER_MARGIN_DB,
 ) -> RadialSweep:
     """Basic transmission loss from one site to every cell within ``radius_m``.
 
@@ -335,7 +344,9 @@ def radial_path_loss(
     max_loss_db
         Cells farther than the distance where free space (less the model's headroom, see
         :func:`free_space_headroom_db`) exceeds this are not computed (NaN). None: no limit.
-        Cells whose computed loss exceeds it are kept; the caller decides.
+        For ITM, cells proven costlier than this by the knife-edge prefilter
+        (``prefilter_margin_db``) are NaN too; other cells whose computed loss exceeds it are
+        kept, and the caller decides.
     itm_params, p1812_params
         Model settings (default: the Paser defaults).
     clutter_height_m
@@ -353,6 +364,10 @@ def radial_path_loss(
     parallel
         Spread the radials over numba's thread pool. Off by default: coverage runs sites in
         parallel instead, and two pools would compete.
+    prefilter_margin_db
+        ITM with ``max_loss_db`` only: skip a cell without a model call when free space plus the
+        knife-edge loss of its radial's transmitter horizon, less the model's headroom and this
+        margin, exceeds ``max_loss_db`` (see :data:`PREFILTER_MARGIN_DB`). None: no prefilter.
 
     Returns
     -------
@@ -427,10 +442,13 @@ def radial_path_loss(
     z0 = float(terrain.elevation_at(x_m, y_m)[0])
     params = (itm_params or ItmParams()) if model == "itm" else (p1812_params or P1812Params())
     reach = math.inf
+    cut_db = math.inf
+    headroom_db = free_space_headroom_db(model, params)
     if max_loss_db is not None:
-        reach = _free_space_reach_m(
-            float(max_loss_db), float(freq_mhz), free_space_headroom_db(model, params)
-        )
+        reach = _free_space_reach_m(float(max_loss_db), float(freq_mhz), headroom_db)
+        if prefilter_margin_db is not None and math.isfinite(headroom_db):
+            cut_db = float(max_loss_db)
+            headroom_db += float(prefilter_margin_db)
     radius = min(float(radius_m), reach)
     n_radials = radial_plan(max(radius, res_m), res_m)[0]
     row_off, col_off, win_rows, win_cols = sweep_window(row0, col0, radius / res_m, terrain.shape)
@@ -448,7 +466,7 @@ def radial_path_loss(
             *common, row0, col0, z0, h_tx, h_rx, res_m, radius, n_radials, row_off, col_off,
             win_rows, win_cols, float(freq_mhz), p.climate, p.n0, p.pol, p.epsilon, p.sigma,
             p.mdvar, p.time_pct, p.location_pct, p.situation_pct, int(near_cells),
-            int(dh_every),
+            int(dh_every), cut_db, headroom_db,
         )  # fmt: skip
     else:
         p = params

@@ -689,34 +689,16 @@ def _itm_radial(
     tl = np.empty((3, near_cells + 2))
     anchored = dh_every > 0
 
+    # Δh anchors, computed on demand by walk 2 (cells the prefilter skips never ask, so a
+    # radial whose far part is all shadow computes no anchors there): exact Δh at anchor
+    # rings, each anchor sample taken as the receiver, with its own hull of the samples before
     dh_ring = np.zeros(n_valid + 1)
-    if anchored and n_valid >= 1:
-        # walk 1: exact Δh at anchor rings, each anchor sample taken as the receiver
-        hull[0] = 0
-        hn = 1
-        prev = 0
-        s_a = 1
-        while True:
-            d_a = s_a * res_m
-            tl[0, 0] = z[s_a]
-            tail_sums(tl[0], s_a, 1, tl[1], tl[2])
-            hz = itm_horizons(
-                z, p0, s_a, tl, s_a, d_a, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy,
-                inv_two_a_ref, res_m,
-            )  # fmt: skip
-            d_start = min(15.0 * h_tx_m, 0.1 * hz[4])
-            d_end = d_a - min(15.0 * h_rx_m, 0.1 * hz[5])
-            dh_ring[s_a] = delta_h(z, s_a, tl, s_a, res_m, d_start, d_end, s, diffs)
-            for t in range(prev + 1, s_a):  # linear between anchors
-                w = (t - prev) / (s_a - prev)
-                dh_ring[t] = dh_ring[prev] + w * (dh_ring[s_a] - dh_ring[prev])
-            if s_a == n_valid:
-                break
-            nxt = min(s_a + max(1, s_a // dh_every), n_valid)
-            for j in range(s_a, nxt):
-                hn = hull_push(hull, hn, hy, j)
-            prev = s_a
-            s_a = nxt
+    hull_a = np.empty(n_valid + 1, dtype=np.int64)
+    hull_a[0] = 0
+    hn_a = 1
+    a_prev = 0
+    a_next = 1
+    a_done = 0
 
     # walk 2: the cells, in ring order
     hull[0] = 0
@@ -744,6 +726,31 @@ def _itm_radial(
         while pushed < j0 - 1:
             pushed += 1
             hn = hull_push(hull, hn, hy, pushed)
+        exact_dh = not anchored or n <= near_cells
+        # (before the cell's tail: the anchors use tl as scratch)
+        while not exact_dh and a_done < min(n, n_valid):
+            s_a = a_next
+            d_a = s_a * res_m
+            tl[0, 0] = z[s_a]
+            tail_sums(tl[0], s_a, 1, tl[1], tl[2])
+            hz = itm_horizons(
+                z, p0, s_a, tl, s_a, d_a, h_tx_m, h_rx_m, n0, txarg, hull_a, hn_a, hy,
+                inv_two_a_ref, res_m,
+            )  # fmt: skip
+            d_start = min(15.0 * h_tx_m, 0.1 * hz[4])
+            d_end = d_a - min(15.0 * h_rx_m, 0.1 * hz[5])
+            dh_ring[s_a] = delta_h(z, s_a, tl, s_a, res_m, d_start, d_end, s, diffs)
+            for q in range(a_prev + 1, s_a):  # linear between anchors
+                w = (q - a_prev) / (s_a - a_prev)
+                dh_ring[q] = dh_ring[a_prev] + w * (dh_ring[s_a] - dh_ring[a_prev])
+            a_done = s_a
+            if s_a == n_valid:
+                break
+            nxt = min(s_a + max(1, s_a // dh_every), n_valid)
+            for j in range(s_a, nxt):
+                hn_a = hull_push(hull_a, hn_a, hy, j)
+            a_prev = s_a
+            a_next = nxt
         if not _fill_tail(
             elevation_m, nodata_mask, check_nodata, row0, col0, r - row0, c - col0, n, j0,
             np.float64(elevation_m[r, c]), tl,
@@ -754,7 +761,6 @@ def _itm_radial(
             z, p0, j0, tl, n, d, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy, inv_two_a_ref, res_m
         )
         dh = 0.0
-        exact_dh = not anchored or n <= near_cells
         if not exact_dh:
             if n <= n_valid:
                 dh = dh_ring[n - 1] + (d_cells - (n - 1)) * (dh_ring[n] - dh_ring[n - 1])

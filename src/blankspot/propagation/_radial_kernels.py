@@ -716,16 +716,24 @@ def _itm_radial(
             break
         r = row_off + wr
         c = col_off + wc
-        if prefilter and j0 > 1:
-            floor_db = itm_loss_floor_db(
-                z, txarg[j0 - 1], res_m, d_cells * res_m, z_tx,
-                elevation_m[r, c] + h_rx_m, inv_two_a_ref, lam_m, fs0_db,
-            )  # fmt: skip
-            if floor_db - headroom_db > cut_db:
-                continue
         while pushed < j0 - 1:
             pushed += 1
             hn = hull_push(hull, hn, hy, pushed)
+        if prefilter and j0 > 1:
+            # two edges of the radial before the tail: the transmitter horizon, and the hull
+            # vertex highest above the line between the antenna tops (a support query)
+            d_m = d_cells * res_m
+            z_rx = elevation_m[r, c] + h_rx_m
+            slope = res_m * ((z_rx - z_tx) / d_m - d_m * inv_two_a_ref)
+            j_top = hull[hull_support(hull, hn, hy, slope)]
+            floor_db = max(
+                itm_loss_floor_db(
+                    z, txarg[j0 - 1], res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db
+                ),
+                itm_loss_floor_db(z, j_top, res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db),
+            )
+            if floor_db - headroom_db > cut_db:
+                continue
         exact_dh = not anchored or n <= near_cells
         # (before the cell's tail: the anchors use tl as scratch)
         while not exact_dh and a_done < min(n, n_valid):

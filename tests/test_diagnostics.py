@@ -128,3 +128,19 @@ def test_inputs_are_checked_all_at_once(knife):
         )
     with pytest.raises(TypeError):
         profile_plot(np.zeros((4, 4)), (0, 0), (1, 1), tx_height_agl_m=30.0)
+
+
+@pytest.mark.paser
+def test_cli_profile_writes_the_plot_and_names_synthetic_terrain(paser_source_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from blankspot.cli import main
+
+    dem = paser_source_dir / "terrain" / "paser_dem_demo_1s_synthetic.tif"
+    out = tmp_path / "profile.png"
+    res = CliRunner().invoke(main, [
+        "profile", "--dem", str(dem), "--tx", "116.05", "-1.85", "--rx", "116.10", "-1.82",
+        "--height-agl-m", "52", "--model", "itm", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 20_000
+    assert "itm:" in res.output and " dB over 6." in res.output and "SYNTHETIC" in res.output

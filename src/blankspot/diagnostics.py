@@ -504,6 +504,9 @@ def profile_plot(
         k_factor=k,
     )
     fig = _draw(dist, h, clutter, bulge, los, f1, lower, z_tx, z_rx, report)
+    if getattr(terrain, "synthetic", False):
+        fig.text(0.01, 0.005, "Terrain: SYNTHETIC demo DEM, not survey data.", color="#b30000",
+                 fontsize=8, ha="left", va="bottom")
     if out_path is not None:
         _save_png_atomically(fig, Path(out_path))
     return fig, report

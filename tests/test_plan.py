@@ -66,6 +66,9 @@ def test_outputs_are_written_completely(small_plan, small_outputs):
     assert {p.name for p in out.iterdir()} == {
         "map.html", "ranking.csv", "desa.csv", "kecamatan.csv", "coverage.tif", "costs.csv",
         "curve.csv", "stability.csv", "summary.json",
+        # reports (tests/test_export.py)
+        "report.xlsx", "plan.gpkg", "coverage_rsrp_dbm.cog.tif", "coverage_best_server.cog.tif",
+        "map.png", "metadata.json", "metadata.md",
     }
     ranking = pd.read_csv(paths["ranking.csv"])
     assert list(ranking.columns[:9]) == [
@@ -241,17 +244,31 @@ def test_cli_demo_itm_with_forest_clutter(paser_data_dir, tmp_path):
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"].startswith("itm(") and "p2108(uniform-tree)" in summary["model"]
-    assert "ITM (Longley-Rice), clutter uniform-tree" in (out / "map.html").read_text(encoding="utf-8")
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "ITM (Longley-Rice) with uniform-tree clutter at the handset (P.2108), 90 m terrain" in page
     # forest at the handset costs ~25 dB: far fewer people than line of sight alone
-    los = plan_paser(paser_data_dir, config=SMALL.replace(radius_m=6_000.0, terrain_res_m=90.0,
+    los = plan_paser(paser_data_dir, config=SMALL.replace(model="los", radius_m=6_000.0,
+                                                          terrain_res_m=90.0,
                                                           certify=False, stability_threshold_db=None),
                      bounds=WINDOW, village_ids=[SEGENDANG])
     assert summary["people_covered"] < los.people_covered
 
 
 def test_cli_clutter_needs_a_terrain_model():
-    res = CliRunner().invoke(main, ["demo", "--out", "x", "--clutter", "tree"])
+    res = CliRunner().invoke(main, ["demo", "--out", "x", "--model", "los", "--clutter", "tree"])
     assert res.exit_code == 2 and "--model itm" in res.output
+
+
+def test_default_plan_is_itm_under_forest_and_says_so():
+    cfg = PlanConfig()
+    assert (cfg.model, cfg.clutter, cfg.terrain_res_m) == ("itm", "auto", 90.0)
+    assert cfg.clutter_model().uniform_class == 10  # WorldCover tree cover
+    assert cfg.replace(model="los").clutter_model() is None
+    assert cfg.replace(model="p1812", clutter="oil_palm").clutter_model().name == "uniform-oil_palm"
+    with pytest.raises(ValueError, match="line of sight has no clutter"):
+        PlanConfig(model="los", clutter="tree")
+    with pytest.raises(ValueError, match="unknown clutter class"):
+        PlanConfig(clutter="jungle")
 
 
 def test_existing_towers_remove_served_demand(paser_data_dir, small_plan, tmp_path):

@@ -27,9 +27,13 @@ _LAZY = {
     "solve": "blankspot.siting",
     "PlanConfig": "blankspot.plan",
     "PlanResult": "blankspot.plan",
-    "plan": "blankspot.plan",
+    # not "plan": the submodule blankspot.plan would shadow a function of that name once
+    # imported; use ``from blankspot.plan import plan``
     "plan_paser": "blankspot.plan",
     "write_outputs": "blankspot.plan",
+    "ScenarioSpec": "blankspot.scenario",
+    "ScenarioResult": "blankspot.scenario",
+    "write_reports": "blankspot.export",
     "read_terrain": "blankspot.io",
     "read_villages": "blankspot.io",
     "read_sites": "blankspot.io",

@@ -99,22 +99,28 @@ def data_status(data_dir):
 @click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Existing towers (same formats as --sites, e.g. an OpenCelliD export with "
                    "lon/lat): people they already serve are removed from the demand.")
-@click.option("--model", type=click.Choice(["los", "itm", "p1812"]), default="los", show_default=True,
-              help="Propagation model for coverage.")
-@click.option("--clutter", "clutter_class", default=None,
-              help="Uniform clutter class at the handset (ITM) or along the path (P.1812), e.g. "
-                   "'tree' (tropical forest, 20 m) or 'oil_palm'; default none.")
+@click.option("--model", type=click.Choice(["los", "itm", "p1812"]), default="itm", show_default=True,
+              help="Propagation model for coverage: ITM (Longley-Rice), ITU-R P.1812, or line of "
+                   "sight with free-space loss (fast screening; paints coverage under canopy).")
+@click.option("--clutter", "clutter_class", default="auto", show_default=True,
+              help="Uniform clutter class at the handset (ITM, P.2108) or along the path (P.1812): "
+                   "'tree' (tropical forest, 20 m), 'oil_palm', ... or 'none'. 'auto' is tree "
+                   "for itm/p1812 and none for los.")
 @click.option("--res-m", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Terrain cell size (default 30 m; 90 m makes ITM/P.1812 about 7x faster).")
+              help="Terrain cell size (default 90 m; 30 m is the DEM's own, about 7x slower "
+                   "for ITM/P.1812).")
 @click.option("--scheduler", default=None,
               help="Compute candidate coverage on dask: 'local' (a LocalCluster), 'threads', or a "
                    "scheduler address tcp://HOST:PORT (needs blankspot[dask]).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="With --scheduler: cache per-site footprints here, so a rerun resumes.")
+@click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
+              help="Language of the table headers, workbook, printed map and metadata "
+                   "(id: Bahasa Indonesia).")
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
          bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m,
-         scheduler, cache_dir):
+         scheduler, cache_dir, lang):
     """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
     from blankspot.plan import PlanConfig, plan_paser, write_outputs
     from blankspot.report import format_idr
@@ -135,12 +141,12 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     changes["model"] = model
     if res_m is not None:
         changes["terrain_res_m"] = res_m
-    if clutter_class is not None:
-        from blankspot.clutter import ClutterModel
-
+    if clutter_class.lower() == "none":
+        changes["clutter"] = None
+    elif clutter_class != "auto":
         if model == "los":
             raise click.UsageError("--clutter needs --model itm or p1812 (LOS has no clutter term).")
-        changes["clutter"] = ClutterModel.uniform(clutter_class)
+        changes["clutter"] = int(clutter_class) if clutter_class.isdigit() else clutter_class
     if no_generated:
         if sites_path is None:
             raise click.UsageError("--no-generated needs --sites FILE.")
@@ -152,7 +158,7 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     result = plan_paser(data_dir, config=config, bounds=bounds, user_sites=sites_path,
                         existing_sites=existing_path, progress=not quiet, scheduler=scheduler,
                         cache_dir=cache_dir)
-    paths = write_outputs(result, out_dir)
+    paths = write_outputs(result, out_dir, lang=lang)
     if not quiet:
         click.echo(result.ranking[["rank", "site_id", "cost_idr", "people_new", "cumulative_people",
                                    "desa_new"]].to_string(index=False))
@@ -216,6 +222,224 @@ def coverage(ctx, dem_paths, lon, lat, height_agl_m, freq_mhz, radius_km, model,
                        if finite.any() else "no cell computed")
         click.echo(f"{model}: {summary}; wrote {out_path} ({time.perf_counter() - t0:.1f} s)")
         if "SYNTHETIC" in raster.tags.get("terrain", ""):
+            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+
+
+@main.command()
+@click.option("--dem", "dem_paths", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="DEM file (GeoTIFF, SRTM .hgt, VRT); repeat for several tiles.")
+@click.option("--tx", "tx_lonlat", type=float, nargs=2, required=True, metavar="LON LAT",
+              help="Transmitter (site) position, degrees east and north (south < 0).")
+@click.option("--rx", "rx_lonlat", type=float, nargs=2, required=True, metavar="LON LAT",
+              help="Receiver position, degrees east and north.")
+@click.option("--height-agl-m", type=float, required=True, help="Antenna height above ground, m.")
+@click.option("--rx-height-agl-m", type=float, default=1.5, show_default=True)
+@click.option("--freq-mhz", type=float, default=900.0, show_default=True)
+@click.option("--model", type=click.Choice(["itm", "p1812", "fspl"]), default="itm", show_default=True)
+@click.option("--clutter-height-m", type=float, default=None,
+              help="Clutter height along the path (e.g. 20 for tropical forest); P.1812 uses it, "
+                   "ITM does not (it is drawn).")
+@click.option("--k-factor", type=float, default=None,
+              help="Effective earth radius factor for the drawing and P.1812 (default 1.51).")
+@click.option("--res-m", type=float, default=None, help="Profile spacing (default from the DEM).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output PNG.")
+@click.pass_context
+def profile(ctx, dem_paths, tx_lonlat, rx_lonlat, height_agl_m, rx_height_agl_m, freq_mhz, model,
+            clutter_height_m, k_factor, res_m, out_path):
+    """Draw one path: terrain, clutter, line of sight, 0.6 Fresnel zone, horizons, loss and mode."""
+    from pyproj import Transformer
+
+    from blankspot.crs import WGS84, utm_crs_for
+    from blankspot.diagnostics import profile_plot
+    from blankspot.io import read_terrain
+    from blankspot.units import DEFAULT_K_FACTOR
+
+    (lon_t, lat_t), (lon_r, lat_r) = tx_lonlat, rx_lonlat
+    crs = utm_crs_for(min(lon_t, lon_r), min(lat_t, lat_r), max(lon_t, lon_r), max(lat_t, lat_r))
+    to_xy = Transformer.from_crs(WGS84, crs, always_xy=True)
+    tx, rx = to_xy.transform(lon_t, lat_t), to_xy.transform(lon_r, lat_r)
+    margin = 500.0
+    bounds = (min(tx[0], rx[0]) - margin, min(tx[1], rx[1]) - margin,
+              max(tx[0], rx[0]) + margin, max(tx[1], rx[1]) + margin)
+    terrain = read_terrain(list(dem_paths), bounds=bounds, bounds_crs=crs, crs=crs, res_m=res_m)
+    _fig, rep = profile_plot(
+        terrain, tx, rx, tx_height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
+        freq_mhz=freq_mhz, k_factor=DEFAULT_K_FACTOR if k_factor is None else k_factor,
+        clutter_height_m=clutter_height_m, model=model, out_path=out_path,
+    )
+    if not ctx.obj["quiet"]:
+        click.echo(
+            f"{rep.model}: {rep.loss_db:.1f} dB over {rep.distance_m / 1000:.2f} km ({rep.mode}); "
+            f"{'obstructed' if rep.obstructed else 'clear line of sight'}, 0.6 F1 clearance "
+            f"{rep.clearance_m:.1f} m at {rep.clearance_at_m / 1000:.2f} km; antenna elevation "
+            f"{rep.tx_elevation_deg:.2f}°; wrote {out_path}"
+        )
+        if terrain.synthetic:
+            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+
+
+# --- scenarios: run, rank, map -------------------------------------------------------------------
+
+_SET_HELP = ("Change one scenario key, e.g. --set budget_idr=12_000_000_000 or --set "
+             "radio.threshold_dbm=-110; repeatable. VALUE is read as TOML (a list: "
+             "'targets=[\"64.01.09.2003\"]'; off: 'terrain_res_m=none').")
+_CACHE_HELP = ("Keep per-site footprints here, so a rerun with another budget, cost or siting "
+               "setting computes no propagation again.")
+
+
+def _scenario_spec(scenario, overrides, data_dir=None):
+    """The spec of a scenario file (or the Paser demo when None) with --set and --data-dir."""
+    from blankspot.scenario import ScenarioSpec, parse_overrides
+
+    spec = ScenarioSpec.from_toml(scenario) if scenario is not None else ScenarioSpec(name="paser-demo")
+    changes = parse_overrides(overrides)
+    if data_dir is not None:
+        changes["data_dir"] = str(data_dir)
+    return spec.replace(**changes) if changes else spec
+
+
+def _echo_plan(result, seconds: float) -> None:
+    """The ranking and the headline figures of a plan, as ``demo`` prints them."""
+    from blankspot.report import format_idr
+
+    cols = ["rank", "site_id", "cost_idr", "people_new", "cumulative_people", "desa_new"]
+    if len(result.ranking):
+        click.echo(result.ranking[cols].to_string(index=False))
+    click.echo(
+        f"\n{len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
+        f"{format_idr(result.config.budget_idr)}; {result.people_covered:,.0f} of "
+        f"{result.problem.total_weight:,.0f} people in {len(result.target_ids)} target desa covered "
+        f"({len(result.sites)} candidates, {seconds:.1f} s)."
+    )
+    cert = result.certificate
+    if cert is not None:
+        share = result.people_covered / cert.covered_weight if cert.covered_weight > 0 else 1.0
+        click.echo(
+            f"Exact solver ({cert.status}, gap {cert.gap or 0:.2%}): optimum {cert.covered_weight:,.0f} "
+            f"people; this plan reaches {share:.1%} of it."
+        )
+    if result.terrain_synthetic:
+        click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+
+
+@main.command("run")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: out_dir of the scenario's [outputs] table).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=_CACHE_HELP)
+@click.option("--scheduler", default=None,
+              help="Compute candidate coverage on dask: 'local', 'threads' or tcp://HOST:PORT.")
+@click.pass_context
+def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler):
+    """Run a scenario file and write the plan, the resolved scenario and provenance.
+
+    Writes everything `blankspot demo` writes, plus scenario.toml (every key with the value
+    used) and provenance.json (checksums of the input files, package versions, timings).
+    """
+    from blankspot.scenario import run
+
+    quiet = ctx.obj["quiet"]
+    spec = _scenario_spec(scenario, overrides)
+    out_dir = out_dir or (Path(spec.out_dir) if spec.out_dir else None)
+    if out_dir is None:
+        raise click.UsageError("give --out DIR, or out_dir in the scenario's [outputs] table.")
+    t0 = time.perf_counter()
+    result = run(spec, progress=not quiet, cache_dir=cache_dir, scheduler=scheduler)
+    paths = result.write(out_dir)
+    if not quiet:
+        click.echo(f"scenario {result.name} (spec {result.spec_hash[:12]})")
+        _echo_plan(result.plan, time.perf_counter() - t0)
+        for path in paths.values():
+            click.echo(f"  wrote {path}")
+
+
+@main.command("rank")
+@click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: the scenario's data_dir, $BLANKSPOT_DATA_DIR or ./data).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the ranking table to this CSV file.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=_CACHE_HELP)
+@click.pass_context
+def rank_command(ctx, scenario, overrides, data_dir, out_path, cache_dir):
+    """Rank towers for a scenario (default: the Paser demo) and print the ranking.
+
+    Only the ranking is computed: no exact-solver certificate and no stability check, which do
+    not change it. The table has one row per tower in pick order, with its cost breakdown and
+    the people and desa it newly serves.
+    """
+    from blankspot.io.outputs import write_csv
+    from blankspot.scenario import run
+
+    quiet = ctx.obj["quiet"]
+    spec = _scenario_spec(scenario, overrides, data_dir)
+    spec = spec.replace(certify=False, stability_threshold_db=None)
+    t0 = time.perf_counter()
+    result = run(spec, progress=not quiet, cache_dir=cache_dir)
+    if out_path is not None:
+        write_csv(result.ranking, out_path, index=False)
+    if not quiet:
+        cols = [c for c in ("rank", "site_id", "lon", "lat", "height_agl_m", "cost_idr", "people_new",
+                            "cumulative_cost_idr", "cumulative_people", "desa_new")
+                if c in result.ranking.columns]
+        if len(result.ranking):
+            click.echo(result.ranking[cols].to_string(index=False))
+        click.echo(f"\nscenario {result.name}: {len(result.ranking)} towers, "
+                   f"{result.people_covered:,.0f} people newly covered "
+                   f"({time.perf_counter() - t0:.1f} s).")
+        if result.plan.terrain_synthetic:
+            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+        if out_path is not None:
+            click.echo(f"  wrote {out_path}")
+
+
+@main.command("map")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The map file (default: SOURCE/map.html for an output folder; for a scenario, "
+                   "map.html in its [outputs] out_dir).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory with the desa boundaries (default: $BLANKSPOT_DATA_DIR or ./data).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=_CACHE_HELP)
+@click.pass_context
+def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
+    """Write map.html for a scenario file, or again for an output folder.
+
+    SOURCE is a scenario file (it is run) or a folder written by `blankspot run` or `blankspot
+    demo` (the map is redrawn from its ranking.csv, desa.csv, summary.json and coverage.tif;
+    nothing is recomputed).
+    """
+    from blankspot.io.outputs import write_text
+    from blankspot.scenario import map_from_outputs, run
+
+    quiet = ctx.obj["quiet"]
+    if source.is_dir():
+        if overrides:
+            raise click.UsageError("--set applies to a scenario file, not to an output folder.")
+        fmap = map_from_outputs(source, data_dir=data_dir)
+        out_path = out_path or source / "map.html"
+        note = ""
+    else:
+        spec = _scenario_spec(source, overrides, data_dir)
+        if out_path is None:
+            if not spec.out_dir:
+                raise click.UsageError("give --out FILE, or out_dir in the scenario's [outputs] table.")
+            out_path = Path(spec.out_dir) / "map.html"
+        result = run(spec, progress=not quiet, cache_dir=cache_dir)
+        fmap = result.explore()
+        note = "SYNTHETIC" if result.plan.terrain_synthetic else ""
+    write_text(fmap.get_root().render(), out_path)
+    if not quiet:
+        click.echo(f"wrote {out_path}")
+        if note:
             click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
 
 

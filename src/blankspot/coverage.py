@@ -23,19 +23,69 @@ For the terrain models a cell is computed only while its loss can stay within ``
 so :meth:`Footprint.covered` and :meth:`CoverageResult.with_budget` work unchanged for any
 threshold up to that margin looser.
 
+Antennas
+--------
+A site may carry an antenna pattern (:mod:`blankspot.propagation.antenna`): given as
+``antennas={site_id: antenna}`` or by the antenna columns of the sites table (below). Its
+footprint then holds the *coupling* loss: the basic loss (plus the ITM terminal clutter loss)
+minus the pattern's relative gain toward each cell, ``relative_gain_db(azimuth, elevation)``,
+which is at most 0 dB. The :class:`LinkBudget`'s ``tx_gain_dbi`` stays the peak (boresight)
+gain, so a cell in the beam's peak keeps the loss it had without a pattern; the antenna's own
+``gain_dbi`` is not used. Per cell:
+
+- the azimuth is that of the cell centre seen from the site, degrees clockwise from *grid*
+  north of the analysis CRS, the frame of the antenna's ``azimuth_deg``. Grid north is not
+  true north: in UTM they differ by the meridian convergence γ ≈ Δλ · sin φ, under 0.1° over
+  Paser (UTM 50S, 1-2.7° S, 115.6-116.8° E) and under 2° anywhere in Indonesia's UTM zones.
+  It is not corrected: convert azimuths surveyed from true north if that matters;
+- the elevation is the angle at which the path leaves the antenna, taken toward the first
+  obstruction: ``atan(max(horizon, target))`` over the bare terrain with the effective earth
+  radius of ``k_factor`` (:func:`blankspot.propagation.antenna.elevation_angle_deg`, computed
+  for every cell by the line-of-sight sweep, :func:`blankspot.propagation.viewshed`). It uses
+  ``k_factor`` for every model, and ignores clutter, also for ``"p1812"``.
+
+The pattern is applied after the models' ``max_loss_db`` cut-off, where ITM's terminal
+clutter loss is: a cell the sweep dropped for exceeding ``max_loss_db`` would only lose more
+with the pattern, and a cell the pattern pushes past ``max_loss_db`` is dropped like any other.
+A site without an antenna gets exactly the footprint it got before antennas existed.
+
 Sites schema
 ------------
 A GeoDataFrame indexed by ``site_id`` (unique strings), with Point geometries in the terrain's
 CRS, a float column ``height_agl_m`` (antenna height above ground, metres, >= 0) and optionally
 ``cost_idr`` (ignored here).
+
+Optional antenna columns (:data:`ANTENNA_COLUMNS`); a site with all of them empty (or a table
+without them) has no pattern:
+
+- ``sectors``: 1 for one omnidirectional antenna (:class:`~blankspot.propagation.antenna.Omni`,
+  shaped only vertically by ``v_beamwidth_deg`` and ``electrical_downtilt_deg`` when given);
+  n >= 2 for n identical :class:`~blankspot.propagation.antenna.Sector` antennas at
+  ``azimuth_deg + k * 360 / n`` (3: :meth:`SectorSite.three_sector
+  <blankspot.propagation.antenna.SectorSite.three_sector>`), best-server. Required when any
+  other antenna column is filled.
+- ``azimuth_deg``: boresight of the first sector, degrees clockwise from grid north; required
+  for sectors.
+- ``mechanical_downtilt_deg``, ``electrical_downtilt_deg``: degrees, positive down; default
+  0 and 2 (sectors), 0 (omni, whose mechanical downtilt must stay empty or 0).
+- ``h_beamwidth_deg``, ``v_beamwidth_deg``: half-power beamwidths, degrees; default 65 and 7
+  (sectors). An omni takes no ``h_beamwidth_deg``, and without ``v_beamwidth_deg`` has a flat
+  vertical pattern (then ``electrical_downtilt_deg`` must stay empty).
+
+Front-to-back ratio and side-lobe floor are the :class:`~blankspot.propagation.antenna.Sector`
+defaults (25 and 20 dB). A single directional sector, a measured pattern
+(:class:`~blankspot.propagation.antenna.PatternTable`) or any other antenna goes in
+``antennas=``; a site may not have both.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -44,6 +94,7 @@ from pyproj import CRS
 from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, format_problems
+from blankspot.propagation.antenna import Antenna, Omni, Sector, SectorSite
 from blankspot.propagation.budget import LinkBudget
 from blankspot.propagation.los import _check_site_inputs, viewshed
 from blankspot.propagation.models import free_space_loss_db
@@ -73,6 +124,16 @@ with :meth:`CoverageResult.with_budget`; beyond it, costlier cells are missing (
 
 DEFAULT_BUDGET = LinkBudget()
 
+ANTENNA_COLUMNS = (
+    "sectors",
+    "azimuth_deg",
+    "mechanical_downtilt_deg",
+    "electrical_downtilt_deg",
+    "h_beamwidth_deg",
+    "v_beamwidth_deg",
+)
+"""Optional columns of the sites table describing each site's antenna (module docstring)."""
+
 
 @dataclass(frozen=True, eq=False)
 class Footprint:
@@ -85,10 +146,14 @@ class Footprint:
     row_off, col_off:
         Position of the window's first cell in the terrain grid.
     path_loss_db:
-        float32 (rows, cols) path loss in dB used for RSRP: the model's basic transmission
-        loss, plus the terminal clutter loss for ITM with clutter. NaN where there is no
-        signal (hidden by terrain for ``"los"``, beyond the model radius or ``max_loss_db``,
-        nodata).
+        float32 (rows, cols) path loss in dB used for RSRP: the coupling loss, i.e. the
+        model's basic transmission loss, plus the terminal clutter loss for ITM with clutter,
+        minus the antenna pattern's relative gain toward the cell when the site has an antenna
+        (``relative_gain_db`` <= 0, so never below the basic loss, and equal to it in the
+        beam's peak: the budget's ``tx_gain_dbi`` is the peak gain). Without an antenna it is
+        the basic loss (plus clutter), as for an omni of gain ``tx_gain_dbi``. NaN where there
+        is no signal (hidden by terrain for ``"los"``, beyond the model radius or
+        ``max_loss_db``, nodata).
     """
 
     site_id: str
@@ -165,8 +230,9 @@ class CoverageResult:
         Propagation model name, e.g. ``"los+fspl"``; for the terrain models with their
         parameters, ``max_loss_db`` and clutter, e.g. ``"itm(climate=1, ...)+p2108(...)"``.
     k_factor, radius_m, rx_height_agl_m:
-        The propagation inputs (``k_factor`` is used by ``"los"`` only: ITM derives its
-        curvature from the surface refractivity, P.1812 from ΔN).
+        The propagation inputs (``k_factor`` is used by ``"los"``, and for the antenna
+        patterns' elevation angles: ITM derives its curvature from the surface refractivity,
+        P.1812 from ΔN).
     """
 
     footprints: tuple[Footprint, ...]
@@ -411,6 +477,208 @@ def _model_label(model, params, max_loss_db, clutter: _Clutter | None) -> str:
     return label
 
 
+def _column_values(sites, name: str, problems: list[str]) -> np.ndarray:
+    """Column ``name`` of the sites as float64 (NaN where empty); non-numbers are problems."""
+    import pandas as pd
+
+    raw = sites[name]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(values) & raw.notna().to_numpy()
+    if bad.any():
+        shown = ", ".join(f"{sid!r} ({v!r})" for sid, v in zip(sites.index[bad][:5], raw[bad][:5],
+                                                             strict=False))  # fmt: skip
+        problems.append(f"{name} must be a number; {int(bad.sum())} site(s) are not: {shown}.")
+    return values
+
+
+def _antenna_from_row(sid, given: dict[str, float], problems: list[str]):
+    """The antenna described by the filled antenna columns ``given`` of one site."""
+    what = f"site {sid!r}"
+    given = dict(given)
+    n = given.pop("sectors", None)
+    if n is None:
+        problems.append(
+            f"{what}: sectors is empty but {', '.join(given)} is filled; say how many antennas "
+            "the site has (1 omni, 3 three sectors, ...)."
+        )
+        return None
+    if n != int(n) or n < 1:
+        problems.append(
+            f"{what}: sectors must be a whole number >= 1 (1 omni, 3 three sectors); received "
+            f"{n!r}."
+        )
+        return None
+    n = int(n)
+    try:
+        if n == 1:
+            extra = [k for k in ("azimuth_deg", "h_beamwidth_deg") if k in given]
+            if given.get("mechanical_downtilt_deg", 0.0) != 0.0:
+                extra.append("mechanical_downtilt_deg")
+            if "electrical_downtilt_deg" in given and "v_beamwidth_deg" not in given:
+                extra.append("electrical_downtilt_deg without v_beamwidth_deg")
+            if extra:
+                problems.append(
+                    f"{what}: sectors=1 is an omnidirectional antenna, which takes no "
+                    f"{', '.join(extra)}; leave them empty, give sectors >= 2, or pass a single "
+                    "directional Sector in antennas=."
+                )
+                return None
+            return Omni(
+                v_beamwidth_deg=given.get("v_beamwidth_deg"),
+                electrical_downtilt_deg=given.get("electrical_downtilt_deg", 0.0),
+            )
+        if "azimuth_deg" not in given:
+            problems.append(
+                f"{what}: {n} sectors need azimuth_deg, the first sector's boresight (degrees "
+                "clockwise from grid north)."
+            )
+            return None
+        az0 = given.pop("azimuth_deg")
+        return SectorSite(tuple(Sector(az0 + k * 360.0 / n, **given) for k in range(n)))
+    except UnitsError as exc:
+        problems.append(f"{what}: {exc}")
+        return None
+
+
+def _site_antennas(sites, antennas) -> tuple[list[Any], list[str]]:
+    """Per-site antennas (None: no pattern) from ``antennas=`` and the antenna columns, and
+    every problem found, as sentences."""
+    problems: list[str] = []
+    ids = list(sites.index)
+    out: list[Any] = [None] * len(ids)
+    filled = [False] * len(ids)
+    cols = [c for c in ANTENNA_COLUMNS if c in sites.columns]
+    if cols:
+        values = {c: _column_values(sites, c, problems) for c in cols}
+        for j, sid in enumerate(ids):
+            given = {c: float(values[c][j]) for c in cols if not np.isnan(values[c][j])}
+            if given:
+                filled[j] = True
+                out[j] = _antenna_from_row(sid, given, problems)
+    if antennas is None:
+        return out, problems
+    if not isinstance(antennas, Mapping):
+        problems.append(
+            f"antennas must be a mapping {{site_id: antenna}}; received {type(antennas).__name__}."
+        )
+        return out, problems
+    position = {sid: j for j, sid in enumerate(ids)}
+    unknown = [k for k in antennas if k not in position]
+    if unknown:
+        problems.append(
+            f"antennas names site(s) not in the sites table: "
+            f"{', '.join(repr(k) for k in unknown[:5])}{', ...' if len(unknown) > 5 else ''}."
+        )
+    for sid, antenna in antennas.items():
+        if sid not in position:
+            continue
+        j = position[sid]
+        if antenna is not None and not isinstance(antenna, Antenna):
+            problems.append(
+                f"antennas[{sid!r}] is a {type(antenna).__name__}, not an antenna with gain_db() "
+                "and peak_gain_dbi (Omni, Sector, PatternTable, SectorSite)."
+            )
+        elif filled[j]:
+            problems.append(
+                f"site {sid!r} has an antenna both in antennas= and in the antenna columns "
+                f"({', '.join(cols)}); give it in one place."
+            )
+        else:
+            out[j] = antenna
+    return out, problems
+
+
+def site_antennas(sites, antennas: Mapping[str, Any] | None = None) -> list[Any]:
+    """The antenna of each site, in the order of the sites table (None: no pattern).
+
+    Parameters
+    ----------
+    sites
+        GeoDataFrame following the sites schema, with or without the antenna columns
+        (module docstring).
+    antennas
+        ``{site_id: antenna}`` for sites not described by the columns (any
+        :class:`~blankspot.propagation.antenna.Antenna`, or None for none).
+
+    Returns
+    -------
+    list
+        One antenna or None per site.
+
+    Raises
+    ------
+    SchemaError
+        Every problem at once: unknown site ids in ``antennas``, a site given in both places,
+        non-numeric or out-of-range column values, missing ``sectors`` or ``azimuth_deg``,
+        columns that do not apply to an omni.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> sites = gpd.GeoDataFrame(
+    ...     {"height_agl_m": [30.0, 30.0], "sectors": [3, None], "azimuth_deg": [10.0, None]},
+    ...     geometry=[Point(0, 0), Point(1, 1)], index=["a", "b"], crs="EPSG:32750")
+    >>> a, b = site_antennas(sites)
+    >>> [s.azimuth_deg for s in a.sectors], b
+    ([10.0, 130.0, 250.0], None)
+    """
+    out, problems = _site_antennas(sites, antennas)
+    if problems:
+        raise SchemaError(format_problems("site antennas", problems))
+    return out
+
+
+def _relative_gain_db(antenna, azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+    """Pattern gain relative to its peak toward each direction, float64 dB, clipped to <= 0."""
+    if hasattr(antenna, "relative_gain_db"):
+        rel = antenna.relative_gain_db(azimuth_deg, elevation_deg)
+    else:
+        rel = np.asarray(antenna.gain_db(azimuth_deg, elevation_deg)) - antenna.peak_gain_dbi
+    return np.minimum(np.asarray(rel, dtype=np.float64), 0.0)
+
+
+def _cell_azimuth_deg(terrain: Terrain, x_m, y_m, rows: np.ndarray, cols: np.ndarray):
+    """Azimuth of the centres of grid cells (``rows``, ``cols``) seen from the site, degrees
+    clockwise from grid north in [0, 360); 0 for a cell centred on the site."""
+    row0, col0 = (float(v) for v in terrain.rowcol(float(x_m), float(y_m)))
+    north = row0 - rows.astype(np.float64)
+    east = cols.astype(np.float64) - col0
+    return np.degrees(np.arctan2(east, north)) % 360.0
+
+
+def _apply_pattern(
+    loss: np.ndarray,
+    row_off: int,
+    col_off: int,
+    antenna,
+    angle: tuple[int, int, np.ndarray],
+    terrain: Terrain,
+    x_m,
+    y_m,
+) -> np.ndarray:
+    """``loss`` (a window at ``row_off``, ``col_off``) minus the pattern's relative gain toward
+    each cell with a value; ``angle`` is (row_off, col_off, elevation angle window) of a
+    viewshed covering every such cell. Returns float32."""
+    has = np.isfinite(loss)
+    if not has.any():
+        return loss.astype(np.float32, copy=False)
+    a_row, a_col, a_deg = angle
+    rows, cols = np.nonzero(has)
+    ar, ac = rows + (row_off - a_row), cols + (col_off - a_col)
+    inside = (ar >= 0) & (ar < a_deg.shape[0]) & (ac >= 0) & (ac < a_deg.shape[1])
+    elevation = a_deg[ar[inside], ac[inside]].astype(np.float64)
+    if not inside.all() or np.isnan(elevation).any():  # the viewshed is sized to prevent this
+        raise RuntimeError(
+            "internal error: cells with a path loss but no elevation angle; please report it."
+        )
+    azimuth = _cell_azimuth_deg(terrain, x_m, y_m, rows + row_off, cols + col_off)
+    rel = _relative_gain_db(antenna, azimuth, elevation)
+    out = loss.astype(np.float32, copy=True)
+    out[rows, cols] = (loss[rows, cols].astype(np.float64) - rel).astype(np.float32)
+    return out
+
+
 def site_footprint(
     terrain: Terrain,
     site_id: str,
@@ -427,6 +695,7 @@ def site_footprint(
     itm_params: ItmParams | None = None,
     p1812_params: P1812Params | None = None,
     max_loss_db: float | None = None,
+    antenna: Antenna | None = None,
 ) -> Footprint:
     """Path-loss footprint of one site (pure: no shared state, safe on threads or dask).
 
@@ -434,7 +703,9 @@ def site_footprint(
     antenna sees (:func:`blankspot.propagation.viewshed`) and NaN elsewhere. With ``"itm"`` or
     ``"p1812"`` every cell within the radius gets the model's loss
     (:func:`blankspot.propagation.radial.radial_path_loss`); see the module docstring for how
-    clutter enters each. The window is cropped to the cells that have a value.
+    clutter enters each. With an ``antenna``, the pattern's relative gain toward each cell is
+    subtracted (the coupling loss; module docstring, "Antennas"). The window is cropped to the
+    cells that have a value.
 
     Parameters
     ----------
@@ -451,7 +722,8 @@ def site_footprint(
     model
         ``"los"``, ``"itm"`` or ``"p1812"``.
     radius_m, rx_height_agl_m, k_factor
-        As in :func:`blankspot.propagation.viewshed` (``k_factor``: ``"los"`` only).
+        As in :func:`blankspot.propagation.viewshed` (``k_factor``: ``"los"``, and the
+        pattern's elevation angles for every model).
     clutter
         Terrain models only. None; a :class:`~blankspot.clutter.ClutterModel` that is uniform
         or carries a land-cover grid; an integer grid of ESA WorldCover codes on the terrain
@@ -462,10 +734,19 @@ def site_footprint(
         Terrain models only: cells whose path loss (with the terminal clutter loss) exceeds
         this are NaN, and cells where even free space would exceed it are not computed.
         None: no limit.
+    antenna
+        The site's antenna (:class:`~blankspot.propagation.antenna.Sector`,
+        :class:`~blankspot.propagation.antenna.SectorSite`, ...), pointed in grid azimuth; None:
+        no pattern (an omni of the budget's ``tx_gain_dbi``).
 
     Returns
     -------
     Footprint
+
+    Raises
+    ------
+    UnitsError
+        Bad inputs for the model, or an ``antenna`` that is not an antenna.
 
     Examples
     --------
@@ -480,8 +761,21 @@ def site_footprint(
     >>> itm = site_footprint(t, "A", *site, 30.0, radius_m=900.0, model="itm")
     >>> float(los.sample(32, 45)), round(float(itm.sample(32, 45)), 1)  # behind the wall
     (nan, 159.8)
+    >>> from blankspot.propagation.antenna import Sector
+    >>> east = Sector(azimuth_deg=90.0)  # 17 dBi, 65 degrees, 25 dB front-to-back
+    >>> fp = site_footprint(t, "A", *site, 30.0, radius_m=900.0, antenna=east)
+    >>> # on the boresight 180 m out, 9 degrees down: 7 degrees below the beam's 2 degree tilt
+    >>> round(float(fp.sample(32, 38) - los.sample(32, 38)), 2)
+    11.99
+    >>> round(float(fp.sample(32, 26) - los.sample(32, 26)), 2)  # behind: 25 dB front-to-back
+    25.0
     """
     _check_model(model)
+    if antenna is not None and not isinstance(antenna, Antenna):
+        raise UnitsError(
+            f"antenna must be None or an antenna with gain_db() and peak_gain_dbi (Omni, "
+            f"Sector, PatternTable, SectorSite); received {type(antenna).__name__}."
+        )
     if model == "los":
         if clutter is not None:
             raise UnitsError(
@@ -496,10 +790,14 @@ def site_footprint(
             rx_height_agl_m=rx_height_agl_m,
             radius_m=radius_m,
             k_factor=k_factor,
+            with_elevation_angle=antenna is not None,
         )
         loss = np.full(vs.shape, np.nan, dtype=np.float32)
         loss[vs.visible] = free_space_loss_db(vs.distance_m[vs.visible], freq_mhz)
         row_off, col_off = vs.row_off, vs.col_off
+        if antenna is not None:
+            angle = (vs.row_off, vs.col_off, vs.elevation_angle_deg)
+            loss = _apply_pattern(loss, row_off, col_off, antenna, angle, terrain, x_m, y_m)
     else:
         resolved = _resolve_clutter(clutter, terrain)
         if model == "itm" and resolved is not None and resolved.model is None:
@@ -531,6 +829,24 @@ def site_footprint(
             loss = loss + resolved.terminal_loss_db(
                 sweep.window, float(freq_mhz), float(rx_height_agl_m)
             )
+        if antenna is not None:
+            # after the sweep's cut-off, like the terminal loss: the pattern only adds loss.
+            # The angles come from the LOS sweep, a cell beyond the swept radius so that every
+            # cell with a loss has one.
+            vs = viewshed(
+                terrain,
+                x_m,
+                y_m,
+                height_agl_m=height_agl_m,
+                rx_height_agl_m=rx_height_agl_m,
+                radius_m=min(float(radius_m), sweep.radius_m) + terrain.res_m,
+                k_factor=k_factor,
+                with_elevation_angle=True,
+            )
+            angle = (vs.row_off, vs.col_off, vs.elevation_angle_deg)
+            loss = _apply_pattern(
+                loss, sweep.row_off, sweep.col_off, antenna, angle, terrain, x_m, y_m
+            )
         if max_loss_db is not None:
             with np.errstate(invalid="ignore"):
                 loss = np.where(loss > max_loss_db, np.float32(np.nan), loss)
@@ -552,8 +868,9 @@ def site_footprint(
     )
 
 
-def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor):
-    """Validate the sites table against the schema and the terrain; return (ids, x, y, h)."""
+def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor, antennas=None):
+    """Validate the sites table against the schema and the terrain; return (ids, x, y, h,
+    antennas)."""
     import geopandas as gpd
 
     if not isinstance(sites, gpd.GeoDataFrame):
@@ -615,10 +932,12 @@ def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor
             k_factor=k_factor,
             what=f"site {sid!r}",
         )
+    site_antenna, antenna_problems = _site_antennas(sites, antennas)
+    problems += antenna_problems
     problems = list(dict.fromkeys(problems))  # radius/k messages would repeat per site
     if problems:
         raise SchemaError(format_problems("sites", problems))
-    return [str(v) for v in index], xs, ys, heights
+    return [str(v) for v in index], xs, ys, heights, site_antenna
 
 
 def compute_coverage(
@@ -636,6 +955,7 @@ def compute_coverage(
     max_loss_db: float | None = None,
     n_threads: int | None = None,
     progress: bool = False,
+    antennas: Mapping[str, Antenna] | None = None,
 ) -> CoverageResult:
     """Footprints of every site, computed in parallel across sites.
 
@@ -651,7 +971,8 @@ def compute_coverage(
         ``"los"`` (line of sight + free-space loss, recorded as ``"los+fspl"``), ``"itm"`` or
         ``"p1812"`` (module docstring).
     radius_m, rx_height_agl_m, k_factor
-        As in :func:`blankspot.propagation.viewshed` (``k_factor``: ``"los"`` only).
+        As in :func:`blankspot.propagation.viewshed` (``k_factor``: ``"los"``, and the
+        antenna patterns' elevation angles for every model).
     clutter, itm_params, p1812_params
         As in :func:`site_footprint`; the clutter is resolved once for all sites.
     max_loss_db
@@ -662,6 +983,10 @@ def compute_coverage(
         1 runs serially.
     progress
         Show a progress bar (tqdm).
+    antennas
+        ``{site_id: antenna}`` for sites whose antenna the table's antenna columns do not
+        describe (module docstring, "Antennas"); every other site without antenna columns has
+        no pattern.
 
     Returns
     -------
@@ -674,7 +999,7 @@ def compute_coverage(
     SchemaError
         Everything wrong with the sites table, at once: ids, missing column, geometries,
         heights (also outside the terrain model's range), sites outside the terrain or on
-        nodata.
+        nodata, antenna columns and ``antennas``.
     UnitsError
         Unknown model, bad radius, receiver height, frequency (for the model), k_factor,
         model parameters, clutter or ``n_threads``.
@@ -745,8 +1070,13 @@ def compute_coverage(
         )
     if problems:
         raise UnitsError(format_problems("compute_coverage() inputs", problems))
-    ids, xs, ys, heights = _check_sites(
-        terrain, sites, rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, k_factor=k_factor
+    ids, xs, ys, heights, site_antenna = _check_sites(
+        terrain,
+        sites,
+        rx_height_agl_m=rx_height_agl_m,
+        radius_m=radius_m,
+        k_factor=k_factor,
+        antennas=antennas,
     )
     params = None
     resolved = None
@@ -788,6 +1118,7 @@ def compute_coverage(
             itm_params=params if model == "itm" else None,
             p1812_params=params if model == "p1812" else None,
             max_loss_db=float(max_loss_db) if terrain_model else None,
+            antenna=site_antenna[j],
         )
         return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)
 

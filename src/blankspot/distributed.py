@@ -784,8 +784,8 @@ def sparse_site_footprint(
     Reads the window of ``grid`` within ``radius_m`` (plus :data:`WINDOW_MARGIN_CELLS`) of the
     site from ``terrain_source``, runs :func:`blankspot.coverage.site_footprint` on it with
     ``model``, ``radius_m`` and ``model_options`` (``freq_mhz``, ``rx_height_agl_m``,
-    ``k_factor``, and whatever else the model takes), and keeps the cells with path loss at
-    most ``max_path_loss_db``.
+    ``k_factor``, the site's ``antenna``, and whatever else the model takes), and keeps the
+    cells with path loss at most ``max_path_loss_db``.
 
     Returns
     -------
@@ -827,6 +827,7 @@ class _SiteTask:
     max_path_loss_db: float | None
     cache_dir: str | None
     key: str | None
+    antenna: Any = None
 
 
 def _cached(task: _SiteTask) -> SparseFootprint | None:
@@ -858,6 +859,7 @@ def _run_task(task: _SiteTask, demand: DemandIndex | None = None) -> Any:
             radius_m=task.radius_m,
             max_path_loss_db=task.max_path_loss_db,
             **dict(task.options),
+            **({} if task.antenna is None else {"antenna": task.antenna}),
         )
         if task.cache_dir is not None:
             _cache.write_entry(task.cache_dir, task.key, fp.to_arrays())
@@ -1155,7 +1157,16 @@ def _tasks(
     cache_dir: Any,
     model_options: dict[str, Any],
 ) -> tuple[list[str], list[_SiteTask]]:
+    from blankspot.coverage import site_antennas
+
     ids, xs, ys, hs = _site_table(sites, grid)
+    model_options = dict(model_options)
+    if "antenna" in model_options:
+        raise UnitsError(
+            "pass antennas as antennas={site_id: antenna} (or the sites table's antenna "
+            "columns), not antenna=: each site has its own."
+        )
+    site_antenna = site_antennas(sites, model_options.pop("antennas", None))
     folder = _cache.resolve_cache_dir(cache_dir)
     options = tuple(sorted(_model_options(model, model_options, max_path_loss_db).items()))
     base: dict[str, Any] | None = None
@@ -1174,12 +1185,13 @@ def _tasks(
         }
         _cache.input_key(base)  # fail early on options that cannot enter a key
     tasks = []
-    for sid, x, y, h in zip(ids, xs, ys, hs, strict=True):
+    for sid, x, y, h, antenna in zip(ids, xs, ys, hs, site_antenna, strict=True):
         key = None
         if base is not None:
-            key = _cache.input_key(
-                {**base, "site": {"x_m": float(x), "y_m": float(y), "height_agl_m": float(h)}}
-            )
+            site = {"x_m": float(x), "y_m": float(y), "height_agl_m": float(h)}
+            if antenna is not None:  # every parameter of the pattern; no antenna: keys as before
+                site["antenna"] = antenna
+            key = _cache.input_key({**base, "site": site})
         tasks.append(
             _SiteTask(
                 source=terrain_source,
@@ -1194,6 +1206,7 @@ def _tasks(
                 max_path_loss_db=None if max_path_loss_db is None else float(max_path_loss_db),
                 cache_dir=None if folder is None else os.fspath(folder),
                 key=key,
+                antenna=antenna,
             )
         )
     return ids, tasks
@@ -1255,7 +1268,10 @@ def compute_footprints(
         Show a progress bar.
     **model_options
         Passed to :func:`blankspot.coverage.site_footprint`: ``freq_mhz``,
-        ``rx_height_agl_m``, ``k_factor`` and any option of the model.
+        ``rx_height_agl_m``, ``k_factor`` and any option of the model; and ``antennas``
+        (``{site_id: antenna}``, as in :func:`blankspot.coverage.compute_coverage`), each
+        site's antenna travelling with its task and entering its cache key. The sites
+        table's antenna columns are read too.
 
     Returns
     -------

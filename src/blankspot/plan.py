@@ -35,6 +35,13 @@ class PlanConfig:
     :meth:`CostParameters.default`, which prices a 72 m tower on a land grant with PLN at the desa
     at the 2022 SSH of Rp 1.7 B); ``tower_cost_idr`` replaces that with one flat price per tower.
     A cost given on a user's site is always kept.
+
+    Propagation defaults to ITM (Longley-Rice) with Paser's tropical forest under every handset
+    (``clutter="auto"``: WorldCover tree cover, R = 20 m, its P.2108 terminal loss; along the
+    path for ``"p1812"``; none for ``"los"``), on terrain resampled to 90 m cells
+    (``terrain_res_m``) so that screening every candidate stays within a minute or two.
+    ``clutter`` also takes None, a class name or WorldCover code (``"oil_palm"``, 40), a
+    :class:`blankspot.clutter.ClutterModel` or a grid (see :func:`blankspot.compute_coverage`).
     """
 
     budget_idr: int = PASER_BUDGET_IDR
@@ -45,11 +52,11 @@ class PlanConfig:
     radius_m: float = 30_000.0
     k_factor: float = DEFAULT_K_FACTOR
     link: LinkBudget = field(default_factory=LinkBudget)
-    model: str = "los"
-    clutter: object = None
+    model: str = "itm"
+    clutter: object = "auto"
     targets: object = "blankspot"
     cell_size_m: float = 250.0
-    terrain_res_m: float | None = 30.0
+    terrain_res_m: float | None = 90.0
     n_high_points: int = 40
     grid_spacing_m: float = 5_000.0
     min_separation_m: float = 1_000.0
@@ -89,7 +96,36 @@ class PlanConfig:
             )
         if self.batch_size < 1:
             problems.append(f"batch_size must be ≥ 1; received {self.batch_size!r}.")
+        if self.model not in ("los", "itm", "p1812"):
+            problems.append(f"model must be 'los', 'itm' or 'p1812'; received {self.model!r}.")
+        elif isinstance(self.clutter, str | int) and self.clutter != "auto":
+            if self.model == "los":
+                problems.append(
+                    f"clutter={self.clutter!r} needs model 'itm' or 'p1812': line of sight has no "
+                    "clutter term. Use clutter=None (or 'auto') with model='los'."
+                )
+            else:
+                try:
+                    self.clutter_model()
+                except ValueError as exc:
+                    problems.append(f"clutter: {exc}")
         raise_if_problems("PlanConfig", problems, UnitsError)
+
+    def clutter_model(self):
+        """The clutter the coverage models get (None, a ClutterModel or a grid).
+
+        ``"auto"`` is Paser's tropical forest everywhere for ``"itm"`` and ``"p1812"``
+        (:meth:`blankspot.clutter.ClutterModel.uniform` ``("tree")``) and none for ``"los"``; a
+        class name or code is that class everywhere.
+        """
+        from blankspot.clutter import ClutterModel
+
+        c = self.clutter
+        if isinstance(c, str) and c == "auto":
+            return None if self.model == "los" else ClutterModel.uniform("tree")
+        if isinstance(c, str | int) and not isinstance(c, bool):
+            return ClutterModel.uniform(c)
+        return c
 
     def replace(self, **changes) -> PlanConfig:
         """A new config with some values changed (unknown names are an error)."""
@@ -126,6 +162,7 @@ class PlanResult:
     terrain_source: str
     terrain_synthetic: bool
     timings_s: dict
+    footprint_cache: dict | None = None  # {"folder", "hits", "misses"} when run with cache_dir
 
     @property
     def total_cost_idr(self) -> int:
@@ -134,6 +171,13 @@ class PlanResult:
     @property
     def people_covered(self) -> float:
         return float(self.solution.covered_weight)
+
+    def _repr_html_(self) -> str:
+        return summary_html(self)
+
+    def explore(self):
+        """The interactive folium map of this plan (the ``map.html`` of :func:`write_outputs`)."""
+        return plan_folium_map(self)
 
 
 def _progress_bar(*, total, desc, enabled):
@@ -144,12 +188,14 @@ def _progress_bar(*, total, desc, enabled):
     return tqdm(total=total, desc=desc, unit="site", leave=False)
 
 
-def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, progress=False, budgets=None):
+def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, progress=False, budgets=None,
+                             cache=None):
     """The demand × site coverage matrix, computing footprints a batch at a time.
 
     Only the sparse columns are kept, so memory does not grow with the number of candidates.
     With ``budgets`` (a list of :class:`LinkBudget`, e.g. the threshold ± 5 dB), one matrix per
-    budget is built from the same footprints and a list is returned.
+    budget is built from the same footprints and a list is returned. ``cache`` (a
+    :class:`FootprintCache`) reads stored footprints instead of computing them.
     """
     from blankspot.aggregate import CoverageMatrix, build_coverage_matrix
 
@@ -159,7 +205,7 @@ def coverage_matrix_streamed(terrain, sites, demand, *, config: PlanConfig, prog
     batches = [sites.iloc[i : i + config.batch_size] for i in range(0, len(sites), config.batch_size)]
     bar = _progress_bar(total=len(sites), desc="coverage", enabled=progress)
     for batch in batches:
-        cov = _coverage(terrain, batch, config)
+        cov = _coverage(terrain, batch, config, cache)
         for cols, budget in zip(columns, budgets, strict=True):
             cols.append(build_coverage_matrix(cov, demand, budget=budget).matrix)
         if bar is not None:
@@ -222,8 +268,18 @@ def coverage_matrices_distributed(terrain, terrain_source, sites, demand, *, con
     return out
 
 
-def _coverage(terrain, sites, config: PlanConfig):
-    """Coverage of ``sites`` with the radio settings of ``config`` (one place for all three uses)."""
+def _coverage(terrain, sites, config: PlanConfig, cache=None):
+    """Coverage of ``sites`` with the radio settings of ``config`` (one place for all three uses).
+
+    With ``cache`` (a :class:`FootprintCache`), stored footprints are read and only the missing
+    ones computed (and stored).
+    """
+    if cache is not None and len(sites):
+        return cache.coverage(terrain, sites, config)
+    return _compute_coverage(terrain, sites, config)
+
+
+def _compute_coverage(terrain, sites, config: PlanConfig):
     from blankspot.coverage import compute_coverage
 
     return compute_coverage(
@@ -240,7 +296,8 @@ def _coverage(terrain, sites, config: PlanConfig):
 
 def _model_options(config: PlanConfig) -> dict:
     """Keyword options the coverage models take beyond the common ones."""
-    return {} if config.clutter is None else {"clutter": config.clutter}
+    clutter = config.clutter_model()
+    return {} if clutter is None else {"clutter": clutter}
 
 
 def default_curve_budgets_idr(budget_idr: int, step_idr: int) -> tuple[int, ...]:
@@ -318,11 +375,12 @@ def plan(
     demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets)
     timings["demand_s"] = time.perf_counter() - t0
 
+    fp_cache = FootprintCache.create(cache_dir, terrain, config)
     existing_cov = None
     people_served_existing = 0.0
     if existing_sites is not None and len(existing_sites):
         t = time.perf_counter()
-        existing_cov = _coverage(terrain, existing_sites, config)
+        existing_cov = _coverage(terrain, existing_sites, config, fp_cache)
         served = np.asarray(build_coverage_matrix(existing_cov, demand).matrix.sum(axis=1)).ravel() > 0
         people_served_existing = float(demand["population"].to_numpy()[served].sum())
         demand = demand.loc[~served]
@@ -384,7 +442,7 @@ def plan(
         )
     else:
         matrices = coverage_matrix_streamed(terrain, sites, demand, config=config,
-                                            progress=progress, budgets=budgets)
+                                            progress=progress, budgets=budgets, cache=fp_cache)
     matrix = matrices[0]
     timings["coverage_s"] = time.perf_counter() - t
 
@@ -431,7 +489,7 @@ def plan(
 
     t = time.perf_counter()
     chosen = sites.loc[list(solution.site_ids)]
-    coverage = _coverage(terrain, chosen, config)
+    coverage = _coverage(terrain, chosen, config, fp_cache)
     # per-desa figures over every desa, not only the targets
     all_cells = demand_cells(villages, cell_size_m=config.cell_size_m)
     covered_all = np.zeros(len(all_cells), dtype=bool)
@@ -471,6 +529,7 @@ def plan(
         terrain_source=terrain.source,
         terrain_synthetic=bool(terrain.synthetic),
         timings_s=timings,
+        footprint_cache=None if fp_cache is None else fp_cache.stats(),
     )
 
 
@@ -642,8 +701,12 @@ def plan_paser(
 def _model_label(cfg: PlanConfig) -> str:
     names = {"los": "LOS + free space", "itm": "ITM (Longley-Rice)", "p1812": "ITU-R P.1812"}
     label = names.get(cfg.model, cfg.model)
-    if cfg.clutter is not None:
-        label += f", clutter {getattr(cfg.clutter, 'name', 'grid')}"
+    clutter = cfg.clutter_model()
+    if clutter is not None:
+        where = "at the handset (P.2108)" if cfg.model == "itm" else "along the path"
+        label += f" with {getattr(clutter, 'name', 'grid')} clutter {where}"
+    if cfg.terrain_res_m is not None:
+        label += f", {cfg.terrain_res_m:g} m terrain"
     return label
 
 
@@ -689,7 +752,7 @@ def plan_summary(result: PlanResult) -> dict:
     return summary
 
 
-def write_outputs(result: PlanResult, out_dir) -> dict:
+def write_outputs(result: PlanResult, out_dir, *, lang: str = "en") -> dict:
     """Write the map, the tables, the coverage raster and a summary into ``out_dir``.
 
     ``map.html``, ``ranking.csv`` (with each tower's cost breakdown), ``desa.csv``,
@@ -703,15 +766,13 @@ def write_outputs(result: PlanResult, out_dir) -> dict:
     from pathlib import Path
 
     from blankspot.io.outputs import write_csv, write_raster, write_text
-    from blankspot.maps import plan_map
-    from blankspot.report import format_idr
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     cfg = result.config
     cov = result.coverage
-    rsrp = cov.best_rsrp_dbm() if len(cov.footprints) else np.full(cov.shape, np.nan, np.float32)
+    rsrp = _best_rsrp_dbm(result)
     note = terrain_note(result)
     paths["coverage.tif"] = out / "coverage.tif"
     write_raster(
@@ -747,22 +808,212 @@ def write_outputs(result: PlanResult, out_dir) -> dict:
     write_text(json.dumps(plan_summary(result), indent=2, ensure_ascii=False, default=str),
                paths["summary.json"])
 
+    fmap = plan_folium_map(result, rsrp_dbm=rsrp)
+    paths["map.html"] = out / "map.html"
+    write_text(fmap.get_root().render(), paths["map.html"])
+
+    # report.xlsx, plan.gpkg, the COGs, map.png, metadata (see blankspot.export); lang="id"
+    # rewrites the four tables above with Indonesian headers
+    from blankspot.export import write_reports
+
+    paths.update(write_reports(result, out, lang=lang, other_outputs=paths))
+    return paths
+
+
+# --- footprint cache of the single-process path -------------------------------------------
+
+FOOTPRINT_CACHE_FORMAT = 1
+"""Layout of the entries :class:`FootprintCache` stores; part of every key."""
+
+
+class FootprintCache:
+    """Per-site footprints of the single-process path, stored on disk (:mod:`blankspot.cache`).
+
+    The key of a footprint holds everything it depends on: the terrain (SHA-256 of the
+    elevation and nodata arrays, transform and CRS), the site's position and antenna height,
+    the model, the whole :class:`LinkBudget` (its frequency sets the loss, its MAPL where the
+    terrain models stop), the clutter, ``k_factor``, radius, receiver height and the blankspot
+    version. The site id is not part of it: a site moved into another candidate list keeps its
+    footprint. A budget sweep thus computes each footprint once; :meth:`stats` counts the hits
+    (read) and misses (computed, then stored). Entries are exact: a plan read from the cache
+    equals the plan computed.
+    """
+
+    def __init__(self, folder, terrain, config: PlanConfig):
+        from blankspot import __version__
+        from blankspot.cache import input_key
+        from blankspot.coverage import MAX_LOSS_MARGIN_DB
+
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+        terrain_key = input_key({
+            "elevation_m": terrain.elevation_m,
+            "nodata_mask": terrain.nodata_mask,
+            "transform": list(terrain.transform)[:6],
+            "crs": terrain.crs,
+        })
+        self._base = {
+            "what": "footprint",
+            "format": FOOTPRINT_CACHE_FORMAT,
+            "blankspot": __version__,
+            "terrain": terrain_key,
+            "model": config.model,
+            "radius_m": float(config.radius_m),
+            "rx_height_agl_m": float(config.rx_height_agl_m),
+            "k_factor": float(config.k_factor),
+            "link": config.link,
+            "clutter": config.clutter_model(),
+            "max_loss_margin_db": MAX_LOSS_MARGIN_DB,
+        }
+        input_key(self._base)  # fail early on a clutter that cannot enter a key
+
+    @classmethod
+    def create(cls, cache_dir, terrain, config: PlanConfig):
+        """A cache in ``cache_dir`` (see :func:`blankspot.cache.resolve_cache_dir`), or None."""
+        from blankspot.cache import resolve_cache_dir
+
+        folder = resolve_cache_dir(cache_dir)
+        return None if folder is None else cls(folder, terrain, config)
+
+    def stats(self) -> dict:
+        """``{"folder", "hits", "misses"}``: footprints read from and computed into the cache."""
+        return {"folder": str(self.folder), "hits": self.hits, "misses": self.misses}
+
+    def key(self, x_m: float, y_m: float, height_agl_m: float, antenna=None) -> str:
+        """The cache key of a site's footprint (its antenna too, when it has one)."""
+        from blankspot.cache import input_key
+
+        site = {"x_m": float(x_m), "y_m": float(y_m), "height_agl_m": float(height_agl_m)}
+        if antenna is not None:
+            site["antenna"] = antenna
+        return input_key({**self._base, "site": site})
+
+    def coverage(self, terrain, sites, config: PlanConfig):
+        """:func:`blankspot.coverage.compute_coverage` of ``sites``, computing only what is missing."""
+        from blankspot.cache import read_entry, write_entry
+        from blankspot.coverage import CoverageResult, Footprint
+        from blankspot.crs import require_same
+        from blankspot.distributed import SparseFootprint
+
+        require_same(sites.crs, terrain.crs, "sites", "the terrain")
+        ids = [str(s) for s in sites.index]
+        xs, ys = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+        hs = sites["height_agl_m"].to_numpy(dtype=float)
+        from blankspot.coverage import site_antennas
+
+        antennas = site_antennas(sites)
+        keys = [self.key(x, y, h, a) for x, y, h, a in zip(xs, ys, hs, antennas, strict=True)]
+        footprints: list = [None] * len(ids)
+        label = None
+        missing = []
+        for j, key in enumerate(keys):
+            arrays = read_entry(self.folder, key)
+            if arrays is None or int(arrays.get("format", -1)) != FOOTPRINT_CACHE_FORMAT:
+                missing.append(j)
+                continue
+            r0, c0 = int(arrays["row_off"]), int(arrays["col_off"])
+            loss = np.full(tuple(int(v) for v in arrays["shape"]), np.nan, dtype=np.float32)
+            sparse = SparseFootprint.from_arrays(arrays)
+            loss[sparse.rows - r0, sparse.cols - c0] = sparse.path_loss_db
+            footprints[j] = Footprint(site_id=ids[j], row_off=r0, col_off=c0, path_loss_db=loss)
+            label = str(arrays["model"])
+        self.hits += len(ids) - len(missing)
+        if missing:
+            computed = _compute_coverage(terrain, sites.iloc[missing], config)
+            label = computed.model
+            for j, fp in zip(missing, computed.footprints, strict=True):
+                footprints[j] = fp
+                sparse = SparseFootprint.from_footprint(fp, "")
+                write_entry(self.folder, keys[j], {
+                    **sparse.to_arrays(),
+                    "format": np.int32(FOOTPRINT_CACHE_FORMAT),
+                    "model": np.str_(label),
+                    "row_off": np.int64(fp.row_off),
+                    "col_off": np.int64(fp.col_off),
+                    "shape": np.asarray(fp.path_loss_db.shape, dtype=np.int64),
+                })
+            self.misses += len(missing)
+        return CoverageResult(
+            footprints=tuple(footprints),
+            transform=terrain.transform,
+            crs=terrain.crs,
+            shape=terrain.shape,
+            budget=config.link,
+            model=label,
+            k_factor=float(config.k_factor),
+            radius_m=float(config.radius_m),
+            rx_height_agl_m=float(config.rx_height_agl_m),
+        )
+
+
+# --- views of a result: map and summary table ------------------------------------------------
+
+
+def _best_rsrp_dbm(result: PlanResult) -> np.ndarray:
+    cov = result.coverage
+    if len(cov.footprints):
+        return cov.best_rsrp_dbm()
+    return np.full(cov.shape, np.nan, np.float32)
+
+
+def plan_folium_map(result: PlanResult, *, rsrp_dbm=None):
+    """The folium map of a plan, as written to ``map.html`` (``rsrp_dbm``: precomputed raster)."""
+    from blankspot.maps import plan_map
+    from blankspot.report import format_idr
+
+    cfg, cov = result.config, result.coverage
     title = (
         f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
         f"{format_idr(cfg.budget_idr)}, {result.people_covered:,.0f} people newly covered in "
         f"{len(result.target_ids)} target desa ({_model_label(cfg)}, "
         f"RSRP ≥ {cfg.link.threshold_dbm:g} dBm)"
     )
-    fmap = plan_map(
+    return plan_map(
         result.villages,
         ranking=result.ranking,
         candidates=result.sites,
-        rsrp_dbm=rsrp,
+        rsrp_dbm=_best_rsrp_dbm(result) if rsrp_dbm is None else rsrp_dbm,
         rsrp_transform=cov.transform,
         rsrp_crs=cov.crs,
         title=title,
-        terrain_note=note,
+        terrain_note=terrain_note(result),
+        best_server=cov.best_server(covered_only=True) if len(cov.footprints) else None,
+        best_server_ids=cov.site_ids,
     )
-    paths["map.html"] = out / "map.html"
-    write_text(fmap.get_root().render(), paths["map.html"])
-    return paths
+
+
+def summary_html(result: PlanResult, *, heading: str = "blankspot plan", rows=()) -> str:
+    """A compact HTML table of a plan's headline figures (notebooks show it for a result).
+
+    ``rows`` are extra (label, value) pairs put first. Every string is HTML-escaped.
+    """
+    import html
+
+    from blankspot.report import format_idr
+
+    cfg, sol, cert = result.config, result.solution, result.certificate
+    share = result.total_cost_idr / cfg.budget_idr if cfg.budget_idr else 0.0
+    table = [
+        *rows,
+        ("towers", f"{len(result.ranking)} of {len(result.sites)} candidates"),
+        ("cost", f"{format_idr(result.total_cost_idr)} of {format_idr(cfg.budget_idr)} "
+                 f"({share:.0%} of the budget)"),
+        ("people newly covered", f"{result.people_covered:,.0f} of "
+                                 f"{float(result.problem.total_weight):,.0f} in "
+                                 f"{len(result.target_ids)} target desa"),
+        ("model", f"{_model_label(cfg)}, RSRP ≥ {cfg.link.threshold_dbm:g} dBm, "
+                  f"{cfg.height_agl_m:g} m towers"),
+        ("solver", f"{sol.solver} ({sol.status})"),
+    ]
+    if cert is not None and cert.covered_weight > 0:
+        table.append(("exact optimum", f"{float(cert.covered_weight):,.0f} people; this plan reaches "
+                                       f"{result.people_covered / float(cert.covered_weight):.1%}"))
+    table.append(("terrain", terrain_note(result)))
+    cells = []
+    for label, value in table:
+        style = ' style="color:#b2182b;font-weight:bold"' if "SYNTHETIC" in str(value) else ""
+        cells.append(f"<tr><th style=\"text-align:left\">{html.escape(str(label))}</th>"
+                     f"<td style=\"text-align:left\"{style}>{html.escape(str(value))}</td></tr>")
+    return (f"<table><caption style=\"text-align:left\"><b>{html.escape(heading)}</b></caption>"
+            f"{''.join(cells)}</table>")

@@ -4,10 +4,15 @@
     ring and then cell by cell in row order: same radials (with the same coarser inner levels),
     same samples, same bilinear interpolation, same azimuth interpolation and the same order of
     floating-point operations, so it must agree with ``_kernels.los_radial_sweep`` bit for bit.
+    With ``with_tangent=True`` it also returns the tangent of each cell's path elevation angle,
+    as ``_kernels.los_radial_sweep_tangent`` does, bit for bit.
 (b) :func:`exact_los` is an independent check: for each target cell it walks the straight line
     from the observer to the cell centre in fine steps (a tenth of a cell) and tests every
     intermediate terrain sample against the sight line. No radials, no interpolation between
     them.
+(c) :func:`profile_elevation_angle_deg` is the independent check of the elevation angle: for
+    each cell it builds the straight profile from the site to the cell centre and calls
+    :func:`blankspot.propagation.antenna.elevation_angle_deg` on it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from blankspot.propagation.antenna import elevation_angle_deg
 
 TWO_PI = 2.0 * math.pi
 
@@ -101,12 +108,15 @@ def radial_sweep(
     col_off,
     win_rows,
     win_cols,
+    *,
+    with_tangent=False,
 ):
     """Same arguments and result as ``_kernels.los_radial_sweep``, written the slow way.
 
     Every ring's horizons are kept (a list of arrays indexed by radial), then the cells are
     visited in plain row order. ``check_nodata`` is accepted for the same signature; the mask
-    is always consulted here.
+    is always consulted here. ``with_tangent=True`` adds a third result, the float32
+    ``max(horizon, target)`` tangent of ``_kernels.los_radial_sweep_tangent``.
     """
     n_steps = math.ceil(radius_m / res_m / step_cells) + 1
     directions = [
@@ -145,6 +155,7 @@ def radial_sweep(
 
     visible = np.zeros((win_rows, win_cols), dtype=np.uint8)
     distance_m = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
+    tangent = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
     own = (math.floor(row0 + 0.5), math.floor(col0 + 0.5))
     for wr in range(win_rows):
         for wc in range(win_cols):
@@ -152,9 +163,14 @@ def radial_sweep(
             d_row, d_col = r - row0, c - col0
             dist_cells = math.sqrt(d_row * d_row + d_col * d_col)
             d_m = dist_cells * res_m
-            if (r, c) == own:
+            if (r, c) == own:  # nothing is closer than its centre: the target alone
                 visible[wr, wc] = 1
                 distance_m[wr, wc] = d_m
+                dz = float(elevation_m[r, c]) - z_obs_m + rx_height_agl_m
+                if d_m == 0.0:
+                    tangent[wr, wc] = math.inf if dz > 0.0 else -math.inf
+                else:
+                    tangent[wr, wc] = dz * (1.0 / d_m) - d_m * inv_two_ae_per_m
                 continue
             if d_m > radius_m or nodata_mask[r, c]:
                 continue
@@ -171,6 +187,9 @@ def radial_sweep(
             dz = float(elevation_m[r, c]) - z_obs_m + rx_height_agl_m
             tan = dz * (1.0 / d_m) - d_m * inv_two_ae_per_m
             visible[wr, wc] = tan >= limit
+            tangent[wr, wc] = max(tan, limit)
+    if with_tangent:
+        return visible, distance_m, tangent
     return visible, distance_m
 
 
@@ -249,4 +268,62 @@ def exact_los(
             s_m = t * res_m
             tan = (dz - s_m * s_m * inv_two_ae_per_m) / s_m
             out[r, c] = not np.any(ok & (tan > target))
+    return out
+
+
+NODATA_SAMPLE_M = -1.0e6
+"""Height given to a profile sample touching nodata: it never sets the horizon (as the kernel
+skips such samples)."""
+
+
+def profile_elevation_angle_deg(
+    elevation_m,
+    nodata_mask,
+    row0,
+    col0,
+    z_obs_m,
+    rx_height_agl_m,
+    res_m,
+    radius_m,
+    k_factor,
+    row_off,
+    col_off,
+    win_rows,
+    win_cols,
+):
+    """Path elevation angle of every window cell from its own straight profile; float64 degrees.
+
+    The profile of a cell ``d`` cells away has ``n = ceil(d)`` intervals of ``d / n`` cells (the
+    straight path sampled at the DEM resolution), heights interpolated bilinearly between cell
+    centres; the last point is the cell centre (its own elevation). Samples touching nodata
+    get :data:`NODATA_SAMPLE_M`. The angle is
+    :func:`blankspot.propagation.antenna.elevation_angle_deg` of that profile, with the
+    antenna top at ``z_obs_m`` and the receiver ``rx_height_agl_m`` above the cell. NaN beyond
+    ``radius_m`` and on nodata; -90 (or 90) on a cell whose centre is the site.
+    """
+    out = np.full((win_rows, win_cols), np.nan)
+    own = (math.floor(row0 + 0.5), math.floor(col0 + 0.5))
+    for wr in range(win_rows):
+        for wc in range(win_cols):
+            r, c = row_off + wr, col_off + wc
+            d_row, d_col = r - row0, c - col0
+            dist_cells = math.hypot(d_row, d_col)
+            d_m = dist_cells * res_m
+            if (r, c) != own and (d_m > radius_m or nodata_mask[r, c]):
+                continue
+            if dist_cells == 0.0:
+                above = float(elevation_m[r, c]) + rx_height_agl_m > z_obs_m
+                out[wr, wc] = 90.0 if above else -90.0
+                continue
+            n = max(1, math.ceil(dist_cells - 1e-9))
+            heights = [0.0]  # the site's ground: not used by elevation_angle_deg
+            for i in range(1, n + 1):
+                t = i / n
+                z, ok = bilinear_rel(elevation_m, nodata_mask, row0 + t * d_row, col0 + t * d_col,
+                                     0.0)  # fmt: skip
+                heights.append(z if ok else NODATA_SAMPLE_M)
+            heights[-1] = float(elevation_m[r, c])
+            out[wr, wc] = elevation_angle_deg(
+                z_obs_m, heights, d_m / n, k_factor, rx_height_agl_m=rx_height_agl_m
+            )
     return out

@@ -3,7 +3,8 @@
 - :mod:`blankspot.io.datasets`: the Paser data registry, :func:`fetch_paser`, :func:`paser_path`.
 - :mod:`blankspot.io.vectors`: :func:`read_villages`, :func:`read_sites` and the sites schema.
 - :mod:`blankspot.io.terrain`: :func:`read_terrain` (GeoTIFF, SRTM ``.hgt``, VRT, tiles).
-- :mod:`blankspot.io.outputs`: atomic writers (:func:`write_csv`, :func:`write_raster`, ...).
+- :mod:`blankspot.io.outputs`: atomic writers (:func:`write_csv`, :func:`write_raster`,
+  :func:`write_cog`, :func:`write_geopackage`, :func:`write_xlsx`, :func:`write_figure`, ...).
 
 Submodules are imported on first use, so ``blankspot data status`` does not pay for geopandas
 and rasterio.
@@ -45,7 +46,16 @@ _EXPORTS = {
         "validate_sites",
     ),
     "terrain": ("default_res_m", "read_terrain"),
-    "outputs": ("atomic_path", "write_csv", "write_raster", "write_text"),
+    "outputs": (
+        "atomic_path",
+        "write_cog",
+        "write_csv",
+        "write_figure",
+        "write_geopackage",
+        "write_raster",
+        "write_text",
+        "write_xlsx",
+    ),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -78,9 +88,13 @@ __all__ = [
     "sites_frame",
     "validate_sites",
     "verify_paser",
+    "write_cog",
     "write_csv",
+    "write_figure",
+    "write_geopackage",
     "write_raster",
     "write_text",
+    "write_xlsx",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -105,7 +119,16 @@ if TYPE_CHECKING:  # pragma: no cover
         sha256_file,
         verify_paser,
     )
-    from blankspot.io.outputs import atomic_path, write_csv, write_raster, write_text
+    from blankspot.io.outputs import (
+        atomic_path,
+        write_cog,
+        write_csv,
+        write_figure,
+        write_geopackage,
+        write_raster,
+        write_text,
+        write_xlsx,
+    )
     from blankspot.io.terrain import default_res_m, read_terrain
     from blankspot.io.vectors import (
         PASER_VILLAGE_COLUMNS,

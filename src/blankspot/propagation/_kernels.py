@@ -194,8 +194,8 @@ RING_BLOCK = 8
 """Rings of horizons kept at once while filling cells (8 x radials float64)."""
 
 
-@njit(nogil=True, cache=True)
-def los_radial_sweep(
+@njit(nogil=True, cache=True, inline="always")
+def _los_sweep(
     elevation_m,
     nodata_mask,
     check_nodata,
@@ -213,47 +213,11 @@ def los_radial_sweep(
     col_off,
     win_rows,
     win_cols,
+    want_tangent,
 ):
-    """Line-of-sight viewshed of one observer by radial sweep, filled onto a grid window.
-
-    Inputs: elevation (metres, C-contiguous) and nodata mask of the whole grid, and whether the
-    mask needs checking (pass False only when it is all False within a cell of the window);
-    observer at fractional (``row0``, ``col0``) with antenna top at ``z_obs_m`` (metres,
-    terrain datum); targets ``rx_height_agl_m`` metres above their cell; cell size ``res_m``
-    metres; ``radius_m`` metres; ``inv_two_ae_per_m`` = 1 / (2 a_e) in 1/metres (0 for a flat
-    earth); ``n_radials`` radials (divisible by ``2**(n_levels - 1)``) sampled every
-    ``step_cells`` cells; window origin (``row_off``, ``col_off``) and shape (``win_rows``,
-    ``win_cols``) in grid cells.
-
-    Radials: radial ``i`` leaves the observer at azimuth ``2*pi*i/n_radials``. Near the observer
-    fewer are needed, so ring ``s`` (samples ``s*step_cells`` cells out) is swept on every
-    ``2**L``-th radial only, ``L = ring_level(...)``: the coarsest level keeping those radials
-    within half a cell of each other. When rings move to a finer level, each radial that joins
-    starts from the mean of its two neighbours' horizons (what the fill would read there).
-
-    Samples: the tangent of a terrain sample ``d_m`` metres out is
-    ``(z - z_obs_m) / d_m - d_m * inv_two_ae_per_m`` (terrain dropped by ``d_m**2 / (2 a_e)``),
-    with ``z`` interpolated bilinearly between cell centres (clamped to the edge cells between
-    the outermost centres and the grid edge). A radial's horizon at ring ``s`` is the running
-    maximum over its samples up to ``s`` (``-inf`` at ring 0). Samples touching nodata are
-    skipped (they neither block nor count); a radial stops at the grid edge.
-
-    Fill: a cell at distance ``d`` cells needs the horizon of the samples strictly closer than
-    its centre, ring ``k = ceil(d / step) - 1``, interpolated linearly in azimuth between the
-    two radials of that ring's level either side of it (:func:`_horizon_between`). It is
-    visible when the tangent of its target point (its own elevation plus ``rx_height_agl_m``,
-    its exact distance) is at least that horizon. Heights enter only as differences to
-    ``z_obs_m``.
-
-    Order of work: rings are swept outwards in blocks of :data:`RING_BLOCK`; after each block
-    the cells whose ring falls in it are filled, walking each window row outwards from the
-    observer's column on both sides (along such a half-row the ring never decreases). Memory is
-    a block of horizons, not radials x rings.
-
-    Returns ``(visible, distance_m)``: uint8 1/0 and float32 horizontal distance from the
-    observer to each cell centre in metres; distance is NaN and visible 0 beyond ``radius_m`` and
-    on nodata. The cell containing the observer is always visible.
-    """
+    """The body of :func:`los_radial_sweep` (documented there), inlined into both entry
+    points; ``want_tangent`` is a constant at each, so the unused branch compiles away. Returns
+    ``(visible, distance_m, tangent)``, ``tangent`` empty (0, 0) unless ``want_tangent``."""
     n_rows, n_cols = elevation_m.shape
     n_steps = math.ceil(radius_m / res_m / step_cells) + 1
     inv_step = 1.0 / step_cells
@@ -272,6 +236,8 @@ def los_radial_sweep(
 
     visible = np.zeros((win_rows, win_cols), dtype=np.uint8)
     distance_m = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
+    tan_shape = (win_rows, win_cols) if want_tangent else (0, 0)
+    tangent = np.full(tan_shape, np.nan, dtype=np.float32)
 
     # Each window row has two sides: columns >= col0 walked eastwards (even side id) and
     # columns < col0 walked westwards (odd). A side waits in the bucket of the block holding
@@ -395,6 +361,9 @@ def los_radial_sweep(
                     distance_m[wr, wc] = d_m
                     if d_m == 0.0:
                         visible[wr, wc] = 1
+                        if want_tangent:
+                            dz = np.float64(elevation_m[r, c]) - z_obs_m + rx_height_agl_m
+                            tangent[wr, wc] = np.inf if dz > 0.0 else -np.inf
                     else:
                         k = _step_index(dist_cells, inv_step, n_steps) - s_first
                         lv = block_level[k]
@@ -407,8 +376,11 @@ def los_radial_sweep(
                         j1 = j0 + 1 if j0 + 1 < n_lv else 0
                         limit = _horizon_between(block[k, j0 << lv], block[k, j1 << lv], w)
                         dz = np.float64(elevation_m[r, c]) - z_obs_m + rx_height_agl_m
-                        if dz * (1.0 / d_m) - d_m * inv_two_ae_per_m >= limit:
+                        target = dz * (1.0 / d_m) - d_m * inv_two_ae_per_m
+                        if target >= limit:
                             visible[wr, wc] = 1
+                        if want_tangent:
+                            tangent[wr, wc] = target if target > limit else limit
                 c += c_dir
                 if c == c_stop:
                     break
@@ -433,5 +405,152 @@ def los_radial_sweep(
         dr = own_row - row0
         dc = own_col - col0
         visible[own_row - row_off, own_col - col_off] = 1
-        distance_m[own_row - row_off, own_col - col_off] = math.sqrt(dr * dr + dc * dc) * res_m
+        d_m = math.sqrt(dr * dr + dc * dc) * res_m
+        distance_m[own_row - row_off, own_col - col_off] = d_m
+        if want_tangent:  # nothing lies closer than this cell's centre: its target's tangent
+            dz = np.float64(elevation_m[own_row, own_col]) - z_obs_m + rx_height_agl_m
+            if d_m == 0.0:
+                own_tan = np.inf if dz > 0.0 else -np.inf
+            else:
+                own_tan = dz * (1.0 / d_m) - d_m * inv_two_ae_per_m
+            tangent[own_row - row_off, own_col - col_off] = own_tan
+    return visible, distance_m, tangent
+
+
+@njit(nogil=True, cache=True)
+def los_radial_sweep(
+    elevation_m,
+    nodata_mask,
+    check_nodata,
+    row0,
+    col0,
+    z_obs_m,
+    rx_height_agl_m,
+    res_m,
+    radius_m,
+    inv_two_ae_per_m,
+    n_radials,
+    n_levels,
+    step_cells,
+    row_off,
+    col_off,
+    win_rows,
+    win_cols,
+):
+    """Line-of-sight viewshed of one observer by radial sweep, filled onto a grid window.
+
+    Inputs: elevation (metres, C-contiguous) and nodata mask of the whole grid, and whether the
+    mask needs checking (pass False only when it is all False within a cell of the window);
+    observer at fractional (``row0``, ``col0``) with antenna top at ``z_obs_m`` (metres,
+    terrain datum); targets ``rx_height_agl_m`` metres above their cell; cell size ``res_m``
+    metres; ``radius_m`` metres; ``inv_two_ae_per_m`` = 1 / (2 a_e) in 1/metres (0 for a flat
+    earth); ``n_radials`` radials (divisible by ``2**(n_levels - 1)``) sampled every
+    ``step_cells`` cells; window origin (``row_off``, ``col_off``) and shape (``win_rows``,
+    ``win_cols``) in grid cells.
+
+    Radials: radial ``i`` leaves the observer at azimuth ``2*pi*i/n_radials``. Near the observer
+    fewer are needed, so ring ``s`` (samples ``s*step_cells`` cells out) is swept on every
+    ``2**L``-th radial only, ``L = ring_level(...)``: the coarsest level keeping those radials
+    within half a cell of each other. When rings move to a finer level, each radial that joins
+    starts from the mean of its two neighbours' horizons (what the fill would read there).
+
+    Samples: the tangent of a terrain sample ``d_m`` metres out is
+    ``(z - z_obs_m) / d_m - d_m * inv_two_ae_per_m`` (terrain dropped by ``d_m**2 / (2 a_e)``),
+    with ``z`` interpolated bilinearly between cell centres (clamped to the edge cells between
+    the outermost centres and the grid edge). A radial's horizon at ring ``s`` is the running
+    maximum over its samples up to ``s`` (``-inf`` at ring 0). Samples touching nodata are
+    skipped (they neither block nor count); a radial stops at the grid edge.
+
+    Fill: a cell at distance ``d`` cells needs the horizon of the samples strictly closer than
+    its centre, ring ``k = ceil(d / step) - 1``, interpolated linearly in azimuth between the
+    two radials of that ring's level either side of it (:func:`_horizon_between`). It is
+    visible when the tangent of its target point (its own elevation plus ``rx_height_agl_m``,
+    its exact distance) is at least that horizon. Heights enter only as differences to
+    ``z_obs_m``.
+
+    Order of work: rings are swept outwards in blocks of :data:`RING_BLOCK`; after each block
+    the cells whose ring falls in it are filled, walking each window row outwards from the
+    observer's column on both sides (along such a half-row the ring never decreases). Memory is
+    a block of horizons, not radials x rings.
+
+    Returns ``(visible, distance_m)``: uint8 1/0 and float32 horizontal distance from the
+    observer to each cell centre in metres; distance is NaN and visible 0 beyond ``radius_m`` and
+    on nodata. The cell containing the observer is always visible.
+    """
+    visible, distance_m, _ = _los_sweep(
+        elevation_m,
+        nodata_mask,
+        check_nodata,
+        row0,
+        col0,
+        z_obs_m,
+        rx_height_agl_m,
+        res_m,
+        radius_m,
+        inv_two_ae_per_m,
+        n_radials,
+        n_levels,
+        step_cells,
+        row_off,
+        col_off,
+        win_rows,
+        win_cols,
+        False,
+    )
     return visible, distance_m
+
+
+@njit(nogil=True, cache=True)
+def los_radial_sweep_tangent(
+    elevation_m,
+    nodata_mask,
+    check_nodata,
+    row0,
+    col0,
+    z_obs_m,
+    rx_height_agl_m,
+    res_m,
+    radius_m,
+    inv_two_ae_per_m,
+    n_radials,
+    n_levels,
+    step_cells,
+    row_off,
+    col_off,
+    win_rows,
+    win_cols,
+):
+    """:func:`los_radial_sweep`, also returning per cell the tangent of the elevation angle at
+    which its path leaves the antenna (dimensionless, float32).
+
+    The tangent is ``max(horizon, target)``: the horizon the fill reads for the cell (the
+    running maximum of the samples closer than its centre, interpolated between radials) and
+    the tangent of its target point, both with the same earth-curvature drop. Its arctangent is
+    the angle of :func:`blankspot.propagation.antenna.elevation_angle_deg`: toward the receiver
+    on a clear path, toward the highest obstruction otherwise. On a cell whose centre is the
+    observer (distance 0) it is ``-inf`` (straight down; ``+inf`` when the target is above the
+    antenna top). NaN where ``distance_m`` is NaN.
+
+    Returns ``(visible, distance_m, tangent)``; the first two are bit for bit those of
+    :func:`los_radial_sweep`.
+    """
+    return _los_sweep(
+        elevation_m,
+        nodata_mask,
+        check_nodata,
+        row0,
+        col0,
+        z_obs_m,
+        rx_height_agl_m,
+        res_m,
+        radius_m,
+        inv_two_ae_per_m,
+        n_radials,
+        n_levels,
+        step_cells,
+        row_off,
+        col_off,
+        win_rows,
+        win_cols,
+        True,
+    )

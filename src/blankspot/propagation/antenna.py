@@ -26,6 +26,11 @@ never above 0 dB) to the RSRP of that budget, or set ``tx_gain_dbi=0`` and add `
 .. math:: \\mathrm{RSRP} = \\mathrm{EIRP_{RE}} + G_\\mathrm{pattern}(\\phi, \\theta) + G_\\mathrm{rx}
           - L_\\mathrm{body} - L_\\mathrm{path}
 
+Coverage does the first: :func:`blankspot.coverage.site_footprint` with ``antenna=`` (and
+:func:`~blankspot.coverage.compute_coverage` with ``antennas=`` or the sites' antenna columns)
+subtracts ``relative_gain_db`` from each cell's loss, read at the cell's grid azimuth and at
+:func:`elevation_angle_deg`'s angle, which the line-of-sight sweep finds for every cell.
+
 Examples
 --------
 >>> s = Sector(azimuth_deg=120.0)

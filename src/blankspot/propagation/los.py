@@ -30,6 +30,16 @@ Nodata
 Terrain samples that touch a nodata cell are skipped: they neither block the view nor count as
 terrain, so a void in the DEM does not cast a shadow. Nodata cells themselves are never visible
 and have NaN distance. A site on a nodata cell is an error.
+
+Elevation angle
+---------------
+For an antenna pattern, ``with_elevation_angle=True`` also returns the angle at which each
+cell's path leaves the antenna: ``atan(max(horizon, target))``, the two tangents the fill
+compares anyway (:func:`blankspot.propagation.antenna.elevation_angle_deg`). The same kernel
+fills it (``_kernels.los_radial_sweep_tangent``); without it the viewshed costs what it did.
+Against the angle of each cell's own straight profile (``tests/reference/los.py``) it inherits
+the sweep's approximations: between radials the horizon is interpolated, and along them it is
+sampled once per cell.
 """
 
 from __future__ import annotations
@@ -74,6 +84,12 @@ class Viewshed:
         The inputs of :func:`viewshed`.
     n_radials, step_m:
         The sweep used: number of radials and sample spacing along each, in metres.
+    elevation_angle_deg:
+        With ``viewshed(..., with_elevation_angle=True)``: float32 window of the elevation
+        angle, in degrees above the horizontal at the antenna, at which each cell's path leaves
+        the antenna (:func:`blankspot.propagation.antenna.elevation_angle_deg`: toward the
+        receiver when it is visible, toward the highest obstruction when it is not); -90 on a
+        cell whose centre is the site. NaN where ``distance_m`` is NaN. Otherwise None.
     """
 
     row_off: int
@@ -89,6 +105,7 @@ class Viewshed:
     k_factor: float
     n_radials: int
     step_m: float
+    elevation_angle_deg: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -215,6 +232,7 @@ def viewshed(
     rx_height_agl_m: float = 1.5,
     radius_m: float,
     k_factor: float = DEFAULT_K_FACTOR,
+    with_elevation_angle: bool = False,
 ) -> Viewshed:
     """Line-of-sight viewshed of an antenna, by radial sweep over the terrain.
 
@@ -232,6 +250,10 @@ def viewshed(
         Horizontal radius of the computation, metres.
     k_factor
         Effective earth radius factor; curvature and refraction use ``a_e = k * 6371 km``.
+    with_elevation_angle
+        Also return each cell's path elevation angle (:attr:`Viewshed.elevation_angle_deg`),
+        the angle at which to read an antenna's vertical pattern. The sweep already finds the
+        horizon of every cell, so this costs one more float32 window, not another sweep.
 
     Returns
     -------
@@ -290,7 +312,10 @@ def viewshed(
     near = terrain.nodata_mask[
         max(0, row_off - 1) : row_off + win_rows + 1, max(0, col_off - 1) : col_off + win_cols + 1
     ]
-    visible, distance_m = _kernels.los_radial_sweep(
+    kernel = (
+        _kernels.los_radial_sweep_tangent if with_elevation_angle else _kernels.los_radial_sweep
+    )
+    out = kernel(
         np.ascontiguousarray(terrain.elevation_m),
         np.ascontiguousarray(terrain.nodata_mask),
         bool(near.any()),
@@ -309,6 +334,10 @@ def viewshed(
         win_rows,
         win_cols,
     )
+    visible, distance_m = out[0], out[1]
+    angle_deg = None
+    if with_elevation_angle:
+        angle_deg = np.degrees(np.arctan(out[2].astype(np.float64))).astype(np.float32)
     return Viewshed(
         row_off=row_off,
         col_off=col_off,
@@ -323,4 +352,5 @@ def viewshed(
         k_factor=k_factor,
         n_radials=n_radials,
         step_m=step_cells * res_m,
+        elevation_angle_deg=angle_deg,
     )

@@ -1,0 +1,389 @@
+"""The Paser plan map opened in headless Chromium (house style §6: maps are checked in a browser).
+
+The map is the one ``write_outputs`` writes, for a plan on a small window around Segendang (all
+144 desa are drawn). The browser is the distribution's Chromium (``apt-get install chromium``),
+driven by Playwright through ``executable_path``; no browser is downloaded. Playwright rather than
+Selenium: it routes every request through the test (so anything leaving the machine is caught and
+fails the test), reports console messages and uncaught errors as events, types with real key
+events, and talks to Chromium directly, with no chromedriver whose version must match.
+
+Every test fails on a JavaScript error or on any request other than ``file:``/``data:``/localhost.
+Basemap tiles, the one remote resource the map names, are answered with a blank local tile.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+
+from blankspot.maps import (
+    BASEMAP_TILES,
+    LAYER_BEST_SERVER,
+    LAYER_CANDIDATES,
+    LAYER_COVERAGE,
+    LAYER_DESA,
+    LAYER_TARGETS,
+    LAYER_TOWERS,
+    plan_map,
+)
+from blankspot.plan import PlanConfig, plan_paser, write_outputs
+
+# Segendang (Batu Engau), a 2021/2022 blank-spot desa, and a window around it (as in test_plan)
+SEGENDANG = "64.01.09.2003"
+WINDOW = (116.22, -2.42, 116.50, -2.17)
+SMALL = PlanConfig(radius_m=8_000.0, n_high_points=8, grid_spacing_m=3_000.0)
+VIEWPORT = {"width": 1200, "height": 800}
+EVIL = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+EVIL_SITE = "s`${window.__xss=3}`</script><b>"
+
+pytestmark = pytest.mark.paser
+
+
+def _skip_or_fail(reason: str):
+    """Skip where the browser is missing; on CI (``CI`` set) fail, so the check cannot vanish."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _chromium_path() -> str | None:
+    return (os.environ.get("BLANKSPOT_CHROMIUM") or shutil.which("chromium")
+            or shutil.which("chromium-browser"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed: pip install -e '.[test]'")
+    path = _chromium_path()
+    if path is None:
+        _skip_or_fail("no Chromium on PATH: apt-get install chromium (or set BLANKSPOT_CHROMIUM)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path)
+        yield browser
+        browser.close()
+
+
+def _blank_tile() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (236, 236, 236)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class OpenMap:
+    """A loaded map page and what happened while it was open."""
+
+    page: object
+    errors: list = field(default_factory=list)  # console errors and uncaught exceptions
+    blocked: list = field(default_factory=list)  # requests that tried to leave the machine
+    tiles: list = field(default_factory=list)  # basemap tile requests, answered locally
+
+    def js(self, expression: str, arg=None):
+        return self.page.evaluate(expression, arg)
+
+    def check_clean(self):
+        assert self.blocked == [], f"requests left the machine: {self.blocked[:5]}"
+        assert self.errors == [], f"JavaScript errors: {self.errors[:5]}"
+
+
+@pytest.fixture
+def open_map(browser):
+    """open_map(path) -> OpenMap: the file loaded at 1200 x 800, offline, controls ready."""
+    contexts = []
+    tile_host = urlsplit(BASEMAP_TILES).hostname
+    tile = _blank_tile()
+
+    def _open(path) -> OpenMap:
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        m = OpenMap(page)
+        page.on("console", lambda msg: m.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: m.errors.append(f"uncaught: {exc}"))
+
+        def route(r):
+            url = urlsplit(r.request.url)
+            if url.scheme in ("file", "data", "blob", "about") or url.hostname in (
+                "localhost", "127.0.0.1", "::1"
+            ):
+                return r.continue_()
+            if url.scheme == "https" and url.hostname == tile_host:
+                m.tiles.append(r.request.url)
+                return r.fulfill(status=200, content_type="image/png", body=tile)
+            m.blocked.append(r.request.url)
+            return r.abort()
+
+        context.route("**/*", route)
+        page.goto(path.as_uri())
+        try:
+            page.wait_for_function("() => window.blankspot && window.blankspot.ready === true",
+                                   timeout=15_000)
+        except Exception:
+            pytest.fail(f"the map did not finish loading; errors: {m.errors}, blocked: {m.blocked}")
+        return m
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def small_plan(paser_data_dir):
+    return plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG])
+
+
+@pytest.fixture(scope="module")
+def demo_map(small_plan, tmp_path_factory):
+    return write_outputs(small_plan, tmp_path_factory.mktemp("map-demo"))["map.html"]
+
+
+@pytest.fixture(scope="module")
+def evil_map(small_plan, tmp_path_factory):
+    """The same plan with hostile names: a desa, a kecamatan, a tower id, the title."""
+    villages = small_plan.villages.copy()
+    villages.loc[SEGENDANG, "name"] = EVIL
+    other = villages.index[villages.index != SEGENDANG][0]
+    villages.loc[other, "kecamatan"] = EVIL
+    ranking = small_plan.ranking.copy()
+    ranking.loc[0, "site_id"] = EVIL_SITE
+    ranking.loc[0, "desa_new"] = EVIL
+    cov = small_plan.coverage
+    fmap = plan_map(
+        villages,
+        ranking=ranking,
+        candidates=small_plan.sites,
+        rsrp_dbm=cov.best_rsrp_dbm(),
+        rsrp_transform=cov.transform,
+        rsrp_crs=cov.crs,
+        title=f"plan {EVIL}",
+        terrain_note="Terrain: SYNTHETIC demo DEM",
+        best_server=cov.best_server(covered_only=True),
+        best_server_ids=(EVIL_SITE, *cov.site_ids[1:]),
+    )
+    path = tmp_path_factory.mktemp("map-evil") / "map.html"
+    path.write_text(fmap.get_root().render(), encoding="utf-8")
+    return path
+
+
+def _interior_latlon(villages, kode) -> tuple[float, float]:
+    p = villages.loc[[kode]].to_crs(4326).geometry.representative_point().iloc[0]
+    return p.y, p.x
+
+
+# --- the demo map -------------------------------------------------------------------------------
+
+
+def test_map_opens_offline_without_errors_and_draws_every_desa(demo_map, open_map, tmp_path):
+    m = open_map(demo_map)
+    counts = m.js("""() => {
+        const desa = window.blankspot.layers.desa.getLayers();
+        return {layers: desa.length,
+                drawn: desa.filter(l => l._path && l._path.isConnected
+                                        && l._path.getAttribute('d').length > 10).length,
+                ids: new Set(desa.map(l => l.feature.properties.village_id)).size};
+    }""")
+    assert counts == {"layers": 144, "drawn": 144, "ids": 144}
+    m.page.wait_for_timeout(300)
+    shot = tmp_path / "paser-map.png"
+    m.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
+    m.check_clean()
+    assert all(urlsplit(u).hostname == urlsplit(BASEMAP_TILES).hostname for u in m.tiles)
+
+
+def test_layer_control_lists_the_layers_with_their_defaults(demo_map, open_map, small_plan):
+    m = open_map(demo_map)
+    rows = m.js("""() => Array.from(
+        document.querySelectorAll('.leaflet-control-layers-overlays label')
+    ).map(l => [l.textContent.trim(), l.querySelector('input').checked])""")
+    assert dict(rows) == {
+        LAYER_DESA: True,
+        LAYER_COVERAGE: True,
+        LAYER_BEST_SERVER: False,
+        LAYER_TARGETS.format(n=1): True,
+        LAYER_CANDIDATES.format(n=len(small_plan.sites)): False,
+        LAYER_TOWERS.format(n=len(small_plan.ranking)): True,
+    }
+    base = m.js("""() => Array.from(document.querySelectorAll(
+        '.leaflet-control-layers-base label')).map(l => l.textContent.trim())""")
+    assert base == ["OpenStreetMap"]
+    legend = m.page.locator("#blankspot-legend-best-server")
+    assert not legend.is_visible()
+    m.page.get_by_label(LAYER_BEST_SERVER).check()
+    assert m.js("() => window.blankspot.map.hasLayer(window.blankspot.layers.bestServer)")
+    assert legend.is_visible() and "#1 " + small_plan.ranking["site_id"][0] in legend.inner_text()
+    m.page.get_by_label(LAYER_CANDIDATES.format(n=len(small_plan.sites))).check()
+    n_sites = m.js("() => window.blankspot.layers.candidates.getLayers().length")
+    assert n_sites == len(small_plan.sites)
+    m.check_clean()
+
+
+def test_search_typed_by_name_moves_to_and_highlights_the_desa(demo_map, open_map, small_plan):
+    m = open_map(demo_map)
+    before = m.js("() => window.blankspot.map.getZoom()")
+    m.page.click(".leaflet-control-search .search-button")
+    m.page.locator(".leaflet-control-search input.search-input").press_sequentially(
+        "segend", delay=20)
+    tip = m.page.locator(".leaflet-control-search .search-tip").first
+    tip.wait_for()
+    assert tip.inner_text().startswith("Segendang (")
+    tip.click()
+    m.page.wait_for_function(f"() => window.blankspot.found === {SEGENDANG!r}")
+    m.page.wait_for_timeout(400)  # the fly-to animation
+    state = m.js("""(kode) => {
+        const b = window.blankspot, l = b.layers.desa.getLayers().find(
+            x => x.feature.properties.village_id === kode);
+        return {zoom: b.map.getZoom(), inView: b.map.getBounds().contains(l.getBounds()),
+                weight: l.options.weight, color: l.options.color};
+    }""", SEGENDANG)
+    assert state["zoom"] > before + 1 and state["inView"]
+    assert state["weight"] == 4 and state["color"] == "#000"
+    # the desa's tooltip, as a planner hovering over it sees it
+    lat, lon = _interior_latlon(small_plan.villages, SEGENDANG)
+    x, y = m.js("([lat, lon]) => { const p = window.blankspot.map.latLngToContainerPoint("
+                "[lat, lon]); return [p.x, p.y]; }", [lat, lon])
+    m.page.mouse.move(x, y)
+    tooltip = m.page.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    text = tooltip.inner_text()
+    for expected in (SEGENDANG, "Segendang", "Batu Engau", "share covered %", "blank-spot target"):
+        assert expected in text
+    m.check_clean()
+
+
+def test_tower_markers_land_where_the_ranking_puts_them(demo_map, open_map, small_plan):
+    m = open_map(demo_map)
+    markers = m.js("""() => {
+        const b = window.blankspot, box = b.map.getContainer().getBoundingClientRect();
+        const desa = b.layers.desa.getBounds();
+        return b.layers.towers.getLayers().map(mk => {
+            const r = mk.getElement().getBoundingClientRect(), ll = mk.getLatLng();
+            return {lat: ll.lat, lon: ll.lng, inPaser: desa.contains(ll),
+                    onScreen: r.left >= box.left && r.right <= box.right
+                              && r.top >= box.top && r.bottom <= box.bottom,
+                    label: mk.getElement().textContent.trim()};
+        });
+    }""")
+    ranking = small_plan.ranking
+    assert len(markers) == len(ranking)
+    for mk, (_, row) in zip(markers, ranking.iterrows(), strict=True):
+        assert mk["lat"] == pytest.approx(row["lat"], abs=1e-5)
+        assert mk["lon"] == pytest.approx(row["lon"], abs=1e-5)
+        # a lat/lon swap would put the tower at latitude 116: far outside Paser and the screen
+        assert mk["inPaser"] and mk["onScreen"]
+        assert mk["label"] == str(row["rank"])
+    # the first tower's popup: rank, height, cost breakdown, people and desa newly served
+    m.js("() => window.blankspot.layers.towers.getLayers()[0].openPopup()")
+    popup = m.page.locator(".leaflet-popup-content").inner_text()
+    first = ranking.iloc[0]
+    for expected in ("Tower #1", first["site_id"], "72 m AGL", "tower", "land", "road", "power",
+                     "backhaul", "contingency", "total", "Rp 1.700.000.000",
+                     "people newly covered", "desa newly served: Segendang"):
+        assert expected in popup
+    m.check_clean()
+
+
+def test_synthetic_terrain_is_named_on_screen(demo_map, open_map):
+    m = open_map(demo_map)
+    title = m.page.locator("#blankspot-title")
+    assert title.is_visible() and "SYNTHETIC demo DEM" in title.inner_text()
+    box = title.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0
+    assert box["x"] + box["width"] <= VIEWPORT["width"] and box["y"] + box["height"] <= VIEWPORT["height"]
+    # not hidden under the layer control
+    lc = m.page.locator(".leaflet-control-layers").bounding_box()
+    assert box["x"] + box["width"] <= lc["x"]
+    legend = m.page.locator("#blankspot-legend")
+    assert legend.is_visible() and "SYNTHETIC" in legend.inner_text()
+    m.check_clean()
+
+
+def test_opacity_slider_fullscreen_and_distance_measure_work(demo_map, open_map):
+    m = open_map(demo_map)
+    m.js("""() => { const s = document.getElementById('blankspot-opacity');
+                    s.value = 30; s.dispatchEvent(new Event('input')); }""")
+    assert m.js("() => window.blankspot.layers.coverage.options.opacity") == pytest.approx(0.3)
+    assert m.page.locator("#blankspot-opacity-value").inner_text() == "30 %"
+
+    m.page.click(".leaflet-control-zoom-fullscreen")
+    m.page.wait_for_function("() => window.blankspot.map._isFullscreen === true")
+    assert m.js("() => document.fullscreenElement === window.blankspot.map.getContainer()")
+    assert m.page.locator("#blankspot-legend").is_visible()
+    m.page.click(".leaflet-control-zoom-fullscreen")
+    m.page.wait_for_function("() => window.blankspot.map._isFullscreen === false")
+
+    # two clicks on the map, a third on the last point to finish; compare with Leaflet's distance
+    m.page.click("#polyline-measure-control")
+    a, b = (500, 400), (700, 420)
+    for x, y in (a, b, b):
+        m.page.mouse.click(x, y)
+        m.page.wait_for_timeout(150)
+    totals = m.js("""() => Array.from(document.querySelectorAll(
+        '.polyline-measure-tooltip-total')).map(e => e.textContent)""")
+    expected_km = m.js("""([a, b]) => { const map = window.blankspot.map;
+        return map.distance(map.containerPointToLatLng(a), map.containerPointToLatLng(b)) / 1000;
+    }""", [a, b])
+    shown = totals[-1].replace("\xa0", " ")
+    assert shown.endswith(" km")
+    assert float(shown.split()[0]) == pytest.approx(expected_km, rel=0.01)
+    m.check_clean()
+
+
+# --- hostile names ----------------------------------------------------------------------------
+
+
+def test_hostile_names_show_as_text_and_never_run(evil_map, open_map, small_plan):
+    m = open_map(evil_map)
+    assert m.js("() => window.__xss") is None
+    assert EVIL in m.page.locator("#blankspot-title").inner_text()
+    m.page.get_by_label(LAYER_BEST_SERVER).check()
+    assert f"#1 {EVIL_SITE}" in m.page.locator("#blankspot-legend").inner_text()
+
+    # search: the name is found by what it looks like, and listed as text
+    m.page.click(".leaflet-control-search .search-button")
+    m.page.locator(".leaflet-control-search input.search-input").press_sequentially(
+        "<img src", delay=20)
+    tip = m.page.locator(".leaflet-control-search .search-tip").first
+    tip.wait_for()
+    assert tip.inner_text().startswith(EVIL)
+    tip.click()
+    m.page.wait_for_function(f"() => window.blankspot.found === {SEGENDANG!r}")
+
+    # tooltip of the desa under the mouse
+    lat, lon = _interior_latlon(small_plan.villages, SEGENDANG)
+    m.page.wait_for_timeout(400)
+    x, y = m.js("([lat, lon]) => { const p = window.blankspot.map.latLngToContainerPoint("
+                "[lat, lon]); return [p.x, p.y]; }", [lat, lon])
+    m.page.mouse.move(x, y)
+    tooltip = m.page.locator(".leaflet-tooltip").first
+    tooltip.wait_for()
+    assert EVIL in tooltip.inner_text()
+
+    # a tower's tooltip and popup
+    m.js("() => window.blankspot.layers.towers.getLayers()[0].openTooltip()")
+    assert EVIL_SITE in m.page.locator(".leaflet-tooltip", has_text="Tower #1").inner_text()
+    m.js("() => window.blankspot.layers.towers.getLayers()[0].openPopup()")
+    popup = m.page.locator(".leaflet-popup-content").inner_text()
+    assert EVIL_SITE in popup and f"desa newly served: {EVIL}" in popup
+
+    injected = m.js("""() => document.querySelectorAll(
+        '#blankspot-title img, #blankspot-legend img, .leaflet-tooltip img, .search-tip img,'
+        + '.leaflet-popup-content img, .leaflet-popup-content script').length""")
+    assert injected == 0
+    assert m.js("() => window.__xss") is None
+    m.check_clean()
+
+
+def test_demo_map_file_is_small(demo_map):
+    size_b = demo_map.stat().st_size
+    assert size_b < 3_000_000, f"map.html is {size_b / 1e6:.2f} MB"

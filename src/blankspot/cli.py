@@ -113,7 +113,9 @@ def data_status(data_dir):
               help="Compute candidate coverage on dask: 'local' (a LocalCluster), 'threads', or a "
                    "scheduler address tcp://HOST:PORT (needs blankspot[dask]).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="With --scheduler: cache per-site footprints here, so a rerun resumes.")
+              help="Keep per-site footprints here (keyed by everything they depend on), so a rerun "
+                   "with another budget, cost or threshold computes no propagation, and an "
+                   "interrupted run resumes.")
 @click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
               help="Language of the table headers, workbook, printed map and metadata "
                    "(id: Bahasa Indonesia).")

@@ -708,6 +708,11 @@ def longley_rice(
         a_o = a_sml - k_1 * d_sml - k_2 * math.log(d_sml)
         a_ref = a_o + k_1 * d_m + k_2 * math.log(d_m)
         mode = MODE_LINE_OF_SIGHT
+    elif d_m <= max(d_sml, d_ml + 1.088 * scale * math.log(f_mhz)):
+        # the diffraction-to-scatter crossover d_x below is at least this far out, so the path
+        # is in diffraction whatever the scatter terms: skip computing them (same result)
+        a_ref = m_d * d_m + a_d0
+        mode = MODE_DIFFRACTION
     else:
         d_5 = d_ml + 200e3
         d_6 = d_ml + 400e3

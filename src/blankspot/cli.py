@@ -40,6 +40,7 @@ def main(ctx, debug, quiet):
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, quiet=quiet)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created N records" per layer
 
 
 @main.group()

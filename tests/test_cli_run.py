@@ -172,3 +172,21 @@ def test_map_for_a_scenario_and_again_for_its_output_folder(paser_data_dir, tmp_
     empty.mkdir()
     res = CliRunner().invoke(main, ["map", str(empty)])
     assert res.exit_code == 3 and "ranking.csv is missing" in res.output
+
+
+@pytest.mark.paser
+def test_run_writes_indonesian_tables_from_the_scenario_or_the_flag(paser_data_dir, tmp_path,
+                                                                   cli_cache):
+    scenario = _small_scenario(tmp_path / "small.toml", paser_data_dir)
+    scenario.write_text(scenario.read_text() + '[outputs]\nlang = "id"\n')
+    runner = CliRunner()
+    out_id, out_en = tmp_path / "id", tmp_path / "en"
+    res = runner.invoke(main, ["--quiet", "run", str(scenario), "--out", str(out_id),
+                               "--cache-dir", cli_cache])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["--quiet", "run", str(scenario), "--out", str(out_en),
+                               "--cache-dir", cli_cache, "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "kode_desa" in pd.read_csv(out_id / "desa.csv").columns
+    assert "kode_desa" not in pd.read_csv(out_en / "desa.csv").columns
+    assert 'lang = "id"' in (out_id / "scenario.toml").read_text()

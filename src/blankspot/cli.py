@@ -336,8 +336,11 @@ def _echo_plan(result, seconds: float) -> None:
               help=_CACHE_HELP)
 @click.option("--scheduler", default=None,
               help="Compute candidate coverage on dask: 'local', 'threads' or tcp://HOST:PORT.")
+@click.option("--lang", type=click.Choice(["en", "id"]), default=None,
+              help="Language of the tables, workbook, printed map and metadata (default: lang of "
+                   "the scenario's [outputs] table, else en).")
 @click.pass_context
-def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler):
+def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler, lang):
     """Run a scenario file and write the plan, the resolved scenario and provenance.
 
     Writes everything `blankspot demo` writes, plus scenario.toml (every key with the value
@@ -352,7 +355,7 @@ def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler):
         raise click.UsageError("give --out DIR, or out_dir in the scenario's [outputs] table.")
     t0 = time.perf_counter()
     result = run(spec, progress=not quiet, cache_dir=cache_dir, scheduler=scheduler)
-    paths = result.write(out_dir)
+    paths = result.write(out_dir, **({"lang": lang} if lang else {}))
     if not quiet:
         click.echo(f"scenario {result.name} (spec {result.spec_hash[:12]})")
         _echo_plan(result.plan, time.perf_counter() - t0)

@@ -1122,7 +1122,7 @@ def compute_coverage(
         )
         return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     n = len(ids)
     workers = n_threads if n_threads is not None else min(max(n, 1), os.cpu_count() or 1)

@@ -1213,7 +1213,7 @@ def _tasks(
 
 
 def _bar(total: int, desc: str, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="site", disable=not enabled)
 

@@ -183,7 +183,7 @@ class PlanResult:
 def _progress_bar(*, total, desc, enabled):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="site", leave=False)
 

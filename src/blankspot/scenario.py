@@ -25,7 +25,7 @@ science parameter), so an empty file is the Paser demo::
     [siting]      # generate_candidates, n_high_points, grid_spacing_m, min_separation_m,
                   # search_buffer_m, solver, max_towers, certify, exact_time_limit_s,
                   # curve_budgets_idr, stability_threshold_db, batch_size
-    [outputs]     # out_dir
+    [outputs]     # out_dir, lang
 
 TOML has no null: ``"none"`` switches off a value whose default is set (``terrain_res_m =
 "none"`` keeps the DEM's own cell size; ``stability_threshold_db = "none"`` skips the
@@ -237,6 +237,9 @@ class ScenarioSpec:
     out_dir: str | None = _key("outputs", "path", None,
                                "output folder when none is given on the command line",
                                nullable=True, example="out/scenario")
+    lang: str = _key("outputs", "choice", "en", "language of the tables, workbook, printed map "
+                     "and metadata: \"en\" or \"id\" (Bahasa Indonesia)",
+                     choices=lambda: ("en", "id"))
 
     source: str | None = field(default=None, compare=False, metadata={"section": None})
 
@@ -1172,6 +1175,7 @@ class ScenarioResult:
         from blankspot.plan import write_outputs
 
         out = Path(out_dir)
+        options.setdefault("lang", self.spec.lang)
         paths = dict(write_outputs(self.plan, out, **options))
         paths["scenario.toml"] = write_text(self.spec.to_toml(), out / "scenario.toml")
         paths["provenance.json"] = write_text(

@@ -377,7 +377,9 @@ def test_compare_puts_scenarios_side_by_side(small_run, small_spec, cache_dir):
 def test_compare_map_has_one_toggleable_layer_per_scenario(small_run, small_spec, cache_dir):
     other = run(small_spec.replace(name="<b>tall</b>", height_agl_m=52.0), cache_dir=cache_dir)
     html = compare_map([small_run, other]).get_root().render()
-    assert "small (" in html and "&lt;b&gt;tall&lt;/b&gt;" in html and "<b>tall</b>" not in html
+    # names reach the page HTML-escaped, inside JSON strings (& as \u0026)
+    shown = html.replace("\\u0026", "&")
+    assert "small (" in html and "&lt;b&gt;tall&lt;/b&gt;" in shown and "<b>tall</b>" not in html
     # every scenario layer is defined before the layer control refers to it
     control = html.index("overlays :")
     for name in re.findall(r"var (feature_group_\w+) = L\.featureGroup", html):
@@ -393,3 +395,19 @@ def test_map_from_an_output_folder(small_run, tmp_path, paser_data_dir):
     assert "SYNTHETIC" in html
     with pytest.raises(DataError, match=r"ranking\.csv is missing"):
         map_from_outputs(tmp_path / "nothing-here")
+
+
+@pytest.mark.paser
+def test_compare_map_names_are_inert(small_run):
+    from blankspot.maps import scenarios_map
+
+    hostile = "`${window.__x=1}` {{ 7*7 }} <script>window.__x=2</script>"
+    ranking = small_run.ranking.assign(site_id="{{ 6*7 }}`${1}`")
+    html = scenarios_map(small_run.plan.villages, {hostile: ranking}).get_root().render()
+    shown = html.replace("\\u0026", "&")
+    # shown as text: braces as &#123; (so no template runs when the map is written), tags escaped
+    assert "&#123;&#123; 7*7 }}" in shown and "&#123;&#123; 6*7 }}" in shown
+    assert "{{ 7*7 }}" not in html and "{{ 6*7 }}" not in html
+    assert "<script>window.__x" not in html
+    # the backticks travel only inside JSON strings, never in a JavaScript template literal
+    assert "`${window.__x=1}`" not in re.sub(r'"(?:[^"\\]|\\.)*"', "", html)

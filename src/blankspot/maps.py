@@ -898,7 +898,7 @@ def scenarios_map(villages, rankings, *, title: str = "blankspot scenarios", ter
     tail = order[order.index(control):] if control is not None else []
     for i, (name, ranking) in enumerate(rankings.items()):
         colour = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
-        label = html.escape(str(name))
+        label = _esc(name)
         layer = folium.FeatureGroup(
             name=f'<span style="color:{colour}">&#9679;</span> {label} ({len(ranking)} towers)'
         )
@@ -906,7 +906,6 @@ def scenarios_map(villages, rankings, *, title: str = "blankspot scenarios", ter
             rank = int(r["rank"])
             marker = folium.Marker(
                 location=[float(r["lat"]), float(r["lon"])],
-                tooltip=html.escape(f"{name}: tower #{rank} {r['site_id']}"),
                 icon=folium.DivIcon(
                     html=(f'<div style="background:{colour};color:#fff;border-radius:50%;'
                           "width:22px;height:22px;line-height:22px;text-align:center;"
@@ -916,8 +915,9 @@ def scenarios_map(villages, rankings, *, title: str = "blankspot scenarios", ter
                 ),
             )
             marker.add_to(layer)
+            _tooltip(f"{label}: tower #{rank} {_esc(r['site_id'])}").add_to(marker)
             popup = (
-                f"<b>{label}</b><br>#{rank} {html.escape(str(r['site_id']))}, "
+                f"<b>{label}</b><br>#{rank} {_esc(r['site_id'])}, "
                 f"{float(r['height_agl_m']):g} m AGL<br>cost {format_idr(r['cost_idr'])}<br>"
                 f"people newly covered {round(float(r['people_new'])):,}<br>"
                 f"cumulative {round(float(r['cumulative_people'])):,} people"

@@ -212,6 +212,7 @@ def coverage(ctx, dem_paths, lon, lat, height_agl_m, freq_mhz, radius_km, model,
         list(dem_paths), lon, lat, height_agl_m=height_agl_m, freq_mhz=freq_mhz,
         radius_m=radius_km * 1000.0, model=model, rx_height_agl_m=rx_height_agl_m,
         k_factor=DEFAULT_K_FACTOR if k_factor is None else k_factor, res_m=res_m,
+        **({"parallel": True} if model in ("itm", "p1812") else {}),  # one site: use every core
     )
     write_site_raster(raster, out_path)
     if not ctx.obj["quiet"]:

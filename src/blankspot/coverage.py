@@ -696,6 +696,7 @@ def site_footprint(
     p1812_params: P1812Params | None = None,
     max_loss_db: float | None = None,
     antenna: Antenna | None = None,
+    parallel: bool = False,
 ) -> Footprint:
     """Path-loss footprint of one site (pure: no shared state, safe on threads or dask).
 
@@ -738,6 +739,9 @@ def site_footprint(
         The site's antenna (:class:`~blankspot.propagation.antenna.Sector`,
         :class:`~blankspot.propagation.antenna.SectorSite`, ...), pointed in grid azimuth; None:
         no pattern (an omni of the budget's ``tx_gain_dbi``).
+    parallel
+        ``"itm"`` / ``"p1812"``: spread this site's radials over numba's thread pool (for one
+        site at a time, e.g. ``blankspot coverage``; many sites run in parallel instead).
 
     Returns
     -------
@@ -821,6 +825,7 @@ def site_footprint(
             itm_params=itm_params,
             p1812_params=p1812_params,
             clutter_height_m=resolved.heights if (model == "p1812" and resolved) else None,
+            parallel=parallel,
         )
         loss = sweep.path_loss_db
         if model == "itm" and resolved is not None:

@@ -197,6 +197,20 @@ def test_geopackage_layers_crs_and_content(small_plan, reports):
     assert covered == pytest.approx(small_plan.people_covered, rel=1e-6)
 
 
+def test_geopackage_fields_in_bahasa_indonesia(small_plan, reports):
+    import geopandas as gpd
+
+    path = reports["id"][1]["plan.gpkg"]
+    desa = gpd.read_file(path, layer="desa")
+    assert {"kode_desa", "nama_desa", "jumlah_penduduk", "persentase_terlayani"} <= set(desa.columns)
+    assert desa["kode_desa"].str.match(KODE_DESA).all()
+    towers = gpd.read_file(path, layer="towers")
+    assert list(towers["peringkat"]) == list(range(1, len(small_plan.ranking) + 1))
+    cells = gpd.read_file(path, layer="demand_cells")
+    assert cells.loc[cells["terlayani"], "jumlah_penduduk"].sum() == pytest.approx(
+        small_plan.people_covered, rel=1e-6)
+
+
 def test_geopackage_is_not_left_half_written(small_plan, tmp_path, monkeypatch):
     import geopandas as gpd
 

@@ -39,6 +39,7 @@ from blankspot.report import (
     TEXT_COLUMNS,
     check_lang,
     column_label,
+    column_name,
     format_idr,
     phrase,
     sheet_name,
@@ -192,7 +193,7 @@ def write_reports(
     if "gpkg" in formats:
         from blankspot.io.outputs import write_geopackage
 
-        paths[GPKG_FILE] = write_geopackage(report_layers(result), out / GPKG_FILE)
+        paths[GPKG_FILE] = write_geopackage(report_layers(result, lang=lang), out / GPKG_FILE)
     if "cog" in formats:
         paths.update(write_coverage_cogs(result, out))
     if "png" in formats:
@@ -315,8 +316,11 @@ def write_workbook(result, path, *, lang: str = "en", tables=None, created: str 
 # --- GeoPackage ----------------------------------------------------------------------------------
 
 
-def report_layers(result) -> dict[str, object]:
+def report_layers(result, *, lang: str = "en") -> dict[str, object]:
     """The GeoPackage layers of a plan, all in the analysis CRS: ``{layer name: GeoDataFrame}``.
+
+    Field names are the English column names, or with ``lang="id"`` their Indonesian names
+    (:func:`blankspot.report.column_name`; attributes the villages were read with keep theirs).
 
     - ``desa``: every desa polygon with population, ``population_covered``, ``share_covered``,
       ``target`` and the attributes it was read with; key ``village_id`` (text).
@@ -383,7 +387,19 @@ def report_layers(result) -> dict[str, object]:
             cells["covered"] = served > 0
             cells["served_by_rank"] = pd.array(np.where(served > 0, served, None), dtype="Int64")
         layers["demand_cells"] = cells
+    if lang != "en":
+        layers = {name: _translated(layer, lang) for name, layer in layers.items()}
     return layers
+
+
+def _translated(layer, lang: str):
+    """A layer with its field names (and index name) in ``lang``; the geometry keeps its name."""
+    geometry = layer.geometry.name
+    names = {c: column_name(c, lang) for c in layer.columns if c != geometry}
+    out = layer.rename(columns=names)
+    if out.index.name is not None:
+        out.index.name = column_name(out.index.name, lang)
+    return out
 
 
 def _served_by_rank(result, n_cells: int) -> np.ndarray | None:

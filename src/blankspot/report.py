@@ -149,6 +149,11 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "n_target": ("Number of target desa", "jumlah_desa_sasaran", "Jumlah Desa Sasaran"),
     # ranking
     "rank": ("Rank", "peringkat", "Peringkat"),
+    "chosen": ("Chosen tower", "terpilih", "Menara Terpilih"),
+    "covered": ("Covered", "terlayani", "Terlayani"),
+    "served_by_rank": (
+        "Served first by the tower of rank", "dilayani_menara_peringkat",
+        "Dilayani Pertama oleh Menara Peringkat"),
     "site_id": ("Site", "id_lokasi", "ID Lokasi"),
     "lon": ("Longitude (°E, WGS 84)", "bujur", "Bujur (°BT, WGS 84)"),
     "lat": ("Latitude (°N, WGS 84)", "lintang", "Lintang (°LU, WGS 84)"),

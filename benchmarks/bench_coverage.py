@@ -91,7 +91,20 @@ def _compare(ours, splat_tif):
     # where planning decides: SPLAT!'s loss within 20 dB of the demo's MAPL, and the covered /
     # not covered verdict at that MAPL
     near = np.abs(b - MAPL_DB) <= 20.0
+    # registration: how far SPLAT!'s value lies outside the range of our values in the 3 x 3
+    # pixels around it (0 when inside), and how much our own map changes from a pixel to the next
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    lo = minimum_filter(np.nan_to_num(ours.values, nan=1e9), size=3)
+    hi = maximum_filter(np.nan_to_num(ours.values, nan=-1e9), size=3)
+    outside = np.where(sub < lo, lo - sub, np.where(sub > hi, sub - hi, 0.0))[both]
+    v = ours.values
+    pair = np.isfinite(v[1:, :]) & np.isfinite(v[:-1, :])
     return {
+        "median_outside_3x3_db": round(float(np.median(outside)), 2),
+        "p95_outside_3x3_db": round(float(np.percentile(outside, 95)), 2),
+        "own_map_next_pixel_median_abs_diff_db": round(
+            float(np.median(np.abs(v[1:, :] - v[:-1, :])[pair])), 2),
         "common_cells": int(both.sum()),
         "median_abs_diff_db": round(float(np.median(d)), 2),
         "p95_abs_diff_db": round(float(np.percentile(d, 95)), 2),

@@ -126,7 +126,6 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
          scheduler, cache_dir, lang):
     """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
     from blankspot.plan import PlanConfig, plan_paser, write_outputs
-    from blankspot.report import format_idr
 
     quiet = ctx.obj["quiet"]
     changes = {}
@@ -163,23 +162,7 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
                         cache_dir=cache_dir)
     paths = write_outputs(result, out_dir, lang=lang)
     if not quiet:
-        click.echo(result.ranking[["rank", "site_id", "cost_idr", "people_new", "cumulative_people",
-                                   "desa_new"]].to_string(index=False))
-        click.echo(
-            f"\n{len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
-            f"{format_idr(config.budget_idr)}; {result.people_covered:,.0f} of "
-            f"{result.problem.total_weight:,.0f} people in {len(result.target_ids)} target desa covered "
-            f"({len(result.sites)} candidates, {time.perf_counter() - t0:.1f} s)."
-        )
-        cert = result.certificate
-        if cert is not None:
-            share = result.people_covered / cert.covered_weight if cert.covered_weight > 0 else 1.0
-            click.echo(
-                f"Exact solver ({cert.status}, gap {cert.gap or 0:.2%}): optimum {cert.covered_weight:,.0f} "
-                f"people; this plan reaches {share:.1%} of it."
-            )
-        if result.terrain_synthetic:
-            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+        _echo_plan(result, time.perf_counter() - t0)
         for path in paths.values():
             click.echo(f"  wrote {path}")
 

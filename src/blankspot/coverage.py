@@ -393,15 +393,19 @@ class _Clutter:
         codes = None if self.codes is None else self.codes[sl]
         return replace(self, codes=codes, heights=heights)
 
+    def _loss_table(self, freq_mhz: float, rx_height_agl_m: float) -> dict[int, float]:
+        """P.2108 terminal loss (dB) of every class of the model."""
+        return {
+            code: loss_for_class(cls, freq_mhz, rx_height_agl_m)
+            for code, cls in self.model.classes.items()
+        }
+
     def min_terminal_loss_db(self, freq_mhz: float, rx_height_agl_m: float) -> float:
         """The smallest terminal loss any cell can get (its class's, or the smallest class's)."""
         if self.model is None:
             return 0.0
-        if self.uniform is not None:
-            return float(loss_for_class(self.model.classes[self.uniform], freq_mhz,
-                                        rx_height_agl_m))
-        return float(min(loss_for_class(c, freq_mhz, rx_height_agl_m)
-                         for c in self.model.classes.values()))
+        table = self._loss_table(freq_mhz, rx_height_agl_m)
+        return float(table[self.uniform] if self.uniform is not None else min(table.values()))
 
     def terminal_loss_db(self, window, freq_mhz: float, rx_height_agl_m: float):
         """P.2108 terminal loss over a window of the grid (float32), or a scalar."""
@@ -411,10 +415,7 @@ class _Clutter:
                 "clutter was given as heights only. Pass a ClutterModel (uniform, or with "
                 "with_landcover(codes)) or an integer grid of land-cover codes."
             )
-        table = {
-            code: loss_for_class(cls, freq_mhz, rx_height_agl_m)
-            for code, cls in self.model.classes.items()
-        }
+        table = self._loss_table(freq_mhz, rx_height_agl_m)
         if self.uniform is not None:
             return np.float32(table[self.uniform])
         keys = np.array(sorted(table), dtype=np.int64)

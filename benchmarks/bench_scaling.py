@@ -49,14 +49,14 @@ from shapely.geometry import Point
 
 from blankspot.crs import PASER_CRS
 from blankspot.distributed import (
-    SparseFootprint,
-    TerrainSource,
     compute_footprints,
     coverage_matrix_distributed,
     local_cluster,
     sparse_site_footprint,
 )
+from blankspot.footprints import SparseFootprint
 from blankspot.io import DEMO_DEM_FILE, paser_path, read_terrain
+from blankspot.io.terrain_source import TerrainSource
 from blankspot.propagation import LinkBudget
 from blankspot.testing import make_terrain
 

@@ -47,3 +47,12 @@ def paser_data_dir(paser_source_dir: Path, tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("paser-data")
     fetch_paser(paser_source_dir, data_dir)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def small_plan(paser_data_dir):
+    """The plan of :data:`paser_window.SMALL` on the Segendang window, computed once per run."""
+    from blankspot.plan import plan_paser
+    from paser_window import SEGENDANG, SMALL, WINDOW
+
+    return plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG])

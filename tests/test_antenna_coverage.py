@@ -23,6 +23,8 @@ from blankspot.coverage import (
     site_footprint,
 )
 from blankspot.errors import SchemaError, UnitsError
+from blankspot.footprints import SparseFootprint
+from blankspot.io.terrain_source import TerrainSource
 from blankspot.propagation import LinkBudget, _kernels, free_space_loss_db, viewshed
 from blankspot.propagation.antenna import (
     Omni,
@@ -510,7 +512,7 @@ def dem(tmp_path_factory):
                        crs="EPSG:32750", transform=DEM_TRANSFORM) as dst:  # fmt: skip
         dst.write(elev, 1)
     terrain = Terrain(elevation_m=elev, transform=DEM_TRANSFORM, crs="EPSG:32750")
-    source = bd.TerrainSource(str(path), crs="EPSG:32750", res_m=30.0)
+    source = TerrainSource(str(path), crs="EPSG:32750", res_m=30.0)
     return source, source.grid(), terrain
 
 
@@ -530,7 +532,7 @@ def test_antennas_travel_to_the_tasks_and_enter_the_cache_key(dem, tmp_path):
     cov = compute_coverage(terrain, sites, budget=LinkBudget(), model="itm", radius_m=600.0,
                            max_loss_db=140.0, antennas=antennas, n_threads=1)  # fmt: skip
     for sparse, fp in zip(got, cov.footprints, strict=True):
-        want = bd.SparseFootprint.from_footprint(fp, grid.grid_id, max_path_loss_db=140.0)
+        want = SparseFootprint.from_footprint(fp, grid.grid_id, max_path_loss_db=140.0)
         for name, array in want.to_arrays().items():
             assert np.array_equal(sparse.to_arrays()[name], array), name
     # a rerun reads the cache: the same footprints

@@ -16,8 +16,9 @@ from shapely.geometry import Point
 
 from blankspot import cache
 from blankspot import distributed as bd
-from blankspot.distributed import TerrainSource, compute_footprints, coverage_matrix_distributed
-from blankspot.errors import UnitsError
+from blankspot.distributed import compute_footprints, coverage_matrix_distributed
+from blankspot.errors import BlankspotWarning, UnitsError
+from blankspot.io.terrain_source import TerrainSource
 from blankspot.propagation import LinkBudget
 from blankspot.testing import make_terrain
 
@@ -243,12 +244,36 @@ def test_changed_inputs_recompute_only_what_they_touch(source, tmp_path, monkeyp
     got = run(source, renamed, tmp_path)  # ids are labels, not inputs
     assert counter.n == 13
     assert [fp.site_id for fp in got] == list(renamed.index)
-    # rewriting the DEM changes its fingerprint
+    # keys follow the DEM's content: a new modification time alone computes nothing ...
     path = Path(source.paths[0])
     st = os.stat(path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     run(source, sites, tmp_path)
+    assert counter.n == 13
+    # ... and another DEM on the same grid, under the same name, computes everything again
+    write_dem(path, seed=7)
+    run(source, sites, tmp_path)
     assert counter.n == 19
+
+
+def test_an_entry_copied_over_another_key_is_refused_and_recomputed(source, tmp_path,
+                                                                    monkeypatch):
+    from blankspot.cache import entry_path
+    from blankspot.distributed import _tasks
+
+    sites = make_sites(2, seed=4)
+    counter = Counter(monkeypatch)
+    first = run(source, sites, tmp_path)
+    _, tasks = _tasks(source, sites, source.grid(), model="los", radius_m=RADIUS_M,
+                      max_path_loss_db=None, cache_dir=tmp_path, model_options={})
+    a, b = (entry_path(tmp_path, t.key) for t in tasks)
+    b.write_bytes(a.read_bytes())  # S0's footprint now sits under S1's key
+    with pytest.warns(BlankspotWarning, match="stored for other inputs"):
+        again = run(source, sites, tmp_path)
+    assert counter.n == 3  # S1 computed again
+    assert same(first, again)
+    run(source, sites, tmp_path)  # the entry was replaced by the right one
+    assert counter.n == 3
 
 
 def test_a_capped_entry_serves_tighter_caps_only(source, tmp_path, monkeypatch):

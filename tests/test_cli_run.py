@@ -11,12 +11,11 @@ from click.testing import CliRunner
 
 from blankspot.cli import main
 from blankspot.errors import SchemaError
+from paser_window import SEGENDANG, WINDOW
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_TOML = REPO_ROOT / "scenarios" / "paser-demo.toml"
 
-SEGENDANG = "64.01.09.2003"
-WINDOW = (116.22, -2.42, 116.50, -2.17)
 SMALL_SETS = ["--set", f"bounds={list(WINDOW)}", "--set", f'targets=["{SEGENDANG}"]',
               "--set", "radius_m=8000.0"]
 

@@ -18,16 +18,14 @@ from blankspot import distributed as bd
 from blankspot.aggregate import build_coverage_matrix
 from blankspot.coverage import compute_coverage, site_footprint
 from blankspot.distributed import (
-    DemandIndex,
-    Grid,
-    SparseFootprint,
-    TerrainSource,
     compute_footprints,
     coverage_matrix_distributed,
     sparse_site_footprint,
 )
-from blankspot.errors import BlankspotWarning, CRSError, SchemaError, UnitsError
+from blankspot.errors import BlankspotWarning, CRSError, InputError, SchemaError, UnitsError
+from blankspot.footprints import DemandIndex, Grid, SparseFootprint
 from blankspot.io import read_terrain
+from blankspot.io.terrain_source import TerrainSource
 from blankspot.propagation import LinkBudget
 from blankspot.terrain import Terrain
 from blankspot.testing import make_terrain
@@ -241,7 +239,7 @@ def test_window_read_gives_the_whole_grid_footprint_bit_for_bit(dem):
 
 def test_window_off_the_grid_is_refused(dem, monkeypatch):
     source, grid, _ = dem
-    import blankspot.io.terrain as io_terrain
+    import blankspot.io.terrain_source as io_terrain
 
     real = io_terrain.read_terrain
 
@@ -422,7 +420,7 @@ def test_in_memory_coverage_equals_window_reads_bit_for_bit(dem, model):
 
 def test_clutter_grids_are_refused(dem):
     source, grid, terrain = dem
-    with pytest.raises(UnitsError, match="uniform clutter"):
+    with pytest.raises(InputError, match="uniform clutter"):
         compute_footprints(
             source,
             make_sites(2),

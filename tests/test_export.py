@@ -16,15 +16,14 @@ import rasterio
 from click.testing import CliRunner
 
 from blankspot.errors import SchemaError
-from blankspot.export import (
+from blankspot.reporting.export import (
     GPKG_LAYERS,
     METADATA_JSON_FILE,
     REPORT_FORMATS,
     report_tables,
     write_reports,
 )
-from blankspot.plan import PlanConfig, plan_paser
-from blankspot.report import (
+from blankspot.reporting.tables import (
     COLUMN_LABELS,
     PHRASES,
     SUMMARY_LABELS,
@@ -32,18 +31,12 @@ from blankspot.report import (
     column_name,
     untranslated_columns,
 )
+from paser_window import SEGENDANG, SMALL, WINDOW
 
-SEGENDANG = "64.01.09.2003"
-WINDOW = (116.22, -2.42, 116.50, -2.17)
-SMALL = PlanConfig(radius_m=8_000.0, n_high_points=8, grid_spacing_m=3_000.0)
 KODE_DESA = re.compile(r"^64\.01\.\d\d\.\d{4}$")
 
 pytestmark = pytest.mark.paser
 
-
-@pytest.fixture(scope="module")
-def small_plan(paser_data_dir):
-    return plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG])
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +207,8 @@ def test_geopackage_fields_in_bahasa_indonesia(small_plan, reports):
 def test_geopackage_is_not_left_half_written(small_plan, tmp_path, monkeypatch):
     import geopandas as gpd
 
-    from blankspot.export import report_layers
     from blankspot.io.outputs import write_geopackage
+    from blankspot.reporting.export import report_layers
 
     layers = report_layers(small_plan)
     calls = []
@@ -436,12 +429,12 @@ def test_metadata_overrides_and_reproducible_date(small_plan, tmp_path, monkeypa
 
 
 def test_failure_leaves_only_complete_files(small_plan, tmp_path, monkeypatch):
-    import blankspot.export
+    import blankspot.reporting.export
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(blankspot.export, "plan_figure", boom)
+    monkeypatch.setattr(blankspot.reporting.export, "plan_figure", boom)
     with pytest.raises(KeyboardInterrupt):
         write_reports(small_plan, tmp_path, formats=REPORT_FORMATS)
     names = {p.name for p in tmp_path.iterdir()}

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from blankspot.maps import (
+from blankspot.plan import write_outputs
+from blankspot.reporting.maps import (
     BASEMAP_TILES,
     LAYER_BEST_SERVER,
     LAYER_CANDIDATES,
@@ -31,12 +32,8 @@ from blankspot.maps import (
     LAYER_TOWERS,
     plan_map,
 )
-from blankspot.plan import PlanConfig, plan_paser, write_outputs
+from paser_window import SEGENDANG
 
-# Segendang (Batu Engau), a 2021/2022 blank-spot desa, and a window around it (as in test_plan)
-SEGENDANG = "64.01.09.2003"
-WINDOW = (116.22, -2.42, 116.50, -2.17)
-SMALL = PlanConfig(radius_m=8_000.0, n_high_points=8, grid_spacing_m=3_000.0)
 VIEWPORT = {"width": 1200, "height": 800}
 EVIL = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 EVIL_SITE = "s`${window.__xss=3}`</script><b>"
@@ -136,10 +133,6 @@ def open_map(browser):
     for context in contexts:
         context.close()
 
-
-@pytest.fixture(scope="module")
-def small_plan(paser_data_dir):
-    return plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG])
 
 
 @pytest.fixture(scope="module")

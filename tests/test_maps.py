@@ -19,7 +19,7 @@ from affine import Affine
 from shapely.geometry import Point, box
 
 from blankspot import maps
-from blankspot.maps import (
+from blankspot.reporting.maps import (
     LAYER_BEST_SERVER,
     LAYER_CANDIDATES,
     LAYER_COVERAGE,

@@ -12,20 +12,13 @@ import rasterio
 from click.testing import CliRunner
 
 from blankspot.cli import main
-from blankspot.errors import UnitsError
-from blankspot.plan import PlanConfig, plan_paser, write_outputs
-
-# Segendang (Batu Engau), a 2021/2022 blank-spot desa, and a window around it
-SEGENDANG = "64.01.09.2003"
-WINDOW = (116.22, -2.42, 116.50, -2.17)
-SMALL = PlanConfig(radius_m=8_000.0, n_high_points=8, grid_spacing_m=3_000.0)
+from blankspot.config import PlanConfig
+from blankspot.errors import ConfigError, UnitsError
+from blankspot.plan import plan_paser, write_outputs
+from paser_window import SEGENDANG, SMALL, WINDOW
 
 pytestmark = pytest.mark.paser
 
-
-@pytest.fixture(scope="module")
-def small_plan(paser_data_dir):
-    return plan_paser(paser_data_dir, config=SMALL, bounds=WINDOW, village_ids=[SEGENDANG])
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +114,12 @@ def test_flat_tower_price_overrides_the_cost_model(paser_data_dir):
 
 
 def test_interrupted_output_leaves_no_partial_file(small_plan, tmp_path, monkeypatch):
-    import blankspot.maps
+    import blankspot.reporting.summary
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(blankspot.maps, "plan_map", boom)
+    monkeypatch.setattr(blankspot.reporting.summary, "plan_map", boom)
     with pytest.raises(KeyboardInterrupt):
         write_outputs(small_plan, tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
@@ -149,12 +142,12 @@ def test_config_rejects_bad_values_all_at_once():
         PlanConfig(budget_idr=-1, height_agl_m=-3.0, radius_m=0.0)
     msg = str(exc.value)
     assert "budget_idr" in msg and "height_agl_m" in msg and "radius_m" in msg
-    with pytest.raises(UnitsError, match="no field"):
+    with pytest.raises(ConfigError, match="no field"):
         PlanConfig().replace(budjet_idr=1)
 
 
 def test_map_escapes_user_strings(small_plan):
-    from blankspot.maps import plan_map
+    from blankspot.reporting.maps import plan_map
 
     villages = small_plan.villages.copy()
     villages.loc[SEGENDANG, "name"] = "<script>alert(1)</script>"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import blankspot.plan
+from blankspot.config import PlanConfig
 from blankspot.errors import DataError, SchemaError
-from blankspot.plan import PlanConfig
 from blankspot.scenario import (
     SECTIONS,
     ScenarioResult,
@@ -27,15 +27,14 @@ from blankspot.scenario import (
     run,
     scenario_keys,
 )
+from blankspot.settings import CoverageSettings
+from paser_window import SEGENDANG, WINDOW
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_TOML = REPO_ROOT / "scenarios" / "paser-demo.toml"
 
-# Segendang (Batu Engau) and a window around it, as in test_plan.py
-SEGENDANG = "64.01.09.2003"
-WINDOW = [116.22, -2.42, 116.50, -2.17]
 SMALL = {
-    "data": {"bounds": WINDOW},
+    "data": {"bounds": list(WINDOW)},
     "radio": {"radius_m": 8_000.0},
     "demand": {"targets": [SEGENDANG]},
     "siting": {"n_high_points": 8, "grid_spacing_m": 3_000.0, "certify": False,
@@ -157,7 +156,7 @@ def test_hash_is_stable_across_processes_and_ways_of_writing(tmp_path):
 def test_to_toml_reads_back_to_an_equal_spec(tmp_path):
     spec = ScenarioSpec.from_dict({
         "name": 'quote " and <tag>',
-        "data": {"bounds": WINDOW, "dem": [str(tmp_path / "a.tif"), str(tmp_path / "b.tif")],
+        "data": {"bounds": list(WINDOW), "dem": [str(tmp_path / "a.tif"), str(tmp_path / "b.tif")],
                  "village_columns": {"village_id": "kode"}},
         "radio": {"model": "p1812", "clutter": "oil_palm", "terrain_res_m": "none"},
         "costs": {"tower_cost_idr": 1_700_000_000, "cost_parameters": {"tower_72m_idr": 2_000_000_000}},
@@ -245,16 +244,16 @@ def test_a_budget_sweep_computes_no_footprint_twice(small_run, small_spec, cache
     assert first["misses"] == len(small_run.plan.sites)
     assert first["hits"] == len(small_run.ranking)  # the chosen towers' full footprints
     computed = []
-    real = blankspot.plan._compute_coverage
-    monkeypatch.setattr(blankspot.plan, "_compute_coverage",
-                        lambda terrain, sites, config: computed.append(len(sites))
-                        or real(terrain, sites, config))
+    real = CoverageSettings.compute
+    monkeypatch.setattr(CoverageSettings, "compute",
+                        lambda self, terrain, sites, **kw: computed.append(len(sites))
+                        or real(self, terrain, sites, **kw))
     for budget_idr in (3_400_000_000, 17_000_000_000):
         r = run(small_spec.replace(budget_idr=budget_idr), cache_dir=cache_dir)
         stats = r.plan.footprint_cache
         assert stats["misses"] == 0 and stats["hits"] == len(r.plan.sites) + len(r.ranking)
         assert r.total_cost_idr <= budget_idr
-    assert computed == []
+    assert set(computed) <= {0}  # the store asks the engine for no site
     # a radio change is another key: computed afresh
     r = run(small_spec.replace(height_agl_m=52.0), cache_dir=cache_dir)
     assert r.plan.footprint_cache["misses"] == len(r.plan.sites)
@@ -304,7 +303,7 @@ def test_provenance_names_every_input_its_checksum_and_the_versions(small_run, t
 def test_scenario_file_is_recorded_in_provenance(small_run, paser_data_dir, tmp_path, cache_dir):
     path = tmp_path / "s.toml"
     path.write_text(
-        f'[data]\ndata_dir = {json.dumps(str(paser_data_dir))}\nbounds = {WINDOW}\n'
+        f'[data]\ndata_dir = {json.dumps(str(paser_data_dir))}\nbounds = {list(WINDOW)}\n'
         '[radio]\nradius_m = 8000.0\n[demand]\ntargets = ["64.01.09.2003"]\n'
         '[siting]\nn_high_points = 8\ngrid_spacing_m = 3000.0\ncertify = false\n'
         'stability_threshold_db = "none"\n')
@@ -399,7 +398,7 @@ def test_map_from_an_output_folder(small_run, tmp_path, paser_data_dir):
 
 @pytest.mark.paser
 def test_compare_map_names_are_inert(small_run):
-    from blankspot.maps import scenarios_map
+    from blankspot.reporting.maps import scenarios_map
 
     hostile = "`${window.__x=1}` {{ 7*7 }} <script>window.__x=2</script>"
     ranking = small_run.ranking.assign(site_id="{{ 6*7 }}`${1}`")

@@ -10,12 +10,7 @@ The public names are re-exported here; everything else lives in its module
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("blankspot")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
+from blankspot._version import __version__
 
 _LAZY = {
     "Terrain": "blankspot.terrain",
@@ -25,15 +20,15 @@ _LAZY = {
     "SitingProblem": "blankspot.siting",
     "SitingResult": "blankspot.siting",
     "solve": "blankspot.siting",
-    "PlanConfig": "blankspot.plan",
+    "PlanConfig": "blankspot.config",
     "PlanResult": "blankspot.plan",
     # not "plan": the submodule blankspot.plan would shadow a function of that name once
     # imported; use ``from blankspot.plan import plan``
     "plan_paser": "blankspot.plan",
-    "write_outputs": "blankspot.plan",
+    "write_outputs": "blankspot.reporting",
     "ScenarioSpec": "blankspot.scenario",
     "ScenarioResult": "blankspot.scenario",
-    "write_reports": "blankspot.export",
+    "write_reports": "blankspot.reporting",
     "read_terrain": "blankspot.io",
     "read_villages": "blankspot.io",
     "read_sites": "blankspot.io",

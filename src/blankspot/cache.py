@@ -105,12 +105,21 @@ def _is_local(path: str) -> bool:
     return not path.startswith("/vsi") and "://" not in path
 
 
+_SHA256_SEEN: dict[tuple[str, int, int], str] = {}
+"""SHA-256 of files already hashed in this process, by (path, size, mtime_ns)."""
+
+
 def _sha256(path: str) -> str:
+    st = os.stat(path)
+    seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    if seen in _SHA256_SEEN:
+        return _SHA256_SEEN[seen]
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_HASH_CHUNK):
             h.update(chunk)
-    return h.hexdigest()
+    _SHA256_SEEN[seen] = h.hexdigest()
+    return _SHA256_SEEN[seen]
 
 
 def file_fingerprint(

@@ -124,47 +124,69 @@ def data_status(data_dir):
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
          bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m,
          scheduler, cache_dir, lang):
-    """Run the chain on Kabupaten Paser and write the plan, tables, raster and map."""
-    from blankspot.plan import PlanConfig, plan_paser, write_outputs
+    """Run the Paser demo scenario and write the plan, tables, raster and map.
 
-    quiet = ctx.obj["quiet"]
-    changes = {}
-    if budget_idr is not None:
-        changes["budget_idr"] = budget_idr
-    if tower_cost_idr is not None:
-        changes["tower_cost_idr"] = tower_cost_idr
-    if height_agl_m is not None:
-        changes["height_agl_m"] = height_agl_m
-    if radius_km is not None:
-        changes["radius_m"] = radius_km * 1000.0
-    if targets is not None:
-        changes["targets"] = targets if targets in {"blankspot", "blankspot_2021", "blankspot_2022", "all"} \
-            else [t.strip() for t in targets.split(",") if t.strip()]
-    changes["model"] = model
-    if res_m is not None:
-        changes["terrain_res_m"] = res_m
-    if clutter_class.lower() == "none":
-        changes["clutter"] = None
-    elif clutter_class != "auto":
-        if model == "los":
-            raise click.UsageError("--clutter needs --model itm or p1812 (LOS has no clutter term).")
-        changes["clutter"] = int(clutter_class) if clutter_class.isdigit() else clutter_class
-    if no_generated:
-        if sites_path is None:
-            raise click.UsageError("--no-generated needs --sites FILE.")
-        changes["generate_candidates"] = False
-    config = PlanConfig().replace(**changes)
-    if threshold_dbm is not None:
-        config = config.replace(link=config.link.replace(threshold_dbm=threshold_dbm))
+    The same as `blankspot run` of the default scenario (scenarios/paser-demo.toml) with each
+    option given here as a --set of its scenario key; it also writes scenario.toml and
+    provenance.json.
+    """
+    from blankspot.scenario import ScenarioSpec, run
+
+    given = {
+        "data_dir": None if data_dir is None else str(data_dir),
+        "budget_idr": budget_idr,
+        "tower_cost_idr": tower_cost_idr,
+        "height_agl_m": height_agl_m,
+        "radius_m": None if radius_km is None else radius_km * 1000.0,
+        "threshold_dbm": threshold_dbm,
+        "bounds": None if not bounds else tuple(bounds),
+        "targets": _targets_value(targets),
+        "sites": None if sites_path is None else str(sites_path),
+        "existing": None if existing_path is None else str(existing_path),
+        "model": model,
+        "clutter": _clutter_value(clutter_class, model),
+        "terrain_res_m": res_m,
+        "generate_candidates": False if no_generated else None,
+    }
+    if no_generated and sites_path is None:
+        raise click.UsageError("--no-generated needs --sites FILE.")
+    changes = {key: value for key, value in given.items() if value is not None}
+    spec = ScenarioSpec(name="paser-demo").replace(**changes)
     t0 = time.perf_counter()
-    result = plan_paser(data_dir, config=config, bounds=bounds, user_sites=sites_path,
-                        existing_sites=existing_path, progress=not quiet, scheduler=scheduler,
-                        cache_dir=cache_dir)
-    paths = write_outputs(result, out_dir, lang=lang)
-    if not quiet:
-        _echo_plan(result, time.perf_counter() - t0)
+    result = run(spec, progress=not ctx.obj["quiet"], cache_dir=cache_dir, scheduler=scheduler)
+    paths = result.write(out_dir, lang=lang)
+    if not ctx.obj["quiet"]:
+        _echo_plan(result.plan, time.perf_counter() - t0)
         for path in paths.values():
             click.echo(f"  wrote {path}")
+
+
+DEMO_OPTION_KEYS = (
+    "data_dir", "budget_idr", "tower_cost_idr", "height_agl_m", "radius_m", "threshold_dbm",
+    "bounds", "targets", "sites", "existing", "model", "clutter", "terrain_res_m",
+    "generate_candidates",
+)
+"""The scenario keys `blankspot demo`'s options set (a test checks each is a scenario key)."""
+
+
+def _targets_value(targets: str | None) -> str | list[str] | None:
+    """--targets as the scenario key takes it: a keyword, or a list of kode."""
+    from blankspot.config import TARGET_KEYWORDS
+
+    if targets is None or targets in TARGET_KEYWORDS:
+        return targets
+    return [t.strip() for t in targets.split(",") if t.strip()]
+
+
+def _clutter_value(clutter_class: str, model: str) -> str | int | None:
+    """--clutter as the scenario key takes it (None: leave the scenario's)."""
+    if clutter_class == "auto":
+        return None
+    if clutter_class.lower() == "none":
+        return "none"
+    if model == "los":
+        raise click.UsageError("--clutter needs --model itm or p1812 (LOS has no clutter term).")
+    return int(clutter_class) if clutter_class.isdigit() else clutter_class
 
 
 @main.command()
@@ -289,7 +311,7 @@ def _scenario_spec(scenario, overrides, data_dir=None):
 
 def _echo_plan(result, seconds: float) -> None:
     """The ranking and the headline figures of a plan, as ``demo`` prints them."""
-    from blankspot.report import format_idr
+    from blankspot.reporting.tables import format_idr
 
     cols = ["rank", "site_id", "cost_idr", "people_new", "cumulative_people", "desa_new"]
     if len(result.ranking):

@@ -1206,7 +1206,7 @@ def breakdown_table(costs_frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFr
     >>> table.set_index("komponen").loc["capex", "jumlah"]
     'Rp 2.080.000.000 (perkiraan)'
     """
-    from blankspot.report import format_idr
+    from blankspot.reporting.tables import format_idr
 
     if lang not in _LABELS:
         raise SchemaError(f"lang must be 'en' or 'id'; received {lang!r}.")

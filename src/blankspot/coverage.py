@@ -874,9 +874,18 @@ def site_footprint(
     )
 
 
-def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor, antennas=None):
-    """Validate the sites table against the schema and the terrain; return (ids, x, y, h,
-    antennas)."""
+def site_table_problems(
+    sites: Any, *, crs: CRS, bounds: tuple[float, float, float, float] | None = None,
+    where: str = "the terrain",
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The sites table checked against the sites schema: ``(ids, x, y, heights, problems)``.
+
+    The one check of a sites table, shared by :func:`compute_coverage` and the dask engine:
+    a GeoDataFrame in ``crs`` (else ``TypeError`` / :class:`CRSError` at once), string ids
+    without repeats, ``height_agl_m`` finite and >= 0, non-empty Point geometries and, with
+    ``bounds`` (xmin, ymin, xmax, ymax), every site inside them. Problems are returned, not
+    raised, so a caller lists them with its own; x/y are NaN for bad geometries.
+    """
     import geopandas as gpd
 
     if not isinstance(sites, gpd.GeoDataFrame):
@@ -887,10 +896,9 @@ def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor
     if sites.crs is None:
         raise CRSError(
             "sites have no CRS; blankspot does not guess. Set it with sites.set_crs(...) to the "
-            f"CRS the coordinates are in, then sites.to_crs({terrain.crs.to_string()!r})."
+            f"CRS the coordinates are in, then sites.to_crs({crs.to_string()!r})."
         )
-    require_same(sites.crs, terrain.crs, "sites", "the terrain")
-
+    require_same(sites.crs, crs, "sites", where)
     problems: list[str] = []
     index = sites.index
     bad_ids = [repr(v) for v in index if not isinstance(v, str)]
@@ -904,35 +912,68 @@ def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor
         problems.append(
             f"site ids must be unique; repeated: {', '.join(repr(v) for v in dupes[:5])}."
         )
-    if "height_agl_m" not in sites.columns:
+    if "height_agl_m" in sites.columns:
+        heights = np.asarray(sites["height_agl_m"], dtype=float)
+        bad = ~np.isfinite(heights) | (heights < 0)
+        if bad.any():
+            problems.append(
+                f"height_agl_m must be finite metres above ground, >= 0; {int(bad.sum())} "
+                f"site(s) are not: {', '.join(map(repr, index[bad][:5]))}."
+            )
+    else:
         problems.append(
             "column 'height_agl_m' (antenna height above ground, metres) is missing; columns "
             f"are {list(sites.columns)}."
         )
         heights = np.full(len(sites), np.nan)
-    else:
-        heights = np.asarray(sites["height_agl_m"], dtype=float)
     geoms = sites.geometry
-    ok_geom = np.array(
+    ok = np.array(
         [g is not None and not g.is_empty and g.geom_type == "Point" for g in geoms], dtype=bool
     )
-    if not ok_geom.all():
-        shown = ", ".join(repr(s) for s in index[~ok_geom][:5])
+    if not ok.all():
         problems.append(
-            f"geometries must be non-empty Points; {int((~ok_geom).sum())} site(s) are not: "
-            f"{shown}."
+            f"geometries must be non-empty Points; {int((~ok).sum())} site(s) are not: "
+            f"{', '.join(repr(s) for s in index[~ok][:5])}."
         )
-    xs = np.array([g.x if ok else np.nan for g, ok in zip(geoms, ok_geom, strict=True)])
-    ys = np.array([g.y if ok else np.nan for g, ok in zip(geoms, ok_geom, strict=True)])
-    for sid, x, y, h, ok in zip(index, xs, ys, heights, ok_geom, strict=True):
-        if not ok:
+    xs = np.array([g.x if k else np.nan for g, k in zip(geoms, ok, strict=True)], dtype=float)
+    ys = np.array([g.y if k else np.nan for g, k in zip(geoms, ok, strict=True)], dtype=float)
+    if bounds is not None:
+        xmin, ymin, xmax, ymax = bounds
+        outside = ok & ~((xs >= xmin) & (xs < xmax) & (ys > ymin) & (ys <= ymax))
+        if outside.any():
+            problems.append(
+                f"{int(outside.sum())} site(s) lie outside {where} (x {xmin:.1f}..{xmax:.1f}, y "
+                f"{ymin:.1f}..{ymax:.1f} in {crs.to_string()}): "
+                f"{', '.join(map(repr, index[outside][:5]))}."
+            )
+    return [str(v) for v in index], xs, ys, heights, problems
+
+
+def validate_site_table(
+    sites: Any, *, crs: CRS, bounds: tuple[float, float, float, float] | None = None,
+    where: str = "the terrain",
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`site_table_problems`, raising a :class:`SchemaError` listing every problem."""
+    ids, xs, ys, heights, problems = site_table_problems(sites, crs=crs, bounds=bounds,
+                                                         where=where)
+    if problems:
+        raise SchemaError(format_problems("sites", problems), problems=problems)
+    return ids, xs, ys, heights
+
+
+def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor, antennas=None):
+    """Validate the sites table against the schema and the terrain; return (ids, x, y, h,
+    antennas)."""
+    ids, xs, ys, heights, problems = site_table_problems(sites, crs=terrain.crs)
+    has_height = "height_agl_m" in sites.columns
+    for sid, x, y, h in zip(ids, xs, ys, heights, strict=True):
+        if not np.isfinite(x):
             continue
-        hv = h if "height_agl_m" in sites.columns else 0.0
         problems += _check_site_inputs(
             terrain,
             x,
             y,
-            height_agl_m=hv,
+            height_agl_m=h if has_height and np.isfinite(h) else 0.0,
             rx_height_agl_m=rx_height_agl_m,
             radius_m=radius_m,
             k_factor=k_factor,
@@ -942,8 +983,8 @@ def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor
     problems += antenna_problems
     problems = list(dict.fromkeys(problems))  # radius/k messages would repeat per site
     if problems:
-        raise SchemaError(format_problems("sites", problems))
-    return [str(v) for v in index], xs, ys, heights, site_antenna
+        raise SchemaError(format_problems("sites", problems), problems=problems)
+    return ids, xs, ys, heights, site_antenna
 
 
 def compute_coverage(

@@ -54,15 +54,27 @@ import time
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from dataclasses import replace as _dc_replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from blankspot.errors import BlankspotError, DataError, SchemaError, format_problems
-from blankspot.plan import PlanConfig, PlanResult
+from blankspot.cache import input_key
+from blankspot.config import TARGET_KEYWORDS, PlanConfig
+from blankspot.costs import CostParameters
+from blankspot.coverage import MODELS
+from blankspot.crs import PASER_CRS, as_crs, require_metric
+from blankspot.errors import BlankspotError, DataError, Problems, SchemaError, format_problems
+from blankspot.io import DESA_FILE, PASER_VILLAGE_COLUMNS, paser_path, read_villages, sha256_file
+from blankspot.io.inputs import InputSpec, read_inputs
+from blankspot.io.outputs import write_text
+from blankspot.plan import PlanResult, plan_inputs
+from blankspot.reporting.maps import plan_map, scenarios_map
+from blankspot.reporting.outputs import write_outputs
+from blankspot.reporting.summary import plan_folium_map, summary_html, terrain_note
+from blankspot.reporting.tables import format_idr
+from blankspot.siting import DEFAULT_RESOLVED_SHARE, available_solvers
 
 __all__ = [
     "SECTIONS",
@@ -80,9 +92,6 @@ __all__ = [
 SECTIONS = ("data", "radio", "costs", "demand", "siting", "outputs")
 """The tables of a scenario file, in the order they are written."""
 
-TARGET_KEYWORDS = ("blankspot", "blankspot_2021", "blankspot_2022", "all")
-"""Named target sets (see :func:`blankspot.demand.select_villages`); any other string is a kode."""
-
 VERSION_PACKAGES = (
     "blankspot", "numpy", "pandas", "scipy", "numba", "geopandas", "shapely", "pyproj",
     "pyogrio", "rasterio", "folium", "highspy", "click", "tqdm",
@@ -94,20 +103,14 @@ _LINK = _PLAN.link
 
 
 def _model_names() -> tuple[str, ...]:
-    from blankspot.coverage import MODELS
-
     return tuple(MODELS)
 
 
 def _solver_names() -> tuple[str, ...]:
-    from blankspot.siting import available_solvers
-
     return tuple(available_solvers())
 
 
 def _village_keys() -> tuple[str, ...]:
-    from blankspot.io import PASER_VILLAGE_COLUMNS
-
     return tuple(PASER_VILLAGE_COLUMNS)
 
 
@@ -377,8 +380,6 @@ class ScenarioSpec:
         any machine with the same paths, however their files were written (order, defaults
         written out or left out, comments).
         """
-        from blankspot.cache import input_key
-
         d = self.to_dict()
         return input_key({k: v for k, v in d.items() if k not in ("name", "description")})
 
@@ -419,6 +420,21 @@ class ScenarioSpec:
     def link_budget(self):
         """The :class:`~blankspot.propagation.budget.LinkBudget` of the [radio] table."""
         return _link_budget(self.__dict__)
+
+    def input_spec(self) -> InputSpec:
+        """The inputs of the [data] table, as :func:`blankspot.io.inputs.read_inputs` takes them."""
+        return InputSpec(
+            data_dir=self.data_dir,
+            villages=self.villages,
+            village_columns=dict(self.village_columns),
+            kecamatan_totals=self.kecamatan_totals,
+            crs=self.crs,
+            dem=None if self.dem is None else tuple(self.dem),
+            bounds=None if self.bounds is None else tuple(self.bounds),  # type: ignore[arg-type]
+            sites=self.sites,
+            existing=self.existing,
+            where=f"{_what(self.source)} [data]",
+        )
 
     def to_plan_config(self) -> PlanConfig:
         """The :class:`~blankspot.plan.PlanConfig` this scenario asks for.
@@ -676,23 +692,9 @@ def _check_values(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return normalized, problems
 
 
-_HEADER_RE = re.compile(r"^.*: \d+ problems? found$")
-_ITEM_RE = re.compile(r"^\s+\d+\.\s(.*)$")
-
-
-def _problem_lines(exc: BaseException) -> list[str]:
-    """The numbered problems of a blankspot error message (or the whole message)."""
-    lines = str(exc).splitlines()
-    if not lines or not _HEADER_RE.match(lines[0]):
-        return [str(exc)]
-    out: list[str] = []
-    for line in lines[1:]:
-        m = _ITEM_RE.match(line)
-        if m:
-            out.append(m.group(1))
-        elif out and line.strip():
-            out[-1] += " " + line.strip()
-    return out
+def _problem_lines(exc: BlankspotError) -> list[str]:
+    """The individual problems a blankspot error carries."""
+    return list(exc.problems)
 
 
 def _tagged(problem: str) -> str:
@@ -710,8 +712,6 @@ def _semantic_problems(v: dict[str, Any], bad: set[str]) -> list[str]:
         problems += [_tagged(p) for p in _problem_lines(exc)]
     if v["crs"] is not None and "crs" not in bad:
         try:
-            from blankspot.crs import as_crs, require_metric
-
             require_metric(as_crs(v["crs"]), "[data] crs")
         except Exception as exc:  # blankspot's or pyproj's CRSError
             problems.append(f"[data] crs = {v['crs']!r} is not a projected CRS in metres: {exc}")
@@ -735,8 +735,6 @@ def _link_budget(v: Mapping[str, Any]):
 
 
 def _cost_params(v: Mapping[str, Any], *, read_files: bool):
-    from blankspot.costs import CostParameters
-
     path = v["cost_parameters_file"]
     overrides = dict(v["cost_parameters"] or ())
     if path is None and not overrides:
@@ -894,50 +892,25 @@ def _as_spec(spec: Any) -> ScenarioSpec:
 
 def _input_paths(spec: ScenarioSpec) -> dict[str, Path]:
     """Every input file the run reads, by role; missing files are reported together."""
-    from blankspot.io import DEMO_DEM_FILE, DESA_FILE, KECAMATAN_CSV_FILE, paser_path
-
-    problems: list[str] = []
+    problems = Problems()
     paths: dict[str, Path] = {}
-
-    def paser(role: str, name: str) -> None:
-        try:
-            paths[role] = paser_path(name, spec.data_dir)
-        except DataError as exc:
-            problems.append(str(exc))
-
-    def given(role: str, value: str | None, key: str) -> None:
-        if value is None:
-            return
-        p = Path(value)
+    try:
+        paths.update(spec.input_spec().paths())
+    except DataError as exc:
+        problems.extend_from(exc)
+    if spec.cost_parameters_file is not None:
+        p = Path(spec.cost_parameters_file)
         if not p.is_file():
-            problems.append(f"{_where(_BY_NAME[key])} {key}: file not found: {value}. Check the path.")
-        paths[role] = p
-
-    if spec.villages is None:
-        paser("villages", DESA_FILE)
-        if spec.kecamatan_totals is None:
-            paser("kecamatan_totals", KECAMATAN_CSV_FILE)
-    else:
-        given("villages", spec.villages, "villages")
-    given("kecamatan_totals", spec.kecamatan_totals, "kecamatan_totals")
-    if spec.dem is None:
-        paser("dem", DEMO_DEM_FILE)
-    else:
-        for i, d in enumerate(spec.dem):
-            given("dem" if len(spec.dem) == 1 else f"dem[{i}]", d, "dem")
-    given("sites", spec.sites, "sites")
-    given("existing", spec.existing, "existing")
-    given("cost_parameters_file", spec.cost_parameters_file, "cost_parameters_file")
-    if problems:
-        raise DataError(format_problems(f"{_what(spec.source)}: input files", problems))
+            problems.add(f"[costs] cost_parameters_file: file not found: {p}. Check the path.",
+                         DataError)
+        paths["cost_parameters_file"] = p
+    problems.raise_if_any(f"{_what(spec.source)}: input files")
     if spec.source is not None and Path(spec.source).is_file():
         paths = {"scenario": Path(spec.source), **paths}
     return paths
 
 
 def _file_record(path: Path) -> dict[str, Any]:
-    from blankspot.io import sha256_file
-
     return {"path": os.fspath(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
@@ -965,54 +938,6 @@ def package_versions() -> dict[str, str | None]:
     except ImportError:  # pragma: no cover
         out["proj"] = None
     return out
-
-
-def _plan_custom(spec: ScenarioSpec, config: PlanConfig, paths: dict[str, Path], *, progress,
-                 cache_dir, client, scheduler) -> PlanResult:
-    """The plan on the scenario's own villages and/or DEM (the Paser demo goes via plan_paser)."""
-    from blankspot.cache import resolve_cache_dir
-    from blankspot.crs import PASER_CRS, WGS84
-    from blankspot.demand import select_villages
-    from blankspot.io import read_sites, read_terrain, read_villages
-    from blankspot.plan import (
-        _clip_to_raster,
-        plan,
-        read_existing_sites,
-        terrain_source_on_grid,
-    )
-    from blankspot.population import read_kecamatan_totals
-
-    t = time.perf_counter()
-    crs = spec.crs or (PASER_CRS if spec.villages is None else None)
-    columns = dict(spec.village_columns) or None
-    villages = read_villages(paths["villages"], columns=columns, crs=crs)
-    totals = read_kecamatan_totals(paths["kecamatan_totals"]) if "kecamatan_totals" in paths else None
-    dems = [p for role, p in paths.items() if role.startswith("dem")]
-    if spec.bounds is not None:
-        bounds_xy, bounds_crs = spec.bounds, WGS84
-    else:
-        targets = select_villages(villages, config.targets)
-        area = villages.loc[list(targets)].geometry.buffer(config.radius_m + 2 * config.cell_size_m)
-        bounds_xy, bounds_crs = tuple(area.total_bounds), villages.crs
-        if len(dems) == 1:
-            bounds_xy = _clip_to_raster(bounds_xy, villages.crs, dems[0])
-    terrain = read_terrain(dems if len(dems) > 1 else dems[0], bounds=bounds_xy,
-                           bounds_crs=bounds_crs, crs=villages.crs, res_m=config.terrain_res_m)
-    user_sites = None
-    if "sites" in paths:
-        user_sites = read_sites(paths["sites"], crs=terrain.crs, terrain=terrain,
-                                default_height_agl_m=config.height_agl_m)
-    existing = read_existing_sites(paths["existing"], terrain) if "existing" in paths else None
-    terrain_source = None
-    if scheduler is not None or client is not None:
-        terrain_source = terrain_source_on_grid(terrain, resolve_cache_dir(cache_dir))
-    read_s = time.perf_counter() - t
-    result = plan(villages, terrain, config=config, user_sites=user_sites, existing_sites=existing,
-                  kecamatan_totals=totals, progress=progress, scheduler=scheduler, client=client,
-                  terrain_source=terrain_source, cache_dir=cache_dir)
-    timings = {"read_s": read_s, **result.timings_s}
-    timings["total_s"] = timings["total_s"] + read_s
-    return _dc_replace(result, timings_s=timings)
 
 
 def run(
@@ -1048,22 +973,15 @@ def run(
     SchemaError, CRSError, UnitsError
         As the readers and :func:`blankspot.plan.plan` raise them.
     """
-    from blankspot.plan import plan_paser
-
     spec = _as_spec(spec)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     paths = _input_paths(spec)
     config = spec.to_plan_config()
     t = time.perf_counter()
-    if spec.uses_paser_data:
-        result = plan_paser(spec.data_dir, config=config, bounds=spec.bounds,
-                            user_sites=paths.get("sites"), existing_sites=paths.get("existing"),
-                            progress=progress, scheduler=scheduler, client=client,
-                            cache_dir=cache_dir)
-    else:
-        result = _plan_custom(spec, config, paths, progress=progress, cache_dir=cache_dir,
-                              client=client, scheduler=scheduler)
+    inputs = read_inputs(spec.input_spec(), config)
+    result = plan_inputs(inputs, config=config, progress=progress, scheduler=scheduler,
+                         client=client, cache_dir=cache_dir)
     plan_s = time.perf_counter() - t
     t = time.perf_counter()
     files = {role: _file_record(p) for role, p in paths.items()}
@@ -1145,16 +1063,12 @@ class ScenarioResult:
     def desa_resolved(self) -> int:
         """Target desa with at least :data:`~blankspot.siting.DEFAULT_RESOLVED_SHARE` of their
         people covered."""
-        from blankspot.siting import DEFAULT_RESOLVED_SHARE
-
         d = self.plan.desa
         return int((d["target"] & (d["share_covered"] >= DEFAULT_RESOLVED_SHARE)).sum())
 
     @property
     def provenance(self) -> dict[str, Any]:
         """What ``provenance.json`` holds."""
-        from blankspot.plan import terrain_note
-
         return {
             "scenario": self.name,
             "spec_hash": self.spec_hash,
@@ -1171,9 +1085,6 @@ class ScenarioResult:
         """Write the plan's outputs (:func:`blankspot.plan.write_outputs`, which gets
         ``options``, e.g. ``lang="id"``), ``scenario.toml`` (the resolved scenario) and
         ``provenance.json``, each atomically. Returns {name: path}."""
-        from blankspot.io.outputs import write_text
-        from blankspot.plan import write_outputs
-
         out = Path(out_dir)
         options.setdefault("lang", self.spec.lang)
         paths = dict(write_outputs(self.plan, out, **options))
@@ -1186,13 +1097,9 @@ class ScenarioResult:
 
     def explore(self):
         """The interactive folium map of the plan (the ``map.html`` written by :meth:`write`)."""
-        from blankspot.plan import plan_folium_map
-
         return plan_folium_map(self.plan)
 
     def _repr_html_(self) -> str:
-        from blankspot.plan import summary_html
-
         return summary_html(
             self.plan,
             heading=f"blankspot scenario: {self.name}",
@@ -1233,7 +1140,6 @@ def compare(results_or_specs: Any, *, cache_dir=None) -> pd.DataFrame:
     people covered, target desa resolved (≥ 80 % of people covered), model, threshold, height,
     radius, solver and the spec hash.
     """
-    from blankspot.plan import _model_label
 
     columns = {}
     for label, r in _results(results_or_specs, cache_dir=cache_dir):
@@ -1245,7 +1151,7 @@ def compare(results_or_specs: Any, *, cache_dir=None) -> pd.DataFrame:
             "people_covered": round(r.people_covered, 1),
             "target_desa": len(r.plan.target_ids),
             "desa_resolved": r.desa_resolved,
-            "model": _model_label(cfg),
+            "model": cfg.model_label(),
             "threshold_dbm": cfg.link.threshold_dbm,
             "height_agl_m": cfg.height_agl_m,
             "radius_m": cfg.radius_m,
@@ -1258,9 +1164,6 @@ def compare(results_or_specs: Any, *, cache_dir=None) -> pd.DataFrame:
 def compare_map(results: Any, *, cache_dir=None):
     """One folium map with each scenario's ranked towers as a layer that can be switched on
     and off. Desa are coloured by the first scenario's coverage (the title says so)."""
-    from blankspot.maps import scenarios_map
-    from blankspot.plan import terrain_note
-
     named = _results(results, cache_dir=cache_dir)
     if not named:
         raise SchemaError("compare_map() needs at least one scenario result; received none.")
@@ -1290,10 +1193,6 @@ def map_from_outputs(out_dir: str | os.PathLike[str], *, data_dir: str | os.Path
     DataError
         A required file is missing (all are listed) or the villages cannot be read.
     """
-    from blankspot.crs import PASER_CRS
-    from blankspot.io import DESA_FILE, paser_path, read_villages
-    from blankspot.maps import plan_map
-    from blankspot.report import format_idr
 
     out = Path(out_dir)
     missing = [n for n in ("ranking.csv", "desa.csv", "summary.json") if not (out / n).is_file()]

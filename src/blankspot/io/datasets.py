@@ -33,11 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blankspot.errors import (
-    BlankspotError,
-    CRSError,
     DataError,
-    SchemaError,
-    UnitsError,
+    Problems,
     format_problems,
 )
 from blankspot.options import DATA_DIR_ENV
@@ -393,29 +390,8 @@ def verify_paser(data_dir: str | os.PathLike[str] | None = None) -> dict[str, st
     return status
 
 
-_ERROR_PRIORITY = (DataError, CRSError, SchemaError, UnitsError)
-
-
-class _Problems(list):
-    """Problems gathered by a reader; raised together as the most serious error class seen.
-
-    A missing file (``DataError``) outranks a CRS problem, which outranks schema and unit
-    problems; the message always lists every problem.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kinds: set[type[BlankspotError]] = set()
-
-    def add(self, message: str, error: type[BlankspotError] = SchemaError) -> None:
-        self.append(message)
-        self.kinds.add(error)
-
-    def raise_if_any(self, what: str, suffix: str = "") -> None:
-        if not self:
-            return
-        error = next((e for e in _ERROR_PRIORITY if e in self.kinds), SchemaError)
-        raise error(format_problems(what, self) + suffix)
+_Problems = Problems
+"""The collector of :mod:`blankspot.errors` (kept under its old private name for the readers)."""
 
 
 def _listing(items, limit: int = 10) -> str:

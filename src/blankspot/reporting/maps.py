@@ -1,0 +1,924 @@
+"""Interactive folium maps. The only module that writes latitude-before-longitude order.
+
+Vectors are drawn in EPSG:4326; raster overlays are reprojected to Web Mercator (EPSG:3857),
+the projection Leaflet draws in, and placed with lat/lon bounds (:func:`_latlon_bounds` is the one
+place where x/y order turns into lat/lon order). Every user-supplied string shown on the map is
+HTML-escaped (:func:`_esc`), and every string handed to the page's JavaScript is JSON with ``<``,
+``>`` and ``&`` escaped (:func:`_js_json`), so no name can close a ``<script>`` or inject markup;
+``{`` is escaped in both, because branca compiles rendered scripts as Jinja templates once more.
+Text is never pasted into folium's ``Element`` (a template) or ``Tooltip`` (a JavaScript template
+literal).
+
+The map opens offline: Leaflet and the three plugins it uses (fullscreen, search, distance
+measure) are vendored in ``blankspot/_vendor`` and inlined; only basemap tiles need a connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from affine import Affine
+
+from blankspot.crs import WGS84, as_crs
+from blankspot.reporting.tables import format_idr
+
+WEB_MERCATOR = "EPSG:3857"
+
+RSRP_CLASSES_DBM: tuple[tuple[float, float, str, str], ...] = (
+    (-80.0, np.inf, "≥ −80 dBm excellent", "#1a9641"),
+    (-90.0, -80.0, "−90 … −80 dBm good", "#a6d96a"),
+    (-100.0, -90.0, "−100 … −90 dBm fair", "#ffffbf"),
+    (-105.0, -100.0, "−105 … −100 dBm covered (terlayani)", "#fdae61"),
+    (-110.0, -105.0, "−110 … −105 dBm weak (lemah)", "#d7191c"),
+)
+"""Planner RSRP classes (planning-parameters §2); below −110 dBm is a blank spot and not drawn."""
+
+SHARE_COLOURS = ("#f7f7f7", "#d1e5f0", "#92c5de", "#4393c3", "#2166ac")
+"""Fill of a desa by share of its people covered: 0–20 %, 20–40 %, ... 80–100 %."""
+
+RANK_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
+    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79",
+)
+"""Best-server colour of the tower ranked k: ``RANK_COLOURS[(k - 1) % len(RANK_COLOURS)]``."""
+
+TARGET_COLOUR = "#b2182b"
+
+LAYER_DESA = "Desa / kelurahan: share of people covered"
+LAYER_TARGETS = "Blank-spot target desa ({n})"
+LAYER_COVERAGE = "Coverage of chosen towers (RSRP)"
+LAYER_BEST_SERVER = "Best server: which chosen tower serves each pixel"
+LAYER_TOWERS = "Chosen towers, ranked ({n})"
+LAYER_CANDIDATES = "All candidate sites ({n})"
+"""Layer-control names; ``{n}`` is the number of features."""
+
+BASEMAP_NAME = "OpenStreetMap"
+BASEMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+"""The only URL the map requests: basemap tiles (everything else is inlined)."""
+
+VENDORED = {
+    "leaflet": ("leaflet.css", "leaflet.js"),
+    "leaflet-fullscreen": ("Control.FullScreen.css", "Control.FullScreen.js"),
+    "leaflet-search": ("leaflet-search.css", "leaflet-search.js"),
+    "leaflet-polylinemeasure": ("Leaflet.PolylineMeasure.css", "Leaflet.PolylineMeasure.js"),
+}
+"""Folder under ``blankspot/_vendor`` -> (stylesheet, script), inlined in this order."""
+
+COST_COMPONENTS = ("tower", "land", "road", "power", "backhaul", "equipment", "contingency")
+"""Cost components a tower's popup lists: ranking column ``{name}_idr``, flagged as an estimate
+(*perkiraan*) when ``name`` is in the row's ``estimated_components`` (``capex`` flags the total)."""
+
+
+def _latlon_bounds(bounds_xy, crs) -> list[list[float]]:
+    """[[lat_min, lon_min], [lat_max, lon_max]] from (xmin, ymin, xmax, ymax) in ``crs``.
+
+    The single place where x/y order turns into folium's lat/lon order.
+    """
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(as_crs(crs), WGS84, always_xy=True)
+    xmin, ymin, xmax, ymax = t.transform_bounds(*bounds_xy, densify_pts=21)
+    return [[ymin, xmin], [ymax, xmax]]
+
+
+def _latlon(x, y, crs) -> tuple[float, float]:
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(as_crs(crs), WGS84, always_xy=True).transform(x, y)
+    return float(lat), float(lon)
+
+
+def _esc(text) -> str:
+    """HTML-escape a user-supplied string, ``{`` included.
+
+    branca renders each element's script and then compiles the result as a Jinja template once
+    more, so a ``{{ ... }}`` or ``{% ... %}`` in a desa name would be evaluated when the map is
+    written. As ``&#123;`` the brace is inert there and still shows as ``{`` in the page.
+    """
+    return html.escape(str(text)).replace("{", "&#123;")
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _js_json(obj) -> str:
+    """JSON for inlining in a ``<script>`` (and in a branca template).
+
+    ``<``, ``>`` and ``&`` are escaped as jinja's tojson does, so no string can close the script;
+    ``{`` inside strings is escaped too, so none can open a Jinja tag (see :func:`_esc`).
+    """
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _JSON_STRING.sub(lambda m: m.group().replace("{", "\\u007b"), text)
+
+
+def _raw(text: str):
+    """A branca element that renders ``text`` verbatim.
+
+    ``folium.Element(text)`` would compile ``text`` as a Jinja template, so a ``{{`` in a
+    vendored script or in a user's desa name would be evaluated; this one never is.
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    el = Element()
+    el._template = Template("{{ this.raw_text }}")
+    el.raw_text = text
+    return el
+
+
+def _bind(method: str, html_text: str, options: dict):
+    """A Leaflet popup or tooltip holding ``html_text`` (already escaped), bound to its parent.
+
+    folium's Popup builds its content with jQuery, and its Tooltip pastes the text into a
+    JavaScript template literal (where a backtick or ``${`` in a name would run as code); this
+    one passes the text as an escaped JSON string and needs only Leaflet.
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class _Bound(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "{{ this._parent.get_name() }}.{{ this.method }}({{ this.content }}, {{ this.options }});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self):
+            super().__init__()
+            self._name = "Blankspot" + method
+            self.method = method
+            # a JSON string literal that can never close the <script>
+            self.content = _js_json(html_text)
+            self.options = _js_json(options)
+
+    return _Bound()
+
+
+def _popup(html_text: str, *, max_width_px: int = 300):
+    """A Leaflet popup holding ``html_text`` (already escaped), bound to its parent marker."""
+    return _bind("bindPopup", html_text, {"maxWidth": int(max_width_px)})
+
+
+def _tooltip(html_text: str, **options):
+    """A Leaflet tooltip holding ``html_text`` (already escaped), bound to its parent marker."""
+    return _bind("bindTooltip", html_text, options)
+
+
+def vendored_assets() -> list[tuple[str, str]]:
+    """[(css, js)] text of Leaflet and its plugins, from ``blankspot/_vendor``, in load order."""
+    from importlib.resources import files
+
+    root = files("blankspot._vendor")
+    out = []
+    for folder, (css, js) in VENDORED.items():
+        out.append((
+            (root / folder / css).read_text(encoding="utf-8"),
+            (root / folder / js).read_text(encoding="utf-8"),
+        ))
+    return out
+
+
+def _embed_leaflet(fmap) -> None:
+    """Replace folium's CDN scripts and stylesheets by vendored Leaflet and plugins, inlined.
+
+    The map then opens without internet (only basemap tiles need a connection). folium's other
+    defaults (jQuery, Bootstrap, awesome-markers) are not used by these maps and are dropped.
+    The charset comes first, so the browser reads the page as UTF-8 before any inlined asset.
+    """
+    fmap.default_js = []
+    fmap.default_css = []
+    header = fmap.get_root().header
+    header.add_child(_raw('<meta charset="utf-8">'), name="charset", index=0)
+    for i, (css, js) in enumerate(vendored_assets()):
+        name = list(VENDORED)[i].replace("-", "_")
+        header.add_child(_raw(f"<style>{css}</style>"), name=f"{name}_css", index=1 + 2 * i)
+        header.add_child(_raw(f"<script>{js}</script>"), name=f"{name}_js", index=2 + 2 * i)
+
+
+def share_colour(share: float) -> str:
+    """Fill colour for a share of people covered (0..1); grey for NaN."""
+    if share is None or not np.isfinite(share):
+        return "#bdbdbd"
+    idx = min(int(share * len(SHARE_COLOURS)), len(SHARE_COLOURS) - 1)
+    return SHARE_COLOURS[idx]
+
+
+def rank_colour(rank: int) -> str:
+    """Best-server colour of the tower ranked ``rank`` (1 = first pick)."""
+    return RANK_COLOURS[(int(rank) - 1) % len(RANK_COLOURS)]
+
+
+def rsrp_classes(rsrp_dbm: np.ndarray) -> np.ndarray:
+    """uint8 class of each cell: k for ``RSRP_CLASSES_DBM[k - 1]``, 0 below −110 dBm or NaN."""
+    rsrp_dbm = np.asarray(rsrp_dbm)
+    out = np.zeros(rsrp_dbm.shape, dtype=np.uint8)
+    for k, (lo, hi, _label, _colour) in enumerate(RSRP_CLASSES_DBM, start=1):
+        out[(rsrp_dbm >= lo) & (rsrp_dbm < hi)] = k
+    return out
+
+
+def rsrp_to_rgba(rsrp_dbm: np.ndarray, *, alpha: int = 170) -> np.ndarray:
+    """RGBA uint8 image of RSRP classes; transparent below −110 dBm and where NaN."""
+    classes = rsrp_classes(rsrp_dbm)
+    out = np.zeros((*classes.shape, 4), dtype=np.uint8)
+    for k, (_lo, _hi, _label, colour) in enumerate(RSRP_CLASSES_DBM, start=1):
+        out[classes == k, :3] = _rgb(colour)
+        out[classes == k, 3] = alpha
+    return out
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def palette_png(index: np.ndarray, colours: Sequence[str]) -> bytes:
+    """An indexed PNG: value 0 transparent, value k drawn in ``colours[k - 1]``.
+
+    A handful of classes compresses to a small fraction of an RGBA image of the same grid.
+    """
+    from PIL import Image
+
+    index = np.ascontiguousarray(index, dtype=np.uint8)
+    if len(colours) > 255:
+        raise ValueError(f"an indexed PNG holds at most 255 colours; received {len(colours)}.")
+    rows, cols = index.shape
+    img = Image.frombytes("P", (cols, rows), index.tobytes())
+    palette = [0, 0, 0]
+    for c in colours:
+        palette += list(_rgb(c))
+    img.putpalette(palette)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True, transparency=0)
+    return buf.getvalue()
+
+
+def _png_data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def reproject_to_web_mercator(
+    array, transform: Affine, crs, *, max_pixels: int = 1_500_000, categorical: bool = False
+):
+    """Reproject a float raster to EPSG:3857, downsampled to at most ``max_pixels`` (maximum).
+
+    NaN is nodata. A downsampled pixel takes the maximum of the cells it spans (the best signal,
+    so thin covered valleys stay visible), or with ``categorical=True`` their most frequent value
+    (class codes such as a best-server index). Returns (array, bounds_latlon) for
+    :func:`folium.raster_layers.ImageOverlay`.
+    """
+    import rasterio.warp
+    from rasterio.enums import Resampling
+
+    rows, cols = array.shape
+    left, top = transform.c, transform.f
+    right, bottom = left + cols * transform.a, top + rows * transform.e
+    dst_transform, width, height = rasterio.warp.calculate_default_transform(
+        as_crs(crs), WEB_MERCATOR, cols, rows, left=left, bottom=bottom, right=right, top=top
+    )
+    scale = max(1.0, float(np.sqrt(width * height / max_pixels)))
+    if scale > 1.0:
+        width, height = int(width / scale), int(height / scale)
+        dst_transform = dst_transform @ Affine.scale(scale, scale)
+    if scale == 1.0:
+        resampling = Resampling.nearest
+    else:
+        resampling = Resampling.mode if categorical else Resampling.max
+    dst = np.full((height, width), np.nan, dtype=np.float32)
+    rasterio.warp.reproject(
+        np.asarray(array, dtype=np.float32),
+        dst,
+        src_transform=transform,
+        src_crs=as_crs(crs),
+        dst_transform=dst_transform,
+        dst_crs=WEB_MERCATOR,
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=resampling,
+    )
+    b = (dst_transform.c, dst_transform.f + height * dst_transform.e,
+         dst_transform.c + width * dst_transform.a, dst_transform.f)
+    return dst, _latlon_bounds(b, WEB_MERCATOR)
+
+
+def _round_coordinates(geoms, decimals: int):
+    """Geometries with every coordinate rounded to ``decimals`` (display only)."""
+    import shapely
+
+    return shapely.transform(np.asarray(geoms), lambda xy: np.round(xy, decimals))
+
+
+def _swatch(colour: str, *, outline: str = "#555", width_px: int = 14) -> str:
+    return (
+        f'<span class="bs-swatch" style="background:{colour};border-color:{outline};'
+        f'width:{width_px}px"></span>'
+    )
+
+
+def _legend_html(
+    *,
+    desa_items: Sequence[tuple[str, str]],
+    n_targets: int,
+    rsrp_items: Sequence[tuple[str, str]],
+    best_server_items: Sequence[tuple[str, str]],
+    note: str = "",
+    opacity: float = 0.7,
+) -> str:
+    """The legend: desa shares, target outline, RSRP classes with an opacity slider, best server.
+
+    Labels are escaped here; colours are this module's constants.
+    """
+    parts = ['<div id="blankspot-legend" class="bs-box bs-legend">']
+    parts.append("<b>Desa: share of people covered</b>")
+    parts += [f"<div>{_swatch(c)}{_esc(label)}</div>" for label, c in desa_items]
+    if n_targets:
+        parts.append(
+            f'<div><span class="bs-swatch" style="background:transparent;border:3px solid '
+            f'{TARGET_COLOUR}"></span>blank-spot target desa ({n_targets})</div>'
+        )
+    if rsrp_items:
+        parts.append('<b class="bs-section">RSRP of chosen towers (median)</b>')
+        parts += [f"<div>{_swatch(c)}{_esc(label)}</div>" for label, c in rsrp_items]
+        pct = round(opacity * 100)
+        parts.append(
+            '<label class="bs-opacity">overlay opacity '
+            f'<input id="blankspot-opacity" type="range" min="0" max="100" step="5" value="{pct}" '
+            f'aria-label="coverage overlay opacity"> <output id="blankspot-opacity-value">{pct} %'
+            "</output></label>"
+        )
+    if best_server_items:
+        parts.append('<div id="blankspot-legend-best-server" style="display:none">')
+        parts.append('<b class="bs-section">Best server (tower rank)</b>')
+        parts += [f"<div>{_swatch(c)}{_esc(label)}</div>" for label, c in best_server_items]
+        if len(best_server_items) > len(RANK_COLOURS):
+            parts.append(f"<div>colours repeat every {len(RANK_COLOURS)} ranks</div>")
+        parts.append("</div>")
+    if note:
+        parts.append(f'<div class="bs-note">{_esc(note)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+_CSS = """
+.bs-box {background:rgba(255,255,255,.93);padding:6px 10px;border-radius:4px;
+  box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px/1.35 system-ui,sans-serif;color:#222}
+.bs-legend {max-width:290px;max-height:calc(100vh - 120px);overflow-y:auto}
+.bs-legend .bs-section {display:block;margin-top:5px}
+.bs-swatch {display:inline-block;height:10px;border:1px solid #555;margin-right:6px;
+  vertical-align:-1px;box-sizing:border-box;width:14px}
+.bs-opacity {display:block;margin-top:3px;white-space:nowrap}
+.bs-opacity input {width:110px;vertical-align:middle}
+.bs-note {margin-top:5px;color:#b2182b;font-weight:bold}
+#blankspot-title {position:absolute;top:10px;left:56px;z-index:1000;max-width:560px;
+  font-size:13px}
+#blankspot-title .bs-synthetic {color:#b2182b;font-weight:bold}
+.leaflet-control-layers {font:12px/1.4 system-ui,sans-serif}
+.bs-tower {background:#b2182b;color:#fff;border-radius:50%;width:24px;height:24px;
+  line-height:24px;text-align:center;font:bold 13px sans-serif;border:2px solid #fff;
+  box-shadow:0 0 3px #000;box-sizing:border-box}
+.leaflet-popup-content {font:12px/1.4 system-ui,sans-serif;margin:10px 14px}
+.leaflet-tooltip {font:12px/1.35 system-ui,sans-serif}
+.leaflet-tooltip th {text-align:left;padding-right:8px}
+.bs-popup table {border-collapse:collapse;margin:3px 0}
+.bs-popup td {padding:0 6px 0 0;white-space:nowrap}
+.bs-popup td.bs-idr {text-align:right;font-variant-numeric:tabular-nums}
+.bs-popup .bs-est {color:#b35806}
+.leaflet-image-layer {-webkit-user-select:none;user-select:none}
+.leaflet-control-search .search-tooltip {max-height:260px;background:#fff}
+.leaflet-control-search .search-tip {font:12px system-ui,sans-serif}
+"""
+
+_GLUE_JS = """
+(function () {
+  var map = %(map)s;
+  var layers = %(layers)s;
+  var cfg = %(cfg)s;
+  var bs = window.blankspot = {map: map, layers: layers, towers: cfg.towers, found: null};
+
+  // the title and legend live inside the map container, so they stay in fullscreen
+  var title = document.getElementById('blankspot-title');
+  if (title) {
+    map.getContainer().appendChild(title);
+    L.DomEvent.disableClickPropagation(title);
+    L.DomEvent.disableScrollPropagation(title);
+    // as wide as the space left of the layer control allows
+    var fitTitle = function () {
+      var lc = map.getContainer().querySelector('.leaflet-control-layers');
+      var room = map.getSize().x - 56 - (lc ? lc.offsetWidth + 30 : 20);
+      title.style.maxWidth = Math.max(200, Math.min(640, room)) + 'px';
+    };
+    map.on('resize', fitTitle);
+    setTimeout(fitTitle, 0);
+  }
+  L.control.scale({imperial: false, position: 'bottomleft'}).addTo(map);
+  var legend = document.getElementById('blankspot-legend');
+  if (legend) {
+    var Legend = L.Control.extend({
+      options: {position: 'bottomleft'},
+      onAdd: function () {
+        L.DomEvent.disableClickPropagation(legend);
+        L.DomEvent.disableScrollPropagation(legend);
+        return legend;
+      }
+    });
+    new Legend().addTo(map);
+    var slider = document.getElementById('blankspot-opacity');
+    var shown = document.getElementById('blankspot-opacity-value');
+    if (slider) {
+      slider.addEventListener('input', function () {
+        var v = Number(slider.value) / 100;
+        [layers.coverage, layers.bestServer].forEach(function (l) { if (l) { l.setOpacity(v); } });
+        shown.textContent = slider.value + ' %%';
+      });
+    }
+    var bsLegend = document.getElementById('blankspot-legend-best-server');
+    if (bsLegend && layers.bestServer) {
+      var syncLegend = function () {
+        bsLegend.style.display = map.hasLayer(layers.bestServer) ? '' : 'none';
+      };
+      map.on('overlayadd overlayremove', syncLegend);
+      syncLegend();
+    }
+  }
+
+  // fullscreen (leaflet.fullscreen), in the zoom bar
+  bs.fullscreen = new L.Control.FullScreen({
+    position: 'topleft', title: 'Full screen', titleCancel: 'Exit full screen'
+  }).addTo(map);
+
+  // distance measure (Leaflet.PolylineMeasure): click to add points, double-click to finish
+  bs.measure = L.control.polylineMeasure({
+    position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
+    showClearControl: true, measureControlTitleOn: 'Measure a distance',
+    measureControlTitleOff: 'Stop measuring', clearControlTitle: 'Clear measurements'
+  }).addTo(map);
+
+  // search by desa name (leaflet-search) over the desa layer. Names reach the page
+  // HTML-escaped; the search matches and shows them as plain text, never as markup.
+  if (layers.desa) {
+    var plain = function (s) {
+      return new DOMParser().parseFromString(String(s), 'text/html').documentElement.textContent;
+    };
+    layers.desa.eachLayer(function (l) {
+      var p = l.feature.properties;
+      l.options.searchLabel = plain(p.name) + ' (' + plain(p.kecamatan) + ') ' + plain(p.village_id);
+    });
+    var highlighted = null;
+    bs.search = new L.Control.Search({
+      layer: layers.desa,
+      propertyName: 'searchLabel',
+      position: 'topleft',
+      initial: false,
+      autoType: false,
+      collapsed: true,
+      marker: false,
+      tooltipLimit: 20,
+      firstTipSubmit: true,
+      textPlaceholder: 'Cari desa / search desa...',
+      textErr: 'Desa not found',
+      textCancel: 'Clear',
+      filterData: function (text, records) {
+        var q = text.toLowerCase(), out = {};
+        var keys = Object.keys(records).filter(function (k) {
+          return k.toLowerCase().indexOf(q) !== -1;
+        });
+        keys.sort(function (a, b) {
+          var pa = a.toLowerCase().indexOf(q) !== 0, pb = b.toLowerCase().indexOf(q) !== 0;
+          return (pa - pb) || a.localeCompare(b);
+        });
+        keys.forEach(function (k) { out[k] = records[k]; });
+        return out;
+      },
+      buildTip: function (text) {
+        var li = L.DomUtil.create('li');
+        li.textContent = text;
+        return li;
+      },
+      moveToLocation: function (latlng, title, m) {
+        var l = latlng.layer;
+        if (highlighted && highlighted !== l) { layers.desa.resetStyle(highlighted); }
+        m.fitBounds(l.getBounds(), {maxZoom: 13, padding: [40, 40]});
+        l.setStyle({weight: 4, color: '#000', opacity: 1});
+        l.bringToFront();
+        highlighted = l;
+        bs.found = l.feature.properties.village_id;
+        l.openTooltip(l.getBounds().getCenter());
+      }
+    }).addTo(map);
+  }
+
+  bs.ready = true;
+})();
+"""
+
+
+def _glue(fmap, layers: dict, cfg: dict):
+    """The script that adds the controls and exposes ``window.blankspot`` (after every layer)."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    refs = ", ".join(
+        f"{key}: {layer.get_name() if layer is not None else 'null'}" for key, layer in layers.items()
+    )
+    js = _GLUE_JS % {"map": fmap.get_name(), "layers": "{" + refs + "}", "cfg": _js_json(cfg)}
+
+    class _Glue(MacroElement):
+        _template = Template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
+
+        def __init__(self):
+            super().__init__()
+            self._name = "BlankspotControls"
+            self.js = js
+
+    return _Glue()
+
+
+def _tower_popup(r, format_idr) -> str:
+    """Popup HTML of one ranked tower: rank, height, cost breakdown, people and desa served."""
+    estimated = {s.strip() for s in str(r.get("estimated_components", "") or "").split(",") if s.strip()}
+
+    def est(token: str) -> str:
+        return ' <span class="bs-est" title="estimate">(perkiraan)</span>' if token in estimated else ""
+
+    import pandas as pd
+
+    rows = []
+    for name in COST_COMPONENTS:
+        value = r.get(f"{name}_idr")
+        if value is None or pd.isna(value):
+            continue
+        option = ""
+        if name in ("power", "backhaul") and r.get(f"{name}_option"):
+            option = f" ({_esc(str(r[f'{name}_option']))})"
+        rows.append(
+            f"<tr><td>{name}{option}</td><td class=\"bs-idr\">{format_idr(value)}</td>"
+            f"<td>{est(name)}</td></tr>"
+        )
+    rows.append(
+        f"<tr><td><b>total</b></td><td class=\"bs-idr\"><b>{format_idr(r['cost_idr'])}</b></td>"
+        f"<td>{est('capex')}</td></tr>"
+    )
+    source = f" ({_esc(str(r['source']))})" if r.get("source") else ""
+    cost_from = f"<br>cost from {_esc(str(r['cost_from']))}" if r.get("cost_from") else ""
+    desa_new = str(r.get("desa_new", "") or "").strip() or "none"
+    return (
+        '<div class="bs-popup">'
+        f"<b>Tower #{int(r['rank'])}</b> {_esc(str(r['site_id']))}{source}<br>"
+        f"height {float(r['height_agl_m']):g} m AGL · lat {float(r['lat']):.5f}, "
+        f"lon {float(r['lon']):.5f}"
+        f"<table>{''.join(rows)}</table>"
+        f"people newly covered: <b>{round(float(r['people_new'])):,}</b><br>"
+        f"cumulative: {round(float(r['cumulative_people'])):,} people, "
+        f"{format_idr(r['cumulative_cost_idr'])}<br>"
+        f"desa newly served: {_esc(desa_new)}"
+        f"{cost_from}</div>"
+    )
+
+
+def plan_map(
+    villages,
+    *,
+    ranking=None,
+    candidates=None,
+    rsrp_dbm=None,
+    rsrp_transform=None,
+    rsrp_crs=None,
+    title: str = "blankspot plan",
+    terrain_note: str = "",
+    simplify_m: float = 60.0,
+    best_server=None,
+    best_server_ids: Sequence[str] | None = None,
+    tiles: str | None = BASEMAP_TILES,
+    coord_decimals: int = 5,
+    max_overlay_pixels: int = 1_500_000,
+    overlay_opacity: float = 0.7,
+):
+    """A folium map of a tower plan, for a planner.
+
+    Desa coloured by share of people covered (blank-spot targets outlined on top), the coverage
+    overlay in RSRP classes with an opacity slider, a best-server layer, ranked tower markers
+    with their cost breakdown, all candidates, a layer control, desa search, fullscreen, scale
+    and distance measure. Opens offline; only basemap tiles need a connection.
+
+    Parameters
+    ----------
+    villages:
+        GeoDataFrame indexed by ``village_id`` with ``name``, ``kecamatan``, ``population``,
+        ``population_covered``, ``share_covered`` and optionally ``target`` (bool), in a metric CRS.
+    ranking:
+        DataFrame with ``rank``, ``site_id``, ``lon``, ``lat``, ``height_agl_m``, ``cost_idr``,
+        ``people_new``, ``cumulative_cost_idr``, ``cumulative_people``, ``desa_new`` and
+        optionally the cost breakdown (``tower_idr`` ... ``contingency_idr``, ``power_option``,
+        ``backhaul_option``, ``estimated_components``, ``cost_from``).
+    candidates:
+        GeoDataFrame of all candidate sites (drawn as a layer that is off by default).
+    rsrp_dbm, rsrp_transform, rsrp_crs:
+        best-server RSRP raster of the chosen towers, drawn in planner classes.
+    title:
+        Shown at the top of the map.
+    terrain_note:
+        what terrain the result was computed on; say "SYNTHETIC" when it was (shown in red).
+    simplify_m:
+        Tolerance in metres for simplifying desa boundaries (in the villages' CRS).
+    best_server, best_server_ids:
+        int raster on the RSRP grid: index into ``best_server_ids`` of the tower serving each
+        cell, -1 where none (:meth:`blankspot.coverage.CoverageResult.best_server`). Drawn by
+        tower rank, as a layer that is off by default.
+    tiles:
+        Basemap tile URL template; None for no basemap.
+    coord_decimals:
+        Decimals kept in longitude/latitude (5: about 1 m).
+    max_overlay_pixels:
+        Largest raster overlay, in pixels.
+    overlay_opacity:
+        Initial opacity of the raster overlays (0..1); the legend's slider changes it.
+
+    Returns
+    -------
+    folium.Map
+    """
+    import folium
+    n_desa = len(villages)
+    v = villages.copy()
+    v["geometry"] = v.geometry.simplify(simplify_m, preserve_topology=True)
+    v = v.to_crs(WGS84)
+    v["geometry"] = _round_coordinates(v.geometry.to_numpy(), coord_decimals)
+    xmin, ymin, xmax, ymax = v.total_bounds
+    fmap = folium.Map(
+        location=[(ymin + ymax) / 2, (xmin + xmax) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=False,  # a metric-only scale is added with the other controls
+    )
+    if tiles:
+        folium.TileLayer(
+            tiles=tiles,
+            name=BASEMAP_NAME,
+            attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+            max_zoom=19,
+        ).add_to(fmap)
+    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    # panes, bottom to top: desa fill (overlayPane 400) < rasters < target outlines < candidates
+    folium.map.CustomPane("bs-raster", z_index=410, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane("bs-targets", z_index=420, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane("bs-sites", z_index=430, pointer_events=True).add_to(fmap)
+
+    # --- desa ------------------------------------------------------------------------------
+    props = v.reset_index()
+    if "village_id" not in props.columns:
+        props = props.rename(columns={props.columns[0]: "village_id"})
+    share = props["share_covered"].astype(float)
+    props["share_pct"] = (share * 100).round(1)
+    props["share_covered"] = share.round(4)
+    props["population"] = props["population"].round(0)
+    props["population_covered"] = props["population_covered"].astype(float).round(0)
+    props["target"] = props["target"].astype(bool) if "target" in props else False
+    props["status"] = np.where(props["target"], "blank-spot target", "")
+    keep = ["village_id", "name", "kecamatan", "population", "population_covered", "share_pct",
+            "share_covered", "target", "status", "geometry"]
+    props = props[[c for c in keep if c in props.columns]]
+    for col in ("village_id", "name", "kecamatan"):
+        props[col] = props[col].astype(str).map(_esc)
+    props.index = props["village_id"]
+    targets = props[props["target"]]
+
+    def _desa_style(feature):
+        p = feature["properties"]
+        return {
+            "fillColor": share_colour(p.get("share_covered")),
+            "color": "#555555",
+            "weight": 0.6,
+            "fillOpacity": 0.55,
+        }
+
+    desa_layer = folium.GeoJson(
+        props.to_json(drop_id=False),
+        name=LAYER_DESA,
+        style_function=_desa_style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["village_id", "name", "kecamatan", "population", "population_covered",
+                    "share_pct", "status"],
+            aliases=["kode", "nama", "kecamatan", "population", "people covered",
+                     "share covered %", ""],
+            localize=True,
+            sticky=True,
+        ),
+    )
+    desa_layer.add_to(fmap)
+
+    # --- rasters -----------------------------------------------------------------------------
+    coverage_layer = best_server_layer = None
+    best_server_items: list[tuple[str, str]] = []
+    rank_of: dict[str, int] = {}
+    if ranking is not None and len(ranking):
+        rank_of = {str(s): int(k) for s, k in zip(ranking["site_id"], ranking["rank"], strict=True)}
+    if rsrp_dbm is not None:
+        merc, bounds = reproject_to_web_mercator(
+            rsrp_dbm, rsrp_transform, rsrp_crs, max_pixels=max_overlay_pixels
+        )
+        png = palette_png(rsrp_classes(merc), [c for *_x, c in RSRP_CLASSES_DBM])
+        coverage_layer = folium.raster_layers.ImageOverlay(
+            image=_png_data_url(png),
+            bounds=bounds,
+            name=LAYER_COVERAGE,
+            opacity=overlay_opacity,
+            mercator_project=False,
+            interactive=False,
+            pane="bs-raster",
+            className="bs-overlay-rsrp",
+        )
+        coverage_layer.add_to(fmap)
+    if best_server is not None and best_server_ids is not None and len(best_server_ids):
+        transform = rsrp_transform
+        crs = rsrp_crs
+        server = np.asarray(best_server)
+        ranks = np.array([rank_of.get(str(s), 0) for s in best_server_ids], dtype=np.int32)
+        # cell value: rank of its serving tower (1 = first pick); 0 / NaN where none
+        by_rank = np.where(server >= 0, ranks[np.clip(server, 0, None)], 0).astype(np.float32)
+        by_rank[by_rank <= 0] = np.nan
+        merc_rank, bounds = reproject_to_web_mercator(
+            by_rank, transform, crs, max_pixels=max_overlay_pixels, categorical=True
+        )
+        drawn = sorted({int(k) for k in ranks if k > 0})
+        if drawn:
+            rank = np.nan_to_num(merc_rank, nan=0.0).astype(np.int64)
+            # palette index k + 1 draws RANK_COLOURS[k]; the colours repeat, as rank_colour does
+            index = np.where(rank > 0, (rank - 1) % len(RANK_COLOURS) + 1, 0).astype(np.uint8)
+            png = palette_png(index, RANK_COLOURS)
+            best_server_layer = folium.raster_layers.ImageOverlay(
+                image=_png_data_url(png),
+                bounds=bounds,
+                name=LAYER_BEST_SERVER,
+                opacity=overlay_opacity,
+                mercator_project=False,
+                interactive=False,
+                pane="bs-raster",
+                className="bs-overlay-best-server",
+                show=False,
+            )
+            best_server_layer.add_to(fmap)
+            ids = {k: s for s, k in rank_of.items()}
+            best_server_items = [(f"#{k} {ids.get(k, '')}", rank_colour(k)) for k in drawn]
+
+    # --- target outlines above the rasters -----------------------------------------------
+    target_layer = None
+    if len(targets):
+        outline = targets[["name", "geometry"]].reset_index(drop=True)
+        target_layer = folium.GeoJson(
+            outline.to_json(drop_id=True),
+            name=LAYER_TARGETS.format(n=len(targets)),
+            style_function=lambda f: {"color": TARGET_COLOUR, "weight": 3, "fill": False,
+                                      "opacity": 0.95},
+            interactive=False,
+            pane="bs-targets",
+        )
+        target_layer.add_to(fmap)
+
+    # --- candidates ------------------------------------------------------------------------
+    candidate_layer = None
+    if candidates is not None and len(candidates):
+        c = candidates.to_crs(WGS84)
+        pts = c.reset_index()
+        id_col = pts.columns[0] if "site_id" not in pts.columns else "site_id"
+        heights = pts["height_agl_m"].astype(float) if "height_agl_m" in pts else np.nan
+        cand = pts[["geometry"]].copy()
+        cand["site_id"] = pts[id_col].astype(str).map(_esc)
+        cand["source"] = pts["source"].astype(str).map(_esc) if "source" in pts else ""
+        cand["height_agl_m"] = heights
+        cand["geometry"] = _round_coordinates(cand.geometry.to_numpy(), coord_decimals)
+        candidate_layer = folium.GeoJson(
+            cand.to_json(drop_id=True),
+            name=LAYER_CANDIDATES.format(n=len(cand)),
+            show=False,
+            marker=folium.CircleMarker(radius=3, weight=1, fill=True),
+            style_function=lambda f: {"color": "#333", "fillColor": "#777", "fillOpacity": 0.85,
+                                      "weight": 1},
+            tooltip=folium.GeoJsonTooltip(fields=["site_id", "source", "height_agl_m"],
+                                          aliases=["candidate", "source", "height m AGL"]),
+            pane="bs-sites",
+        )
+        candidate_layer.add_to(fmap)
+
+    # --- chosen towers ----------------------------------------------------------------------
+    tower_layer = None
+    towers = []
+    if ranking is not None and len(ranking):
+        tower_layer = folium.FeatureGroup(name=LAYER_TOWERS.format(n=len(ranking)))
+        for _, r in ranking.iterrows():
+            rank = int(r["rank"])
+            lat, lon = round(float(r["lat"]), coord_decimals), round(float(r["lon"]), coord_decimals)
+            towers.append({"rank": rank, "site_id": str(r["site_id"]), "lat": lat, "lon": lon})
+            marker = folium.Marker(
+                location=[lat, lon],
+                icon=folium.DivIcon(
+                    html=f'<div class="bs-tower">{rank}</div>',
+                    icon_size=(24, 24),
+                    icon_anchor=(12, 12),
+                    class_name="bs-tower-icon",
+                ),
+                z_index_offset=1000 - rank,
+            )
+            marker.add_to(tower_layer)
+            _tooltip(_esc(f"Tower #{rank} {r['site_id']}"), direction="top",
+                     offset=[0, -12]).add_to(marker)
+            _popup(_tower_popup(r, format_idr), max_width_px=340).add_to(marker)
+        tower_layer.add_to(fmap)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    _embed_leaflet(fmap)
+    fmap.get_root().header.add_child(_raw(f"<style>{_CSS}</style>"), name="blankspot_css")
+
+    title_html = f"<b>{_esc(title)}</b>"
+    if terrain_note:
+        cls = "bs-synthetic" if "SYNTHETIC" in terrain_note.upper() else ""
+        title_html += f'<br><span class="{cls}">{_esc(terrain_note)}</span>'
+    fmap.get_root().html.add_child(
+        _raw(f'<div id="blankspot-title" class="bs-box">{title_html}</div>')
+    )
+    desa_items = [
+        (f"{20 * i}–{20 * (i + 1)} %" if i < len(SHARE_COLOURS) - 1 else f"≥ {20 * i} %", col)
+        for i, col in enumerate(SHARE_COLOURS)
+    ]
+    fmap.get_root().html.add_child(
+        _raw(
+            _legend_html(
+                desa_items=desa_items,
+                n_targets=len(targets),
+                rsrp_items=[(label, colour) for _lo, _hi, label, colour in RSRP_CLASSES_DBM]
+                if coverage_layer is not None else [],
+                best_server_items=best_server_items,
+                note="Terrain: SYNTHETIC demo DEM" if "SYNTHETIC" in terrain_note.upper() else "",
+                opacity=overlay_opacity,
+            )
+        )
+    )
+    layers = {
+        "desa": desa_layer,
+        "targets": target_layer,
+        "coverage": coverage_layer,
+        "bestServer": best_server_layer,
+        "candidates": candidate_layer,
+        "towers": tower_layer,
+    }
+    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa}).add_to(fmap)
+    return fmap
+
+
+SCENARIO_COLOURS = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#35978f", "#c51b7d",
+                    "#4d4d4d")
+"""Tower colour of each scenario in :func:`scenarios_map`, in order (repeating)."""
+
+
+def scenarios_map(villages, rankings, *, title: str = "blankspot scenarios", terrain_note: str = "",
+                  **plan_map_options):
+    """One map comparing scenarios: each scenario's ranked towers are a layer of their own.
+
+    The base is :func:`plan_map` of ``villages`` without towers (its coverage colours the desa:
+    say in ``title`` which scenario it is); each entry of ``rankings`` ({scenario name: ranking
+    table, with the columns :func:`plan_map` takes}) becomes a layer, switched on and off in the
+    layer control, its towers numbered by rank in the scenario's colour
+    (:data:`SCENARIO_COLOURS`). Names are escaped.
+    """
+    import folium
+    fmap = plan_map(villages, title=title, terrain_note=terrain_note, **plan_map_options)
+    order = list(fmap._children)
+    control = next((k for k, c in fmap._children.items() if isinstance(c, folium.LayerControl)), None)
+    tail = order[order.index(control):] if control is not None else []
+    for i, (name, ranking) in enumerate(rankings.items()):
+        colour = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
+        label = _esc(name)
+        layer = folium.FeatureGroup(
+            name=f'<span style="color:{colour}">&#9679;</span> {label} ({len(ranking)} towers)'
+        )
+        for _, r in ranking.iterrows():
+            rank = int(r["rank"])
+            marker = folium.Marker(
+                location=[float(r["lat"]), float(r["lon"])],
+                icon=folium.DivIcon(
+                    html=(f'<div style="background:{colour};color:#fff;border-radius:50%;'
+                          "width:22px;height:22px;line-height:22px;text-align:center;"
+                          f'font:bold 12px sans-serif;border:2px solid #fff">{rank}</div>'),
+                    icon_size=(22, 22),
+                    icon_anchor=(11, 11),
+                ),
+            )
+            marker.add_to(layer)
+            _tooltip(f"{label}: tower #{rank} {_esc(r['site_id'])}").add_to(marker)
+            popup = (
+                f"<b>{label}</b><br>#{rank} {_esc(r['site_id'])}, "
+                f"{float(r['height_agl_m']):g} m AGL<br>cost {format_idr(r['cost_idr'])}<br>"
+                f"people newly covered {round(float(r['people_new'])):,}<br>"
+                f"cumulative {round(float(r['cumulative_people'])):,} people"
+            )
+            _popup(popup, max_width_px=320).add_to(marker)
+        layer.add_to(fmap)
+    for key in tail:  # the layer control (and what follows it) last, so it sees every layer
+        fmap._children.move_to_end(key)
+    return fmap

@@ -1,0 +1,142 @@
+"""Views of a plan: the words and figures every output shares.
+
+The terrain note (which names SYNTHETIC terrain wherever a result is shown), the headline figures
+of ``summary.json``, the map title, the folium map of a plan and the HTML table notebooks show.
+They take a :class:`blankspot.plan.PlanResult` and never import the chain.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from blankspot.reporting.maps import plan_map
+from blankspot.reporting.tables import format_idr
+
+if TYPE_CHECKING:
+    import folium
+
+    from blankspot.plan import PlanResult
+
+__all__ = [
+    "best_rsrp_dbm",
+    "plan_folium_map",
+    "plan_summary",
+    "plan_title",
+    "summary_html",
+    "terrain_note",
+]
+
+
+def terrain_note(result: PlanResult) -> str:
+    """How the terrain must be described wherever the result is shown."""
+    if result.terrain_synthetic:
+        return (
+            "Terrain: SYNTHETIC demo DEM (real coarse relief + invented detail below 10 km); "
+            "not survey data. Real planning needs a real DEM."
+        )
+    return f"Terrain: {result.terrain_source}"
+
+
+def plan_summary(result: PlanResult) -> dict:
+    """The headline figures of a plan and how far it is from optimal, for ``summary.json``."""
+    sol, cert, cfg = result.solution, result.certificate, result.config
+    summary: dict[str, Any] = {
+        "towers": list(sol.site_ids),
+        "total_cost_idr": int(sol.total_cost_idr),
+        "budget_idr": int(cfg.budget_idr),
+        "people_covered": round(float(sol.covered_weight), 1),
+        "people_in_target_desa_not_yet_served": round(float(result.problem.total_weight), 1),
+        "people_in_target_desa_served_by_existing_towers": round(result.people_served_existing, 1),
+        "target_desa": list(result.target_ids),
+        "solver": sol.solver,
+        "status": sol.status,
+        "bound_people": None if sol.bound is None else round(float(sol.bound), 1),
+        "model": result.coverage.model,
+        "threshold_dbm": cfg.link.threshold_dbm,
+        "terrain": terrain_note(result),
+        "timings_s": {k: round(v, 2) for k, v in result.timings_s.items()},
+    }
+    if cert is not None:
+        exact = float(cert.covered_weight)
+        summary["certificate"] = {
+            "solver": cert.solver,
+            "status": cert.status,
+            "optimum_people": round(exact, 1),
+            "gap": None if cert.gap is None else round(float(cert.gap), 6),
+            "plan_share_of_optimum": round(float(sol.covered_weight) / exact, 4) if exact > 0 else 1.0,
+            "optimal_towers": list(cert.site_ids),
+        }
+    return summary
+
+
+def best_rsrp_dbm(result: PlanResult) -> np.ndarray:
+    """Best-server RSRP (dBm) of the chosen towers on the analysis grid; NaN without signal."""
+    cov = result.coverage
+    if len(cov.footprints):
+        return cov.best_rsrp_dbm()
+    return np.full(cov.shape, np.nan, np.float32)
+
+
+def plan_title(result: PlanResult) -> str:
+    """The one-line title of a plan's map."""
+    cfg = result.config
+    return (
+        f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
+        f"{format_idr(cfg.budget_idr)}, {result.people_covered:,.0f} people newly covered in "
+        f"{len(result.target_ids)} target desa ({cfg.model_label()}, "
+        f"RSRP ≥ {cfg.link.threshold_dbm:g} dBm)"
+    )
+
+
+def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None) -> folium.Map:
+    """The folium map of a plan, as written to ``map.html`` (``rsrp_dbm``: precomputed raster)."""
+    cov = result.coverage
+    title = plan_title(result)
+    return plan_map(
+        result.villages,
+        ranking=result.ranking,
+        candidates=result.sites,
+        rsrp_dbm=best_rsrp_dbm(result) if rsrp_dbm is None else rsrp_dbm,
+        rsrp_transform=cov.transform,
+        rsrp_crs=cov.crs,
+        title=title,
+        terrain_note=terrain_note(result),
+        best_server=cov.best_server(covered_only=True) if len(cov.footprints) else None,
+        best_server_ids=cov.site_ids,
+    )
+
+
+def summary_html(result: PlanResult, *, heading: str = "blankspot plan",
+                 rows: tuple[tuple[str, Any], ...] = ()) -> str:
+    """A compact HTML table of a plan's headline figures (notebooks show it for a result).
+
+    ``rows`` are extra (label, value) pairs put first. Every string is HTML-escaped.
+    """
+    cfg, sol, cert = result.config, result.solution, result.certificate
+    share = result.total_cost_idr / cfg.budget_idr if cfg.budget_idr else 0.0
+    table = [
+        *rows,
+        ("towers", f"{len(result.ranking)} of {len(result.sites)} candidates"),
+        ("cost", f"{format_idr(result.total_cost_idr)} of {format_idr(cfg.budget_idr)} "
+                 f"({share:.0%} of the budget)"),
+        ("people newly covered", f"{result.people_covered:,.0f} of "
+                                 f"{float(result.problem.total_weight):,.0f} in "
+                                 f"{len(result.target_ids)} target desa"),
+        ("model", f"{cfg.model_label()}, RSRP ≥ {cfg.link.threshold_dbm:g} dBm, "
+                  f"{cfg.height_agl_m:g} m towers"),
+        ("solver", f"{sol.solver} ({sol.status})"),
+    ]
+    if cert is not None and cert.covered_weight > 0:
+        table.append(("exact optimum", f"{float(cert.covered_weight):,.0f} people; this plan reaches "
+                                       f"{result.people_covered / float(cert.covered_weight):.1%}"))
+    table.append(("terrain", terrain_note(result)))
+    cells = []
+    for label, value in table:
+        style = ' style="color:#b2182b;font-weight:bold"' if "SYNTHETIC" in str(value) else ""
+        cells.append(f"<tr><th style=\"text-align:left\">{html.escape(str(label))}</th>"
+                     f"<td style=\"text-align:left\"{style}>{html.escape(str(value))}</td></tr>")
+    return (f"<table><caption style=\"text-align:left\"><b>{html.escape(heading)}</b></caption>"
+            f"{''.join(cells)}</table>")

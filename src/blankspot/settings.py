@@ -1,0 +1,157 @@
+"""The radio settings every footprint depends on, as one small value.
+
+:class:`CoverageSettings` is what the coverage engine, the footprint store and the dask workers
+take, instead of the whole :class:`blankspot.config.PlanConfig`: the propagation model, radius,
+receiver height, k-factor, link budget and clutter. It knows how to compute the coverage of a
+set of sites (:meth:`CoverageSettings.compute`), which keyword options the per-site function
+takes (:meth:`CoverageSettings.site_options`), what enters a footprint's cache key
+(:meth:`CoverageSettings.key_parts`) and how to name the model for people
+(:meth:`CoverageSettings.label`).
+
+>>> s = CoverageSettings(model="los", radius_m=10_000.0)
+>>> s.label()
+'LOS + free space'
+>>> s.site_options()["freq_mhz"]
+900.0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from blankspot.clutter import ClutterModel
+from blankspot.coverage import MAX_LOSS_MARGIN_DB, TERRAIN_MODELS, CoverageResult, compute_coverage
+from blankspot.errors import ConfigError
+from blankspot.propagation.budget import LinkBudget
+from blankspot.terrain import Terrain
+from blankspot.units import DEFAULT_K_FACTOR
+
+__all__ = ["MODEL_NAMES", "CoverageSettings"]
+
+MODEL_NAMES = {"los": "LOS + free space", "itm": "ITM (Longley-Rice)", "p1812": "ITU-R P.1812"}
+"""How each model is named for people (maps, tables, summaries)."""
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    """Everything a footprint depends on besides the terrain and the site.
+
+    Attributes
+    ----------
+    model
+        ``"los"``, ``"itm"`` or ``"p1812"`` (:mod:`blankspot.coverage`).
+    radius_m
+        Largest distance computed from a site, metres.
+    rx_height_agl_m
+        Handset height above ground, metres.
+    k_factor
+        Effective earth radius factor (LOS, and antenna elevation angles).
+    link
+        The link budget: its frequency sets the loss, its MAPL where the terrain models stop.
+    clutter
+        None, a :class:`~blankspot.clutter.ClutterModel` (uniform or with a land-cover grid), or
+        a grid on the terrain (see :func:`blankspot.coverage.compute_coverage`).
+    max_loss_db
+        Terrain models: cells costlier than this are not computed. None: the budget's MAPL
+        plus :data:`blankspot.coverage.MAX_LOSS_MARGIN_DB`.
+    """
+
+    model: str = "itm"
+    radius_m: float = 30_000.0
+    rx_height_agl_m: float = 1.5
+    k_factor: float = DEFAULT_K_FACTOR
+    link: LinkBudget = field(default_factory=LinkBudget)
+    clutter: Any = None
+    max_loss_db: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.model not in MODEL_NAMES:
+            problems.append(f"model must be one of {', '.join(map(repr, MODEL_NAMES))}; "
+                            f"received {self.model!r}.")
+        for name in ("radius_m", "k_factor"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
+                problems.append(f"{name} must be a finite number > 0; received {v!r}.")
+        if not (isinstance(self.rx_height_agl_m, int | float) and self.rx_height_agl_m >= 0):
+            problems.append(f"rx_height_agl_m must be >= 0 m; received {self.rx_height_agl_m!r}.")
+        if not isinstance(self.link, LinkBudget):
+            problems.append(f"link must be a LinkBudget; received {type(self.link).__name__}.")
+        if self.model == "los" and self.clutter is not None:
+            problems.append("clutter needs model 'itm' or 'p1812': line of sight has no clutter "
+                            "term. Use clutter=None with model='los'.")
+        if problems:
+            from blankspot.errors import format_problems
+
+            raise ConfigError(format_problems("CoverageSettings", problems), problems=problems)
+
+    @property
+    def freq_mhz(self) -> float:
+        """Carrier frequency, MHz (the budget's)."""
+        return float(self.link.freq_mhz)
+
+    @property
+    def terrain_model(self) -> bool:
+        """True for the models that compute loss over the terrain profile (ITM, P.1812)."""
+        return self.model in TERRAIN_MODELS
+
+    def effective_max_loss_db(self, link: LinkBudget | None = None) -> float | None:
+        """The loss cut-off of the terrain models (None for ``"los"``)."""
+        if not self.terrain_model:
+            return None
+        if self.max_loss_db is not None:
+            return float(self.max_loss_db)
+        return float((link or self.link).max_path_loss_db + MAX_LOSS_MARGIN_DB)
+
+    def replace(self, **changes: Any) -> CoverageSettings:
+        """A copy with some settings changed."""
+        return replace(self, **changes)
+
+    def site_options(self) -> dict[str, Any]:
+        """Keyword options of :func:`blankspot.coverage.site_footprint` beyond the site."""
+        options: dict[str, Any] = {
+            "freq_mhz": self.freq_mhz,
+            "rx_height_agl_m": float(self.rx_height_agl_m),
+            "k_factor": float(self.k_factor),
+        }
+        if self.clutter is not None:
+            options["clutter"] = self.clutter
+        return options
+
+    def key_parts(self) -> dict[str, Any]:
+        """What of these settings enters a footprint's cache key: the model, the radius and
+        every option the per-site function gets (with the terrain models' loss cut-off)."""
+        options = self.site_options()
+        cut = self.effective_max_loss_db()
+        if cut is not None:
+            options["max_loss_db"] = cut
+        return {"model": self.model, "radius_m": float(self.radius_m), "options": options}
+
+    def compute(self, terrain: Terrain, sites: Any, *, progress: bool = False) -> CoverageResult:
+        """Coverage of ``sites`` on ``terrain`` with these settings, in this process."""
+        return compute_coverage(
+            terrain,
+            sites,
+            budget=self.link,
+            model=self.model,
+            radius_m=float(self.radius_m),
+            rx_height_agl_m=float(self.rx_height_agl_m),
+            k_factor=float(self.k_factor),
+            clutter=self.clutter,
+            max_loss_db=self.max_loss_db,
+            progress=progress,
+        )
+
+    def label(self, terrain_res_m: float | None = None) -> str:
+        """The model in words, e.g. ``"ITM (Longley-Rice) with tree clutter at the handset
+        (P.2108), 90 m terrain"``."""
+        text = MODEL_NAMES.get(self.model, self.model)
+        if self.clutter is not None:
+            where = "at the handset (P.2108)" if self.model == "itm" else "along the path"
+            name = self.clutter.name if isinstance(self.clutter, ClutterModel) else "grid"
+            text += f" with {name} clutter {where}"
+        if terrain_res_m is not None:
+            text += f", {terrain_res_m:g} m terrain"
+        return text

@@ -209,11 +209,11 @@ _GNETTRACK_SIGNATURE = {"level", "qual", "node", "cellid"}
 _OPENCELLID_SIGNATURE = {"mcc", "net", "area", "cell", "signal"}
 
 _TECH_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"\b(lte|4g|lte[-_ ]?a|lte\+|e[-_ ]?utra)\b", "LTE"),
-    (r"\b(nr|5g|nr[-_ ]?sa|nr[-_ ]?nsa)\b", "NR"),
-    (r"\b(umts|3g|hspa\+?|hsdpa|hsupa|wcdma|utran|td[-_ ]?scdma)\b", "UMTS"),
-    (r"\b(gsm|2g|edge|gprs)\b", "GSM"),
-    (r"\b(cdma|evdo|1xrtt)\b", "CDMA"),
+    (r"\b(?:lte|4g|lte[-_ ]?a|lte\+|e[-_ ]?utra)\b", "LTE"),
+    (r"\b(?:nr|5g|nr[-_ ]?sa|nr[-_ ]?nsa)\b", "NR"),
+    (r"\b(?:umts|3g|hspa\+?|hsdpa|hsupa|wcdma|utran|td[-_ ]?scdma)\b", "UMTS"),
+    (r"\b(?:gsm|2g|edge|gprs)\b", "GSM"),
+    (r"\b(?:cdma|evdo|1xrtt)\b", "CDMA"),
 )
 
 
@@ -605,15 +605,6 @@ def read_measurements(
             f"{out_of_range.sum()} point(s) have lon/lat outside valid degrees (lon -180..180, "
             f"lat -90..90): {_listing(shown)}.{hint}"
         )
-    ok_xy = keep & ~out_of_range
-    if ok_xy.sum() >= 3:
-        # columns swapped within range: lon/lat both plausible, but the spread says otherwise
-        med_lon, med_lat = float(np.median(lon[ok_xy])), float(np.median(lat[ok_xy]))
-        if abs(med_lon) < 30 and 60 < abs(med_lat) <= 90 and sites is None:
-            problems.add(
-                f"the points have lon about {med_lon:.2f} and lat about {med_lat:.2f}: are the "
-                "columns swapped? lon is the easting (about 116 for Paser)."
-            )
     # RSRP range
     rsrp_bad = keep & ((rsrp < RSRP_MIN_DBM) | (rsrp > RSRP_MAX_DBM))
     if rsrp_bad.any():
@@ -844,8 +835,9 @@ def link_measurements(
         else:
             hit = vals[todo].map(lambda v, lk=lookup: lk.get(v, np.nan))
         site[todo] = hit
-        if col != "node_id":
-            unknown |= set(vals[todo][hit.isna()].astype(str))
+    for col in ("site_id", "cell_id", "node_id"):
+        vals = strs(col)
+        unknown |= set(vals[site.isna() & vals.notna()].astype(str))
     link = pd.Series(np.where(site.notna(), "id", "none"), index=out.index, dtype=object)
     rest = site.isna().to_numpy()
     if rest.any() and terrain is not None and strongest_predicted and len(sites):
@@ -866,9 +858,9 @@ def link_measurements(
         link[got] = "strongest_predicted"
     if unknown:
         warnings.warn(
-            f"{len(unknown)} site/cell id(s) of the measurements are not in the sites table "
-            f"(nor in the cell mapping): {_listing(sorted(map(repr, unknown)))}; those points "
-            "were linked as the other points are.",
+            f"{len(unknown)} site/cell/eNodeB id(s) of the measurements match no site of the "
+            f"table (nor a cell of the mapping): {_listing(sorted(map(repr, unknown)))}; "
+            "those points were linked as if they had no id.",
             BlankspotWarning,
             stacklevel=2,
         )

@@ -52,8 +52,7 @@ OUTLIER_SHARE = 0.03
 OUTLIER_DB = 25.0
 
 
-@pytest.fixture(scope="module")
-def scene():
+def make_scene() -> dict:
     """A 3.8 km square of rough terrain, 4 sites, forest and grass in 480 m blocks."""
     terrain = make_terrain("rough", size=128, seed=3)
     rng = np.random.default_rng(7)
@@ -87,6 +86,11 @@ def scene():
     points["residual_db"] = measured - points["predicted_rsrp_dbm"]
     return {"terrain": terrain, "sites": sites, "landcover": landcover, "points": points,
             "outlier": outlier}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scene() -> dict:
+    return make_scene()
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,9 @@ distance, d_ref = 1 km) is optional.
 
 The fit is a robust least squares (:func:`scipy.optimize.least_squares`, ``soft_l1`` loss by
 default, scale f = 1.4826 · MAD of the least-squares residuals), so a few percent of gross
-outliers (a phone indoors, another operator's cell) do not drag it. σ_L, the location
+outliers (a phone indoors, another operator's cell) do not drag it; a bounded loss still lets
+each one-sided outlier pull by up to f, so the points beyond 3 robust σ are then left out and
+the fit repeated once (``reject_sigmas``). σ_L, the location
 variability, is the robust spread of the fitted residuals: 1.4826 · MAD, which equals the
 standard deviation for normal residuals and ignores the outliers.
 """
@@ -440,7 +442,9 @@ class Calibration:
     fitted
         Names of the fitted values.
     n_points, n_sites
-        Points and sites used in the fit.
+        Points and sites given to the fit.
+    n_outliers
+        Points left out of the final fit as outliers (``reject_sigmas``).
     model
         The prediction calibrated (``"itm"``: ITM plus P.2108 terminal loss).
     freq_mhz, rx_height_agl_m
@@ -467,6 +471,7 @@ class Calibration:
     standard_errors_db: Mapping[str, float] = field(default_factory=dict)
     fitted: tuple[str, ...] = ()
     n_points: int = 0
+    n_outliers: int = 0
     n_sites: int = 0
     model: str = "itm"
     freq_mhz: float = math.nan
@@ -498,8 +503,8 @@ class Calibration:
     def summary(self) -> str:
         """A few lines for a terminal or a report."""
         lines = [
-            f"calibration of {self.model} at {self.freq_mhz:g} MHz: {self.n_points} points, "
-            f"{self.n_sites} site(s)",
+            f"calibration of {self.model} at {self.freq_mhz:g} MHz: {self.n_points} points "
+            f"({self.n_outliers} left out as outliers), {self.n_sites} site(s)",
             f"  offset        {self.offset_db:+.2f} dB"
             + _se(self.standard_errors_db.get("offset_db")),
         ]
@@ -575,6 +580,7 @@ def fit_calibration(
     f_scale_db: float | None = None,
     min_points_per_class: int = 30,
     reference_distance_m: float = 1000.0,
+    reject_sigmas: float | None = OUTLIER_SIGMAS,
 ) -> Calibration:
     """Fit the offset, the optional distance slope and the terminal loss of some classes.
 
@@ -598,6 +604,11 @@ def fit_calibration(
         See ``fit_classes``.
     reference_distance_m
         d_ref of the slope, metres.
+    reject_sigmas
+        After the robust fit, points whose residual lies more than this many robust σ
+        (1.4826 · MAD) from the median are left out and the fit is repeated once; None (or
+        ``loss="linear"``) keeps every point. A bounded loss still lets each one-sided outlier
+        pull by up to ``f_scale_db``; this removes that bias.
 
     Returns
     -------
@@ -664,12 +675,29 @@ def fit_calibration(
     scale = float(f_scale_db) if f_scale_db is not None else _robust_sigma(y - a @ theta0)
     if not (math.isfinite(scale) and scale > 0):
         scale = 1.0
-    if loss == "linear":
-        theta = theta0
-    else:
-        res = least_squares(lambda t: a @ t - y, theta0, jac=lambda t: a, loss=loss,
+
+    def solve(rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+        if loss == "linear":
+            sol, *_ = np.linalg.lstsq(a[rows], y[rows], rcond=None)
+            return np.asarray(sol, dtype=float)
+        ar, yr = a[rows], y[rows]
+        res = least_squares(lambda t: ar @ t - yr, start, jac=lambda t: ar, loss=loss,
                             f_scale=scale, method="trf")  # fmt: skip
-        theta = res.x
+        return np.asarray(res.x, dtype=float)
+
+    every = np.ones(y.size, dtype=bool)
+    theta = solve(every, theta0)
+    inlier = every
+    if reject_sigmas is not None and loss != "linear":
+        # one-sided outliers (a phone indoors, a wrong server) still pull a bounded loss by
+        # up to f_scale each: drop those beyond reject_sigmas robust sigmas and fit again
+        resid = y - a @ theta
+        centre = float(np.median(resid))
+        inlier = np.abs(resid - centre) <= float(reject_sigmas) * _robust_sigma(resid)
+        if inlier.sum() >= max(10, 3 * n_par):
+            theta = solve(inlier, theta)
+        else:
+            inlier = every
     resid = y - a @ theta
     sigma = _robust_sigma(resid)
     try:
@@ -697,6 +725,7 @@ def fit_calibration(
         standard_errors_db=dict(zip(names, se.tolist(), strict=True)),
         fitted=tuple(names),
         n_points=len(pts),
+        n_outliers=int((~inlier).sum()),
         n_sites=int(sites.nunique()),
         model=str(points.attrs.get("model", "itm")),
         freq_mhz=freq,
@@ -933,6 +962,7 @@ def write_calibration(path: str | os.PathLike[str], cal: Calibration) -> Path:
         "freq_mhz": cal.freq_mhz,
         "rx_height_agl_m": cal.rx_height_agl_m,
         "n_points": cal.n_points,
+        "n_outliers": cal.n_outliers,
         "n_sites": cal.n_sites,
         "loss": cal.loss,
         "f_scale_db": cal.f_scale_db,
@@ -1071,6 +1101,7 @@ def read_calibration(path: str | os.PathLike[str]) -> Calibration:
         standard_errors_db=ses,
         fitted=tuple(str(f) for f in fitted) if isinstance(fitted, list) else (),
         n_points=int(cal["n_points"]),
+        n_outliers=int(cal.get("n_outliers", 0)),
         n_sites=int(cal.get("n_sites", 0)),
         model=str(cal["model"]),
         freq_mhz=float(cal.get("freq_mhz", math.nan)),
@@ -1141,6 +1172,12 @@ def plot_residuals(
     for s in (-WITHIN_DB, WITHIN_DB):
         ax1.axhline(s, color="k", lw=0.6, ls=":")
     ax1.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    km = FuncFormatter(lambda v, _pos: f"{v:g}")
+    ax1.xaxis.set_major_formatter(km)
+    ax1.xaxis.set_minor_formatter(km)
+    ax1.tick_params(axis="x", which="minor", labelsize=7)
     ax1.set_xlabel("distance from the serving site (km)")
     ax1.set_ylabel("residual: measured − predicted (dB)")
     ax1.grid(True, lw=0.4, alpha=0.5)

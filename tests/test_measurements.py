@@ -131,6 +131,11 @@ def test_explicit_columns(tmp_path):
     assert m[["lon", "lat", "rsrp_dbm"]].iloc[0].tolist() == [116.05, -1.85, -80.0]
 
 
+def test_values_with_units(tmp_path):
+    p = _write(tmp_path, "Longitude,Latitude,RSRP\n116.05,-1.85,-79 dBm\n116.06,-1.86,-81dBm\n")
+    assert _read(p)["rsrp_dbm"].tolist() == [-79.0, -81.0]
+
+
 # --- validation ---------------------------------------------------------------------------
 def test_missing_columns_are_named_with_suggestions(tmp_path):
     p = _write(tmp_path, "longitud,latitud,rsrp\n116.05,-1.85,-80\n")

@@ -71,13 +71,15 @@ brackets (``"RSRP (dBm)"`` matches ``rsrp``). Any key can be named explicitly wi
 
 ``opencellid``: OpenCelliD measurements CSV (``measurements_*.csv``)
     ``mcc,net,area,cell,lon,lat,signal,measured,created,rating,speed,direction,radio,ta,rnc,
-    cid,psc,tac,pci,sid,nid,bid``. The OpenCelliD wiki page "Database format" documents the
-    ``measurements_*`` file (``mcc``, ``net`` = MNC, ... in this order; the ``radio`` field was
-    added to the later files, per the OpenCelliD FAQ). Mapping: ``lon``, ``lat``; ``signal``
-    (dBm) → rsrp_dbm on LTE rows; ``cell`` (the 28-bit ECI for LTE) → cell_id, and
-    ``cell // 256`` → node_id; ``radio`` → technology; ``measured`` (Unix time, seconds or
-    milliseconds) → time; ``mcc-net`` → operator. Values of 0-97 are ASU, not dBm: the RSRP
-    range check flags them.
+    cid,psc,tac,pci,sid,nid,bid``. The OpenCelliD wiki page "Database format" describes the
+    ``measurements_*`` CSV field by field; the copy consulted begins with ``mcc`` (MCC) and
+    ``net`` (the MNC for GSM, UMTS and LTE; the system id for CDMA), and the OpenCelliD FAQ
+    says that only the later files carry ``radio``. The rest of the column list was not checked
+    against the page: the reader goes by the header names, not by positions. Mapping: ``lon``,
+    ``lat``; ``signal`` (taken as dBm) → rsrp_dbm on LTE rows; ``cell`` (the 28-bit ECI for
+    LTE) → cell_id, and ``cell // 256`` → node_id; ``radio`` → technology; ``measured`` (Unix
+    time, seconds or milliseconds) → time; ``mcc-net`` → operator. Values of 0-97 would be
+    ASU, not dBm: the RSRP range check reports them.
 
 ``format="auto"`` recognises G-NetTrack (``Level``, ``Qual``, ``Node`` and ``CellID`` in the
 header) and OpenCelliD (``mcc``, ``net``, ``area``, ``cell`` and ``signal``); any other file is
@@ -278,6 +280,7 @@ def _numbers(
     reported, as is any value that is not a number.
     """
     s = raw.fillna("").astype(str).str.strip().str.replace("−", "-", regex=False)
+    s = s.str.replace(r"\s*(?:dbm|db|°)$", "", case=False, regex=True)  # "-79 dBm"
     blank = (s == "").to_numpy()
     comma = s.str.match(_COMMA_DECIMAL).to_numpy()
     point = s.str.match(_POINT_DECIMAL).to_numpy()

@@ -195,6 +195,12 @@ def test_decimal_comma_in_a_comma_separated_file(tmp_path):
         read_measurements(p)
 
 
+def test_unquoted_decimal_commas_in_a_comma_separated_file(tmp_path):
+    p = _write(tmp_path, "lon,lat,rsrp_dbm\n116.05,-1.85,-80\n116,06,-1,86,-81\n")
+    with pytest.raises(DataError, match="decimal comma in a comma-separated file"):
+        read_measurements(p)
+
+
 def test_mixed_decimal_separators(tmp_path):
     p = _write(tmp_path, "lon;lat;rsrp_dbm\n116,05;-1,85;-80\n116.06;-1.86;-81\n")
     with pytest.raises(SchemaError, match="mixes decimal commas"):

@@ -503,8 +503,16 @@ def read_measurements(
             index_col=False,
         )
     except Exception as exc:
+        hint = ""
+        if sep == "," and "Expected" in str(exc):
+            hint = (
+                " A decimal comma in a comma-separated file splits a number into two fields: "
+                "save it as semicolon-separated CSV (as Excel does with Indonesian regional "
+                "settings) or use decimal points."
+            )
         raise DataError(
-            f"could not parse {what} as a table separated by {sep!r} ({type(exc).__name__}: {exc})."
+            f"could not parse {what} as a table separated by {sep!r} ({type(exc).__name__}: "
+            f"{exc}; lines counted from the header).{hint}"
         ) from exc
     df.columns = [str(c).strip() for c in df.columns]
     # blank lines keep their place so that line numbers stay right; drop them now

@@ -290,6 +290,8 @@ def test_link_to_the_strongest_predicted_site():
         linked["site_link"].tolist() == ["strongest_predicted", "id"] + ["strongest_predicted"] * 2
     )
     assert (link_measurements(pts, sites)["site_link"] == ["none", "id", "none", "none"]).all()
+    near = link_measurements(pts, sites, terrain=t, max_distance_m=100.0)
+    assert near["site_link"].tolist() == ["strongest_predicted", "id", "none", "none"]
 
 
 # --- thinning -----------------------------------------------------------------------------

@@ -776,6 +776,7 @@ def link_measurements(
     cell_sites: Mapping[Any, Any] | None = None,
     terrain: Any = None,
     strongest_predicted: bool = True,
+    max_distance_m: float = DEFAULT_MAX_SITE_DISTANCE_KM * 1000.0,
     **predict_kwargs: Any,
 ) -> gpd.GeoDataFrame:
     """Name the serving site of every measurement: by id where the file has one, else the
@@ -805,6 +806,9 @@ def link_measurements(
         leaves the rest unlinked.
     strongest_predicted
         False: never guess; unmatched points stay unlinked.
+    max_distance_m
+        For the fallback, only sites within this distance of a point are predicted (the
+        coverage radius; it keeps the work to the sites that can serve the point).
     predict_kwargs
         Passed to :func:`~blankspot.calibration.predict_at_points` (``budget``,
         ``landcover``, ``clutter_model``, ``rx_height_agl_m``, ``itm_params``).
@@ -856,14 +860,22 @@ def link_measurements(
 
         best = np.full(n, -np.inf)
         best_site = np.full(n, None, dtype=object)
-        sub = out.loc[rest]
-        for sid in sites.index:
-            pred = predict_at_points(terrain, sites, sub, site_id=str(sid), **predict_kwargs)
+        crs = terrain.crs
+        pts = out.geometry if out.crs == crs else out.geometry.to_crs(crs)
+        px, py = np.asarray(pts.x, dtype=float), np.asarray(pts.y, dtype=float)
+        sg = sites.geometry if sites.crs == crs else sites.geometry.to_crs(crs)
+        for sid, g in zip(sites.index, sg, strict=True):
+            near = rest & (np.hypot(px - g.x, py - g.y) <= float(max_distance_m))
+            if not near.any():
+                continue
+            pred = predict_at_points(
+                terrain, sites, out.loc[near], site_id=str(sid), **predict_kwargs
+            )
             r = pred["predicted_rsrp_dbm"].to_numpy(dtype=float)
-            better = np.isfinite(r) & (r > best[rest])
-            idx = np.flatnonzero(rest)[better]
-            best[idx] = r[better]
-            best_site[idx] = str(sid)
+            idx = np.flatnonzero(near)
+            better = np.isfinite(r) & (r > best[idx])
+            best[idx[better]] = r[better]
+            best_site[idx[better]] = str(sid)
         got = rest & (best_site != None)  # noqa: E711 - elementwise on an object array
         site[got] = best_site[got]
         link[got] = "strongest_predicted"

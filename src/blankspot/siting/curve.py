@@ -24,6 +24,7 @@ import pandas as pd
 
 from blankspot.errors import InfeasibleError, SchemaError, UnitsError
 from blankspot.siting import solvers as _solvers
+from blankspot.siting._engine import Evaluator
 from blankspot.siting.problem import SitingProblem, _as_whole_int
 from blankspot.siting.solvers import SitingResult, SolverFunc, solve
 
@@ -135,7 +136,7 @@ def cost_coverage_curve(
             continue
         if greedy:
             if gains0 is None:
-                ev = _solvers.eng.Evaluator(pb)
+                ev = Evaluator(pb)
                 gains0 = ev.gains_all(ev.state(pb.forced_in))  # the same at every budget
             results[b], picks = _greedy_at(pb, reuse, gains0, lp_bound, lp_time)
             if len(picks) > len(reuse):

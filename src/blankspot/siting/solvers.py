@@ -37,7 +37,7 @@ import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,7 @@ exact solver stopped early, with ``bound``; ``heuristic``: a valid plan with no 
 
 SolverFunc = Callable[..., "SitingResult"]
 _SOLVERS: dict[str, SolverFunc] = {}
+_F = TypeVar("_F", bound=SolverFunc)
 
 _REL_TOL = 1e-7
 """Relative slack when a bound (LP or MILP, computed in floating point) meets a plan's value."""
@@ -231,13 +232,17 @@ class SitingResult:
 # ---------------------------------------------------------------------- dispatch
 
 
-def register_solver(name: str, func: SolverFunc | None = None) -> Any:
+@overload
+def register_solver(name: str, func: None = None) -> Callable[[_F], _F]: ...
+@overload
+def register_solver(name: str, func: _F) -> _F: ...
+def register_solver(name: str, func: _F | None = None) -> _F | Callable[[_F], _F]:
     """Register ``func(problem, **options) -> SitingResult`` under ``name``.
 
     Usable as a decorator (``@register_solver("my_solver")``). Re-registering a name replaces it.
     """
 
-    def _register(f: SolverFunc) -> SolverFunc:
+    def _register(f: _F) -> _F:
         _SOLVERS[name] = f
         return f
 
@@ -1162,7 +1167,8 @@ def brute_force(
         for k in range(n):
             view = zeta.reshape(-1, 2, 1 << k)
             view[:, 1, :] += view[:, 0, :]
-        return zeta[full] - zeta[full ^ plans]
+        added: np.ndarray = zeta[full] - zeta[full ^ plans]
+        return added
 
     people = st.people + newly(problem.weights[rows])
     cost = np.zeros(size, dtype=np.int64)

@@ -413,6 +413,13 @@ def test_input_problems_are_reported_together():
         CostModel().site_costs(sites, road_distance_m=pd.Series({"a": 1.0, "b": -5.0}))
 
 
+def test_cost_table_names_a_missing_distance():
+    with pytest.raises(SchemaError, match="road_distance_m is required"):
+        CostModel().cost_table(
+            ["a"], 72.0, road_distance_m=None, grid_distance_m=0.0, backhaul_distance_m=0.0
+        )
+
+
 def test_opex_and_npv():
     costs = CostModel().cost_table(
         ["grid", "solar"],

@@ -99,7 +99,8 @@ class CoverageMatrix:
 
     def covered_any(self) -> np.ndarray:
         """Bool per demand cell: covered by at least one site."""
-        return np.diff(self.matrix.tocsr().indptr) > 0
+        covered: np.ndarray = np.diff(self.matrix.tocsr().indptr) > 0
+        return covered
 
     def __repr__(self) -> str:
         return (
@@ -197,8 +198,8 @@ def build_coverage_matrix(
         )
     footprints = list(coverage_result.footprints)
     ids = [fp.site_id for fp in footprints]
-    dup = pd.Series(ids, dtype=object).value_counts()
-    dup = dup[dup > 1].index.tolist()
+    counts = pd.Series(ids, dtype=object).value_counts()
+    dup = counts[counts > 1].index.tolist()
     if dup:
         problems.append(
             f"footprints repeat site id(s) {_listing(dup)}; give each site one footprint."

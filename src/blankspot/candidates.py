@@ -32,11 +32,15 @@ west to east, so the same inputs always give the same ids. Every site gets the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from affine import Affine
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from blankspot.crs import as_crs, require_same
@@ -49,12 +53,19 @@ SITE_COLUMNS = ("height_agl_m", "cost_idr", "source")
 """Columns of the sites schema besides geometry (index ``site_id``)."""
 
 
-def empty_sites(crs) -> gpd.GeoDataFrame:
+def empty_sites(crs: object) -> gpd.GeoDataFrame:
     """A sites frame with no rows, in ``crs``."""
     return _sites_frame([], np.zeros(0), np.zeros(0), 72.0, [], crs)
 
 
-def _sites_frame(ids, x_m, y_m, height_agl_m, sources, crs) -> gpd.GeoDataFrame:
+def _sites_frame(
+    ids: Sequence[str],
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    height_agl_m: float,
+    sources: Sequence[str],
+    crs: object,
+) -> gpd.GeoDataFrame:
     n = len(ids)
     return gpd.GeoDataFrame(
         {
@@ -67,7 +78,9 @@ def _sites_frame(ids, x_m, y_m, height_agl_m, sources, crs) -> gpd.GeoDataFrame:
     )
 
 
-def _area_geometry(area, terrain_crs) -> BaseGeometry:
+def _area_geometry(
+    area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, terrain_crs: CRS
+) -> BaseGeometry:
     """One shapely geometry from a geometry, GeoSeries or GeoDataFrame in the terrain's CRS."""
     if isinstance(area, BaseGeometry):
         geom = area
@@ -140,7 +153,7 @@ def _ids(prefix: str, kind: str, n: int) -> list[str]:
 
 def generate_candidates(
     terrain: Terrain,
-    area,
+    area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     height_agl_m: float = 72.0,
     n_high_points: int = 40,
@@ -202,9 +215,9 @@ def generate_candidates(
     """
     from rasterio.features import geometry_mask
 
-    problems = []
+    problems: list[str] = []
 
-    def _positive(name, value, allow_zero=False):
+    def _positive(name: str, value: float, allow_zero: bool = False) -> None:
         ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
         ok = ok and np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
         if not ok:
@@ -324,7 +337,7 @@ def combine_sites(
             require_same(user_sites.crs, generated.crs, "the user sites", "the generated sites")
         return generated.copy()
     require_same(user_sites.crs, generated.crs, "the user sites", "the generated sites")
-    problems = []
+    problems: list[str] = []
     for what, frame in (("user sites", user_sites), ("generated sites", generated)):
         missing = [c for c in SITE_COLUMNS if c not in frame.columns]
         if missing:

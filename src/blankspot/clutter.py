@@ -42,8 +42,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from blankspot.errors import CRSError, DataError, UnitsError, format_problems
 from blankspot.propagation.p2108 import CLUTTER_TYPES, p2108_terminal_correction_db
@@ -80,8 +82,8 @@ class ClutterClass:
     height_m: float
     p2108_type: str
 
-    def __post_init__(self):
-        problems = []
+    def __post_init__(self) -> None:
+        problems: list[str] = []
         try:
             h = float(self.height_m)
             if not (math.isfinite(h) and h >= 0.0):
@@ -152,7 +154,7 @@ _ALIASES = {
 }
 
 
-def _class_key(value) -> str:
+def _class_key(value: object) -> str:
     return str(value).strip().lower().replace("-", "_").replace(" ", "_")
 
 
@@ -191,7 +193,7 @@ class ClutterModel:
     landcover: np.ndarray | None = field(default=None, repr=False)
     name: str = "paser-worldcover"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         classes = {int(k): v for k, v in dict(self.classes).items()}
         bad = [f"{k!r}: {type(v).__name__}" for k, v in classes.items()
                if not isinstance(v, ClutterClass)]  # fmt: skip
@@ -226,7 +228,7 @@ class ClutterModel:
             codes.setflags(write=False)
             object.__setattr__(self, "landcover", codes)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ClutterModel], tuple[Any, ...]]:
         # the read-only class mapping does not pickle; rebuild from a plain dict (dask, processes)
         return (
             self.__class__,
@@ -249,7 +251,9 @@ class ClutterModel:
         return cls(classes=classes, name=name)
 
     @classmethod
-    def uniform(cls, which: str | int, *, classes: Mapping[int, ClutterClass] | None = None):
+    def uniform(
+        cls, which: str | int, *, classes: Mapping[int, ClutterClass] | None = None
+    ) -> ClutterModel:
         """One class everywhere, by WorldCover code or name (``"tree"``, ``"oil_palm"``,
         ``"water"``, ...), from ``classes`` (default the Paser classes; ``"oil_palm"`` uses
         :data:`OIL_PALM` for code 10)."""
@@ -270,7 +274,7 @@ class ClutterModel:
             label = str(code)
         return cls(classes=base, uniform_class=code, name=f"uniform-{label}")
 
-    def with_landcover(self, codes) -> ClutterModel:
+    def with_landcover(self, codes: npt.ArrayLike) -> ClutterModel:
         """This model with a grid of class codes on the terrain grid (no longer uniform)."""
         return ClutterModel(classes=self.classes, landcover=np.asarray(codes), name=self.name)
 
@@ -279,38 +283,42 @@ class ClutterModel:
         """A copy with one class added or changed (e.g. a calibrated height)."""
         classes = dict(self.classes)
         old = classes.get(int(code))
-        if old is None and (height_m is None or p2108_type is None):
-            raise UnitsError(
-                f"class {code} is new: give both height_m and p2108_type (known codes: "
-                f"{_known(classes)})."
+        if old is None:
+            if height_m is None or p2108_type is None:
+                raise UnitsError(
+                    f"class {code} is new: give both height_m and p2108_type (known codes: "
+                    f"{_known(classes)})."
+                )
+            new = ClutterClass(name if name is not None else f"class_{code}", height_m, p2108_type)
+        else:
+            new = ClutterClass(
+                name if name is not None else old.name,
+                old.height_m if height_m is None else height_m,
+                old.p2108_type if p2108_type is None else p2108_type,
             )
-        classes[int(code)] = ClutterClass(
-            name if name is not None else (old.name if old else f"class_{code}"),
-            old.height_m if height_m is None else height_m,
-            old.p2108_type if p2108_type is None else p2108_type,
-        )
+        classes[int(code)] = new
         return ClutterModel(
             classes=classes, uniform_class=self.uniform_class, landcover=self.landcover,
             name=self.name,
         )  # fmt: skip
 
     # --- lookups -------------------------------------------------------------------------------
-    def heights_m(self, codes) -> np.ndarray:
+    def heights_m(self, codes: npt.ArrayLike) -> np.ndarray:
         """Clutter height R (float32, metres) of each class code; unknown codes raise."""
-        codes = np.asarray(codes)
-        _check_codes(codes, self.classes)
-        return _lookup(codes, {k: c.height_m for k, c in self.classes.items()})
+        arr = np.asarray(codes)
+        _check_codes(arr, self.classes)
+        return _lookup(arr, {k: c.height_m for k, c in self.classes.items()})
 
     def describe(self) -> str:
         """Label recorded in coverage results."""
         return self.name
 
 
-def _known(classes) -> str:
+def _known(classes: Mapping[int, ClutterClass]) -> str:
     return ", ".join(f"{k} {c.name}" for k, c in sorted(classes.items()))
 
 
-def _check_codes(codes: np.ndarray, classes) -> None:
+def _check_codes(codes: np.ndarray, classes: Mapping[int, ClutterClass]) -> None:
     values, counts = np.unique(np.asarray(codes), return_counts=True)
     unknown = [
         (int(v), int(n)) for v, n in zip(values, counts, strict=True) if int(v) not in classes
@@ -429,6 +437,7 @@ def clutter_heights_m(
         if landcover_raster_path is None
         else landcover_classes(terrain, landcover_raster_path)
     )
+    assert codes is not None  # a model that is neither uniform nor has a grid raised above
     if codes.shape != terrain.shape:
         raise UnitsError(
             f"the land-cover grid has shape {codes.shape} but the terrain {terrain.shape}; "
@@ -440,10 +449,10 @@ def clutter_heights_m(
 def terminal_loss_db(
     freq_mhz: float,
     rx_height_agl_m: float,
-    class_grid,
+    class_grid: npt.ArrayLike,
     *,
     model: ClutterModel | None = None,
-) -> np.ndarray:
+) -> np.ndarray | np.float32:
     """P.2108 §3.1 terminal clutter loss (float32 dB) of a handset in each cell's class.
 
     The height-gain correction for a terminal ``rx_height_agl_m`` above ground inside clutter
@@ -468,7 +477,7 @@ def terminal_loss_db(
     25.1
     """
     base = model if model is not None else ClutterModel.paser()
-    problems = []
+    problems: list[str] = []
     if not (isinstance(freq_mhz, int | float) and 30.0 <= float(freq_mhz) <= 3000.0):
         problems.append(f"freq_mhz must be 30-3000 MHz (P.2108 §3.1); received {freq_mhz!r}.")
     if not (isinstance(rx_height_agl_m, int | float) and math.isfinite(rx_height_agl_m)

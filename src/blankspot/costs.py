@@ -68,21 +68,26 @@ import functools
 import math
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import Field, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from blankspot.crs import as_crs, require_metric
 from blankspot.errors import CRSError, DataError, SchemaError, UnitsError
 from blankspot.io.datasets import _listing, _Problems
 from blankspot.units import effective_earth_radius_m
+
+if TYPE_CHECKING:
+    from blankspot.terrain import Terrain
 
 __all__ = [
     "COMPONENTS",
@@ -97,6 +102,10 @@ TOWER_MENU_M: tuple[int, ...] = (32, 42, 52, 72)
 """Tower heights on the menu, metres above ground (planning parameters §2)."""
 
 _TOWER_TYPES = {32: "small_mast", 42: "sst", 52: "sst", 72: "sst_four_leg"}
+
+PerSite: TypeAlias = npt.ArrayLike | pd.Series
+"""One value for every site, a sequence in the order of the sites, or a Series on site_id."""
+Layer: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries
 
 COMPONENTS: tuple[str, ...] = (
     "tower",
@@ -373,7 +382,7 @@ class CostParameters:
 _FIELDS = {f.name: f for f in fields(CostParameters)}
 
 
-def _kind(f) -> str:
+def _kind(f: Field[Any]) -> str:
     name = f.name
     if isinstance(f.default, bool):
         return "bool"
@@ -481,14 +490,14 @@ def _packaged_defaults() -> CostParameters:
     return CostParameters().updated(data, what="packaged cost_defaults.toml")
 
 
-def _round_half_up(x) -> np.ndarray:
+def _round_half_up(x: npt.ArrayLike) -> np.ndarray:
     """Whole Rupiah, halves rounded up: floor(x + 0.5) as int64 (x >= 0)."""
     return np.floor(np.asarray(x, dtype=np.float64) + 0.5).astype(np.int64)
 
 
 # --- line of sight for microwave hops -------------------------------------------------------------
 def hop_is_clear(
-    terrain,
+    terrain: Terrain,
     start_xy: tuple[float, float],
     start_height_agl_m: float,
     end_xy: tuple[float, float],
@@ -570,14 +579,14 @@ class CostModel:
         self,
         sites: gpd.GeoDataFrame,
         *,
-        road_distance_m=None,
-        grid_distance_m=None,
-        backhaul_distance_m=None,
+        road_distance_m: PerSite | None = None,
+        grid_distance_m: PerSite | None = None,
+        backhaul_distance_m: PerSite | None = None,
         roads: gpd.GeoDataFrame | None = None,
         grid: gpd.GeoDataFrame | None = None,
         backhaul_points: gpd.GeoDataFrame | None = None,
         existing_towers: gpd.GeoDataFrame | None = None,
-        terrain=None,
+        terrain: Terrain | None = None,
         line_of_sight: Callable[..., bool] | None = None,
         include_opex: bool = False,
     ) -> pd.DataFrame:
@@ -679,14 +688,20 @@ class CostModel:
         tower_m = _menu_heights(heights, ids)
 
         p = self.params
-        flags = {}
+        flags: dict[str, bool] = {}
+        dist_m: dict[str, np.ndarray] = {}
         for name in ("road", "grid", "backhaul"):
-            flags[name] = dist[name] is None
-            if dist[name] is None:
-                dist[name] = np.full(len(ids), getattr(p, f"default_{name}_distance_m"))
+            given = dist[name]
+            flags[name] = given is None
+            dist_m[name] = (
+                given
+                if given is not None
+                else np.full(len(ids), getattr(p, f"default_{name}_distance_m"))
+            )
 
         # microwave hubs: backhaul points and existing towers, with antenna heights
-        hub_geoms, hub_heights = [], []
+        hub_geoms: list[np.ndarray] = []
+        hub_heights: list[np.ndarray] = []
         for layer, geoms in (
             (backhaul_points, _as_points(backhaul_points)),
             (existing_towers, towers),
@@ -709,13 +724,13 @@ class CostModel:
                 check,
             )
         if check is None:  # no terrain: a hop to the nearest backhaul point is assumed clear
-            hop = np.fmin(hop, dist["backhaul"])
+            hop = np.fmin(hop, dist_m["backhaul"])
         return self._compute(
             ids,
             tower_m,
-            dist["road"],
-            dist["grid"],
-            dist["backhaul"],
+            dist_m["road"],
+            dist_m["grid"],
+            dist_m["backhaul"],
             hop,
             flags=flags,
             assumed_clear=check is None,
@@ -737,13 +752,13 @@ class CostModel:
     # --- pure core -------------------------------------------------------------------------
     def cost_table(
         self,
-        site_ids,
-        height_agl_m,
+        site_ids: Iterable[Hashable] | npt.ArrayLike,
+        height_agl_m: PerSite,
         *,
-        road_distance_m,
-        grid_distance_m,
-        backhaul_distance_m,
-        microwave_hop_m=None,
+        road_distance_m: PerSite,
+        grid_distance_m: PerSite,
+        backhaul_distance_m: PerSite,
+        microwave_hop_m: npt.ArrayLike | None = None,
         include_opex: bool = False,
     ) -> pd.DataFrame:
         """Costs from arrays alone (no geometry): the core of :meth:`site_costs`.
@@ -771,14 +786,22 @@ class CostModel:
             np.atleast_1d(np.asarray(site_ids, dtype=object)).astype(str), name="site_id"
         )
         problems = _Problems()
-        arrays = {}
+        arrays: dict[str, np.ndarray] = {}
         for arg, value in (
             ("height_agl_m", height_agl_m),
             ("road_distance_m", road_distance_m),
             ("grid_distance_m", grid_distance_m),
             ("backhaul_distance_m", backhaul_distance_m),
         ):
-            arrays[arg] = _distance_values(value, arg, ids, problems)
+            if value is None:
+                problems.add(
+                    f"{arg} is required: one value for all sites or one per site, in metres; "
+                    "received None."
+                )
+                continue
+            checked = _distance_values(value, arg, ids, problems)
+            if checked is not None:
+                arrays[arg] = checked
         hop = None
         if microwave_hop_m is not None:
             hop = np.broadcast_to(np.asarray(microwave_hop_m, dtype=float), (len(ids),)).copy()
@@ -800,7 +823,17 @@ class CostModel:
         )
 
     def _compute(
-        self, ids, tower_m, road_m, grid_m, backhaul_m, hop_m, *, flags, assumed_clear, include_opex
+        self,
+        ids: pd.Index,
+        tower_m: np.ndarray,
+        road_m: np.ndarray,
+        grid_m: np.ndarray,
+        backhaul_m: np.ndarray,
+        hop_m: np.ndarray,
+        *,
+        flags: Mapping[str, bool],
+        assumed_clear: bool,
+        include_opex: bool,
     ) -> pd.DataFrame:
         p = self.params
         n = len(ids)
@@ -882,7 +915,15 @@ class CostModel:
         return frame
 
     def _estimates(
-        self, tower_m, road_m, mv_m, use_grid, backhaul_option, flags, assumed_clear, include_opex
+        self,
+        tower_m: np.ndarray,
+        road_m: np.ndarray,
+        mv_m: np.ndarray,
+        use_grid: np.ndarray,
+        backhaul_option: np.ndarray,
+        flags: Mapping[str, bool],
+        assumed_clear: bool,
+        include_opex: bool,
     ) -> list[str]:
         """Per site, the components resting on an [E] default or on a default distance."""
         p = self.params
@@ -948,7 +989,9 @@ _LINES = ("LineString", "MultiLineString")
 _POINTS = ("Point",)
 
 
-def _distance_values(value, arg: str, ids: pd.Index, problems: _Problems) -> np.ndarray | None:
+def _distance_values(
+    value: PerSite | None, arg: str, ids: pd.Index, problems: _Problems
+) -> np.ndarray | None:
     """Explicit per-site values (scalar, sequence or Series on site_id) as float64, checked."""
     if value is None:
         return None
@@ -963,7 +1006,7 @@ def _distance_values(value, arg: str, ids: pd.Index, problems: _Problems) -> np.
                 f"{_listing(map(repr, missing))}; index it by site_id with one value per site."
             )
             return None
-        raw = series.loc[list(ids)]
+        raw: PerSite = series.loc[list(ids)]
     else:
         raw = value
     try:
@@ -991,7 +1034,9 @@ def _distance_values(value, arg: str, ids: pd.Index, problems: _Problems) -> np.
     return arr
 
 
-def _layer_geoms(layer, name: str, crs, types: tuple[str, ...], problems: _Problems):
+def _layer_geoms(
+    layer: Layer | None, name: str, crs: CRS, types: tuple[str, ...], problems: _Problems
+) -> np.ndarray | None:
     """The usable geometries of a layer (nulls and empties dropped), checked; None if absent."""
     if layer is None:
         return None
@@ -1013,8 +1058,8 @@ def _layer_geoms(layer, name: str, crs, types: tuple[str, ...], problems: _Probl
             CRSError,
         )
         return None
-    geoms = np.asarray(layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer)
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    everything = np.asarray(layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer)
+    geoms: np.ndarray = everything[~(shapely.is_missing(everything) | shapely.is_empty(everything))]
     if len(geoms) == 0:
         problems.add(f"the {name} layer has no geometries; pass None instead of an empty layer.")
         return None
@@ -1031,15 +1076,16 @@ def _layer_geoms(layer, name: str, crs, types: tuple[str, ...], problems: _Probl
     return geoms
 
 
-def _as_points(layer):
+def _as_points(layer: Layer | None) -> np.ndarray | None:
     """Usable point geometries of an already checked layer (or None)."""
     if layer is None:
         return None
     geoms = np.asarray(layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer)
-    return geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    usable: np.ndarray = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    return usable
 
 
-def _hub_heights(layer, n: int, default_m: float) -> np.ndarray:
+def _hub_heights(layer: Layer | None, n: int, default_m: float) -> np.ndarray:
     if isinstance(layer, gpd.GeoDataFrame) and "height_agl_m" in layer.columns:
         geoms = np.asarray(layer.geometry)
         keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -1057,7 +1103,14 @@ def _nearest_m(points: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _clear_hop_m(points, tower_m, hubs, hub_h, max_hop_m: float, check) -> np.ndarray:
+def _clear_hop_m(
+    points: np.ndarray,
+    tower_m: np.ndarray,
+    hubs: np.ndarray,
+    hub_h: np.ndarray,
+    max_hop_m: float,
+    check: Callable[..., bool] | None,
+) -> np.ndarray:
     """Per site, the length of the shortest hop to a hub within range that is clear (NaN: none)."""
     out = np.full(len(points), np.nan)
     if max_hop_m <= 0:
@@ -1079,7 +1132,7 @@ def _clear_hop_m(points, tower_m, hubs, hub_h, max_hop_m: float, check) -> np.nd
     return out
 
 
-def _menu_heights(heights: np.ndarray, ids) -> np.ndarray:
+def _menu_heights(heights: npt.ArrayLike, ids: pd.Index) -> np.ndarray:
     """The lowest menu tower at least as tall as each antenna; every problem raised at once."""
     heights = np.asarray(heights, dtype=float)
     top = TOWER_MENU_M[-1]
@@ -1263,7 +1316,9 @@ def breakdown_table(costs_frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFr
     return table
 
 
-def _basis(comp: str, r: pd.Series, lang: str, names: Mapping[str, str], params) -> str:
+def _basis(
+    comp: str, r: pd.Series, lang: str, names: Mapping[str, str], params: Mapping[str, Any]
+) -> str:
     en = lang == "en"
     assumed = " (assumed distance)" if en else " (jarak asumsi)"
 

@@ -13,7 +13,7 @@ PASER_CRS = CRS.from_epsg(32750)
 """WGS 84 / UTM zone 50S, the analysis CRS for Kabupaten Paser."""
 
 
-def as_crs(value) -> CRS:
+def as_crs(value: object) -> CRS:
     """A :class:`pyproj.CRS` from anything pyproj accepts ("EPSG:32750", 32750, WKT, a CRS)."""
     if value is None:
         raise CRSError("a CRS is required but None was given; pass e.g. crs='EPSG:32750'.")
@@ -35,17 +35,17 @@ def is_metric(crs: CRS) -> bool:
     )
 
 
-def require_metric(crs, what: str = "data") -> CRS:
+def require_metric(crs: object, what: str = "data") -> CRS:
     """Return ``crs`` as a CRS, or raise :class:`CRSError` if it is not projected in metres."""
-    crs = as_crs(crs)
-    if not is_metric(crs):
-        kind = "geographic, degrees" if crs.is_geographic else "not in metres"
+    out = as_crs(crs)
+    if not is_metric(out):
+        kind = "geographic, degrees" if out.is_geographic else "not in metres"
         raise CRSError(
-            f"{what} is in {crs.to_string()} ({kind}) but a projected CRS in metres is needed for "
+            f"{what} is in {out.to_string()} ({kind}) but a projected CRS in metres is needed for "
             f"distances and heights. Read it with blankspot.io using crs='EPSG:32750' (UTM 50S, "
             f"Paser) or let the reader choose a UTM zone, or call .to_crs() first."
         )
-    return crs
+    return out
 
 
 def utm_crs_for(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> CRS:
@@ -65,7 +65,7 @@ def utm_crs_for(lon_min: float, lat_min: float, lon_max: float, lat_max: float) 
     return CRS.from_epsg((32700 if lat < 0 else 32600) + zone)
 
 
-def require_same(crs_a, crs_b, what_a: str, what_b: str) -> None:
+def require_same(crs_a: object, crs_b: object, what_a: str, what_b: str) -> None:
     """Raise :class:`CRSError` when two CRSs differ; compute functions never reproject silently."""
     a, b = as_crs(crs_a), as_crs(crs_b)
     if a != b:

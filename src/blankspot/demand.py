@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from blankspot.crs import require_metric
 from blankspot.errors import SchemaError, UnitsError, raise_if_problems
@@ -47,7 +49,9 @@ BLANKSPOT_FLAGS = ("blankspot_2021", "blankspot_2022")
 _NAMED_TARGETS = ("blankspot", "all", *BLANKSPOT_FLAGS)
 
 
-def select_villages(villages: gpd.GeoDataFrame | pd.DataFrame, targets) -> list[str]:
+def select_villages(
+    villages: gpd.GeoDataFrame | pd.DataFrame, targets: str | Iterable[Hashable]
+) -> list[str]:
     """The ``village_id`` values named by ``targets``, in the villages' order.
 
     Parameters
@@ -126,7 +130,7 @@ def select_villages(villages: gpd.GeoDataFrame | pd.DataFrame, targets) -> list[
     return [i for i in ids if i in chosen]
 
 
-def _cell_centres(geom, cell_size_m: float) -> tuple[np.ndarray, np.ndarray]:
+def _cell_centres(geom: BaseGeometry, cell_size_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Centres of the aligned grid cells strictly inside ``geom`` (row-major, north first)."""
     xmin, ymin, xmax, ymax = geom.bounds
     i0 = int(np.floor(xmin / cell_size_m - 0.5))
@@ -142,7 +146,9 @@ def _cell_centres(geom, cell_size_m: float) -> tuple[np.ndarray, np.ndarray]:
     return xx[inside], yy[inside]
 
 
-def _sample_raster(path, crs, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+def _sample_raster(
+    path: str | os.PathLike[str], crs: CRS, x_m: np.ndarray, y_m: np.ndarray
+) -> np.ndarray:
     """Raster values at points (nearest pixel); nodata, NaN, negative and outside count as 0."""
     import rasterio
     from pyproj import Transformer
@@ -183,7 +189,7 @@ def demand_cells(
     villages: gpd.GeoDataFrame,
     *,
     cell_size_m: float = 250.0,
-    population_raster: str | os.PathLike | None = None,
+    population_raster: str | os.PathLike[str] | None = None,
     village_ids: Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Demand points: each desa's population spread over grid cells inside it.

@@ -15,7 +15,7 @@ import contextlib
 import math
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -127,7 +127,8 @@ def _bilinear(grid: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
     g = grid.astype(np.float64, copy=False)
     top = g[r0, c0] * (1.0 - wc) + g[r0, c1] * wc
     bottom = g[r1, c0] * (1.0 - wc) + g[r1, c1] * wc
-    return top * (1.0 - wr) + bottom * wr
+    values: np.ndarray = top * (1.0 - wr) + bottom * wr
+    return values
 
 
 def _point(problems: list[str], terrain: Terrain, name: str, xy: Any) -> tuple[float, float] | None:
@@ -282,7 +283,14 @@ def _clutter_profile(
 # --- models -------------------------------------------------------------------------------
 
 
-def _run_itm(h, spacing, tx_agl, rx_agl, freq_mhz, itm_kwargs):
+def _run_itm(
+    h: np.ndarray,
+    spacing: float,
+    tx_agl: float,
+    rx_agl: float,
+    freq_mhz: float,
+    itm_kwargs: Mapping[str, Any] | None,
+) -> tuple[float, str, tuple[Horizon, Horizon]]:
     from blankspot.propagation.itm import PASER_DEFAULTS, make_pfl, p2p_tls
 
     kwargs: dict[str, Any] = dict(PASER_DEFAULTS)
@@ -297,7 +305,9 @@ def _run_itm(h, spacing, tx_agl, rx_agl, freq_mhz, itm_kwargs):
     return float(res.loss_db), mode, horizons
 
 
-def _path_centre_latitude_deg(terrain: Terrain, tx, rx) -> float:
+def _path_centre_latitude_deg(
+    terrain: Terrain, tx: tuple[float, float], rx: tuple[float, float]
+) -> float:
     from pyproj import Transformer
 
     to_wgs84 = Transformer.from_crs(terrain.crs, "EPSG:4326", always_xy=True)
@@ -305,7 +315,19 @@ def _path_centre_latitude_deg(terrain: Terrain, tx, rx) -> float:
     return float(lat)
 
 
-def _run_p1812(terrain, tx, rx, dist, h, clutter, tx_agl, rx_agl, freq_mhz, k, p1812_kwargs):
+def _run_p1812(
+    terrain: Terrain,
+    tx: tuple[float, float],
+    rx: tuple[float, float],
+    dist: np.ndarray,
+    h: np.ndarray,
+    clutter: np.ndarray,
+    tx_agl: float,
+    rx_agl: float,
+    freq_mhz: float,
+    k: float,
+    p1812_kwargs: Mapping[str, Any] | None,
+) -> tuple[float, str]:
     from blankspot.propagation.p1812 import POL_VERTICAL, ZONE_INLAND, p1812_bl
 
     kwargs: dict[str, Any] = {
@@ -324,7 +346,9 @@ def _run_p1812(terrain, tx, rx, dist, h, clutter, tx_agl, rx_agl, freq_mhz, k, p
     return float(res.lb_db), mode
 
 
-def _geometric_horizons(dist, surface, z_tx, z_rx, a_e) -> tuple[Horizon, Horizon]:
+def _geometric_horizons(
+    dist: np.ndarray, surface: np.ndarray, z_tx: float, z_rx: float, a_e: float
+) -> tuple[Horizon, Horizon]:
     """Both terminals' horizons over the surface, as ITM finds them (strictly higher wins)."""
     d = dist[-1]
     inner = slice(1, dist.size - 1)
@@ -347,14 +371,22 @@ def _geometric_horizons(dist, surface, z_tx, z_rx, a_e) -> tuple[Horizon, Horizo
 # --- the plot -----------------------------------------------------------------------------
 
 
-def _check_scalars(problems, tx_agl, rx_agl, freq_mhz, k_factor, model) -> dict[str, float]:
+def _check_scalars(
+    problems: list[str],
+    tx_agl: float,
+    rx_agl: float,
+    freq_mhz: float,
+    k_factor: float,
+    model: str,
+) -> dict[str, float]:
     out: dict[str, float] = {}
-    for name, value, ok, hint in (
+    checks: tuple[tuple[str, float, Callable[[float], bool], str], ...] = (
         ("tx_height_agl_m", tx_agl, lambda v: v > 0, "metres above ground, > 0"),
         ("rx_height_agl_m", rx_agl, lambda v: v > 0, "metres above ground, > 0"),
         ("freq_mhz", freq_mhz, lambda v: v > 0, "MHz, > 0 (e.g. 900.0)"),
         ("k_factor", k_factor, lambda v: v > 0, "> 0 (1.51 for Paser, 4/3 standard)"),
-    ):
+    )
+    for name, value, ok, hint in checks:
         try:
             v = float(value)
         except (TypeError, ValueError):
@@ -515,7 +547,18 @@ def profile_plot(
 _MODEL_LABELS = {"itm": "ITM", "p1812": "ITU-R P.1812", "fspl": "Free space"}
 
 
-def _draw(dist, h, clutter, bulge, los, f1, lower, z_tx, z_rx, rep: ProfileReport) -> Figure:
+def _draw(
+    dist: np.ndarray,
+    h: np.ndarray,
+    clutter: np.ndarray,
+    bulge: np.ndarray,
+    los: np.ndarray,
+    f1: np.ndarray,
+    lower: np.ndarray,
+    z_tx: float,
+    z_rx: float,
+    rep: ProfileReport,
+) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment

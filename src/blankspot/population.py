@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -63,7 +64,7 @@ TOTALS_SOURCE_LABELS = {"population_2010": "SP2010", "population_2020": "Dukcapi
 DEFAULT_SNAP_M = 50.0
 
 
-def read_kecamatan_totals(path: str | os.PathLike) -> pd.DataFrame:
+def read_kecamatan_totals(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read kecamatan population totals from a CSV such as ``paser_kecamatan.csv``.
 
     Parameters
@@ -290,7 +291,7 @@ def estimate_population(
     for child in ids[~has_figure.to_numpy()]:
         cands = ids[(kec == kec.loc[child]).to_numpy() & has_figure.to_numpy()]
         p, note = _choose_parent(child, cands, geoms, snap_m)
-        parent.loc[child] = p
+        parent.loc[child] = p  # type: ignore[call-overload]  # a village id; the stubs want scalars
         parent_note.loc[child] = note
 
     # 2. split each parent's figure by area over parent + children
@@ -300,7 +301,7 @@ def estimate_population(
     for child, p in parent[parent != ""].items():
         children_of.setdefault(p, []).append(child)
     for p, kids in children_of.items():
-        group = [p, *kids]
+        group: list[Any] = [p, *kids]  # village ids (pandas-stubs index by scalars, not Hashable)
         a = area_m2.loc[group].to_numpy()
         share = a / a.sum() if a.sum() > 0 else np.full(len(group), 1.0 / len(group))
         est.loc[group] = census.loc[p] * share
@@ -331,8 +332,8 @@ def estimate_population(
                 f"{parent_note.loc[i]}), {growth_text}"
             )
         elif i in children_of:
-            kids = ", ".join(map(str, children_of[i]))
-            source.loc[i] = f"{base_label} shared by area with {kids}, {growth_text}"
+            shared_with = ", ".join(map(str, children_of[i]))
+            source.loc[i] = f"{base_label} shared by area with {shared_with}, {growth_text}"
         else:
             source.loc[i] = f"{base_label} {growth_text}"
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 from affine import Affine
 from pyproj import CRS
 
 from blankspot.crs import as_crs, require_metric
 from blankspot.errors import CRSError, UnitsError
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,11 +39,12 @@ class Terrain:
     elevation_m: np.ndarray
     transform: Affine
     crs: CRS
-    nodata_mask: np.ndarray = field(default=None)
+    # None derives the mask from the NaNs of elevation_m; __post_init__ always stores an array
+    nodata_mask: np.ndarray = field(default=None)  # type: ignore[arg-type]
     source: str = ""
     synthetic: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         crs = require_metric(as_crs(self.crs), "terrain")
         object.__setattr__(self, "crs", crs)
         elev = np.asarray(self.elevation_m, dtype=np.float32)
@@ -82,31 +86,31 @@ class Terrain:
         x0, y0 = self.transform.c, self.transform.f
         return (x0, y0 + rows * self.transform.e, x0 + cols * self.transform.a, y0)
 
-    def rowcol(self, x_m, y_m):
+    def rowcol(self, x_m: npt.ArrayLike, y_m: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Fractional (row, col) of map coordinates; cell centres sit at integer + 0.5 - 0.5 = int.
 
         Returns float arrays where the centre of cell (r, c) maps to exactly (r, c).
         """
-        x_m = np.asarray(x_m, dtype=float)
-        y_m = np.asarray(y_m, dtype=float)
-        col = (x_m - self.transform.c) / self.transform.a - 0.5
-        row = (y_m - self.transform.f) / self.transform.e - 0.5
+        x = np.asarray(x_m, dtype=float)
+        y = np.asarray(y_m, dtype=float)
+        col: FloatArray = (x - self.transform.c) / self.transform.a - 0.5
+        row: FloatArray = (y - self.transform.f) / self.transform.e - 0.5
         return row, col
 
-    def xy(self, row, col):
+    def xy(self, row: npt.ArrayLike, col: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Map coordinates of cell centres (row, col may be fractional)."""
-        row = np.asarray(row, dtype=float)
-        col = np.asarray(col, dtype=float)
-        return (self.transform.c + (col + 0.5) * self.transform.a,
-                self.transform.f + (row + 0.5) * self.transform.e)
+        r = np.asarray(row, dtype=float)
+        c = np.asarray(col, dtype=float)
+        return (self.transform.c + (c + 0.5) * self.transform.a,
+                self.transform.f + (r + 0.5) * self.transform.e)
 
-    def contains(self, x_m, y_m):
+    def contains(self, x_m: npt.ArrayLike, y_m: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """True where points fall inside the grid (not checking nodata)."""
         row, col = self.rowcol(x_m, y_m)
         rows, cols = self.shape
         return (row >= -0.5) & (row < rows - 0.5) & (col >= -0.5) & (col < cols - 0.5)
 
-    def elevation_at(self, x_m, y_m):
+    def elevation_at(self, x_m: npt.ArrayLike, y_m: npt.ArrayLike) -> FloatArray:
         """Elevation of the cell containing each point (nearest cell); NaN outside or nodata."""
         row, col = self.rowcol(x_m, y_m)
         r = np.rint(np.atleast_1d(row)).astype(np.int64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 EARTH_RADIUS_M = 6_371_000.0
@@ -10,6 +11,9 @@ DEFAULT_K_FACTOR = 1.51
 """Effective-earth-radius factor for Paser (P.453 ΔN = −53 N/km gives k ≈ 1.51).
 
 4/3 is the textbook standard atmosphere; pass ``k_factor=4/3`` to compare with SPLAT!/GDAL."""
+
+FloatOrArray = np.float64 | npt.NDArray[np.float64]
+"""What the conversions return: a numpy float for scalar input, else an array."""
 
 
 def effective_earth_radius_m(k_factor: float) -> float:
@@ -24,22 +28,24 @@ def effective_earth_radius_m(k_factor: float) -> float:
     return k_factor * EARTH_RADIUS_M
 
 
-def db_to_linear(value_db):
+def db_to_linear(value_db: npt.ArrayLike) -> FloatOrArray:
     """Power ratio from decibels."""
     return 10.0 ** (np.asarray(value_db) / 10.0)
 
 
-def linear_to_db(ratio):
+def linear_to_db(ratio: npt.ArrayLike) -> FloatOrArray:
     """Decibels from a power ratio."""
-    return 10.0 * np.log10(np.asarray(ratio))
+    out: FloatOrArray = 10.0 * np.log10(np.asarray(ratio))
+    return out
 
 
-def watt_to_dbm(power_w):
+def watt_to_dbm(power_w: npt.ArrayLike) -> FloatOrArray:
     """dBm from watts (1 W = 30 dBm)."""
-    return 10.0 * np.log10(np.asarray(power_w)) + 30.0
+    out: FloatOrArray = 10.0 * np.log10(np.asarray(power_w)) + 30.0
+    return out
 
 
-def dbm_to_watt(power_dbm):
+def dbm_to_watt(power_dbm: npt.ArrayLike) -> FloatOrArray:
     """Watts from dBm."""
     return 10.0 ** ((np.asarray(power_dbm) - 30.0) / 10.0)
 

@@ -702,6 +702,7 @@ class PatternTable:
                 problems.append(f"no {key} block (e.g. '{key} 360' then 360 lines).")
         if problems:
             raise SchemaError(format_problems(f"PatternTable.from_msi({str(path)!r})", problems))
+        assert gain is not None  # a missing GAIN line is one of the problems raised above
         h = blocks["HORIZONTAL"]
         v = blocks["VERTICAL"]
         h_az = h[:, 0] % 360.0 if horizontal_clockwise else (-h[:, 0]) % 360.0
@@ -730,7 +731,9 @@ class PatternTable:
         phi, theta = _antenna_frame(az, el, self.azimuth_deg, self.mechanical_downtilt_deg)
         a_h = -np.interp(phi % 360.0, self.h_azimuth_deg, self.h_gain_db, period=360.0)
         a_v = -np.interp(theta, self.v_elevation_deg, self.v_gain_db)
-        rel = -np.minimum(a_h + a_v, self.max_attenuation_db)
+        cap = self.max_attenuation_db
+        assert cap is not None  # __post_init__ fills in the deepest attenuation of the cuts
+        rel = -np.minimum(a_h + a_v, cap)
         return _out(np.where(np.isnan(phi) | np.isnan(theta), np.nan, rel))
 
     def gain_db(self, azimuth_deg: Any, elevation_deg: Any) -> Any:
@@ -799,6 +802,7 @@ class SectorSite:
         problems: list[str] = []
         az0 = _azimuth(problems, "azimuth0_deg", azimuth0_deg)
         _raise("SectorSite.three_sector", problems)
+        assert az0 is not None  # a bad azimuth raised above
         return cls(tuple(Sector(az0 + k * 120.0, **sector_kwargs) for k in range(3)))
 
     @property
@@ -931,12 +935,22 @@ def elevation_angle_deg(
     k = _finite(problems, "k_factor", k_factor, "(dimensionless)")
     if k is not None and k <= 0.0:
         problems.append(f"k_factor must be > 0 (1.51 for Paser, 4/3 standard); received {k!r}.")
-    if not problems and h.ndim == 2 and z_tx.ndim > 0 and z_tx.shape != (h.shape[0],):
+    if (
+        not problems
+        and h is not None
+        and z_tx is not None
+        and h.ndim == 2
+        and z_tx.ndim > 0
+        and z_tx.shape != (h.shape[0],)
+    ):
         problems.append(
             f"tx_height_amsl_m must be a scalar or one value per profile ({h.shape[0]}); "
             f"received shape {z_tx.shape}."
         )
     _raise("elevation_angle_deg()", problems)
+    # every input parsed, or its problem raised above
+    assert h is not None and z_tx is not None and dx is not None and rx is not None
+    assert k is not None
     a_e = effective_earth_radius_m(k)
     n = h.shape[-1] - 1
     x = dx * np.arange(1, n + 1, dtype=np.float64)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields
 from dataclasses import replace as _replace
 
 import numpy as np
+import numpy.typing as npt
 
 from blankspot.errors import UnitsError, format_problems
 
@@ -80,8 +81,8 @@ class LinkBudget:
     location_margin_db: float = 7.0
     threshold_dbm: float = -105.0
 
-    def __post_init__(self):
-        problems = []
+    def __post_init__(self) -> None:
+        problems: list[str] = []
         for f in fields(self):
             value = getattr(self, f.name)
             try:
@@ -116,7 +117,9 @@ class LinkBudget:
     @property
     def n_rb(self) -> int:
         """Number of LTE resource blocks in the channel."""
-        return _n_rb(self.bandwidth_mhz)
+        n = _n_rb(self.bandwidth_mhz)
+        assert n is not None  # __post_init__ accepts only the bandwidths in the table
+        return n
 
     @property
     def eirp_re_dbm(self) -> float:
@@ -139,12 +142,12 @@ class LinkBudget:
             - self.threshold_dbm
         )
 
-    def rsrp_dbm(self, path_loss_db):
+    def rsrp_dbm(self, path_loss_db: npt.ArrayLike) -> float | npt.NDArray[np.float64]:
         """Median RSRP in dBm (no location margin) for a path loss in dB; NaN stays NaN."""
         value = self.eirp_re_dbm + self.rx_gain_dbi - self.body_loss_db - np.asarray(path_loss_db)
         return float(value) if np.ndim(value) == 0 else value
 
-    def covered(self, path_loss_db):
+    def covered(self, path_loss_db: npt.ArrayLike) -> bool | npt.NDArray[np.bool_]:
         """True where ``path_loss_db <= max_path_loss_db`` (RSRP - margin >= threshold).
 
         NaN path loss (no signal) is never covered.
@@ -152,6 +155,6 @@ class LinkBudget:
         value = np.asarray(path_loss_db) <= self.max_path_loss_db
         return bool(value) if np.ndim(value) == 0 else value
 
-    def replace(self, **changes) -> LinkBudget:
+    def replace(self, **changes: float) -> LinkBudget:
         """A copy with some fields changed, validated again."""
         return _replace(self, **changes)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 from scipy.special import fresnel
 
@@ -34,9 +35,11 @@ from blankspot.errors import UnitsError, format_problems
 J_NU_CUTOFF = -0.78
 """Below this ν the closed-form knife-edge loss (P.526 Eq. 31) is taken as 0 dB."""
 
+FloatArray = npt.NDArray[np.float64]
+
 
 @njit(nogil=True, cache=True)
-def _knife_edge_approx_db(nu):
+def _knife_edge_approx_db(nu: float) -> float:
     """Closed-form knife-edge loss J(ν) in dB (P.526 Eq. 31); 0 dB for ν <= -0.78."""
     if nu <= J_NU_CUTOFF:
         return 0.0
@@ -44,16 +47,16 @@ def _knife_edge_approx_db(nu):
     return 6.9 + 20.0 * math.log10(math.sqrt(x * x + 1.0) + x)
 
 
-def _as_float_array(name, value, problems):
+def _as_float_array(name: str, value: object, problems: list[str]) -> FloatArray | None:
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr: FloatArray = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         problems.append(f"{name} must be a number or an array of numbers; received {value!r}.")
         return None
     return arr
 
 
-def _check_not_infinite(name, arr, problems, hint):
+def _check_not_infinite(name: str, arr: FloatArray | None, problems: list[str], hint: str) -> None:
     if arr is not None and np.any(np.isinf(arr)):
         bad = arr[np.isinf(arr)]
         problems.append(
@@ -62,11 +65,11 @@ def _check_not_infinite(name, arr, problems, hint):
         )
 
 
-def _scalar_or_array(arr):
+def _scalar_or_array(arr: FloatArray) -> float | FloatArray:
     return float(arr) if arr.ndim == 0 else arr
 
 
-def knife_edge_loss_db(nu):
+def knife_edge_loss_db(nu: npt.ArrayLike) -> float | FloatArray:
     """Exact single knife-edge diffraction loss J(ν) from the Fresnel integrals (P.526 Eq. 27).
 
     Parameters
@@ -96,12 +99,13 @@ def knife_edge_loss_db(nu):
     _check_not_infinite("nu", arr, problems, "nu is dimensionless; see fresnel_nu().")
     if problems:
         raise UnitsError(format_problems("knife_edge_loss_db() inputs", problems))
+    assert arr is not None  # parsed, or raised above
     s, c = fresnel(arr)  # scipy returns (S, C), both with the π t²/2 kernel that P.526 uses
     amplitude = np.sqrt((1.0 - c - s) ** 2 + (c - s) ** 2) / 2.0
     return _scalar_or_array(-20.0 * np.log10(amplitude))
 
 
-def knife_edge_loss_approx_db(nu):
+def knife_edge_loss_approx_db(nu: npt.ArrayLike) -> float | FloatArray:
     """Closed-form knife-edge loss J(ν) of P.526 Eq. 31 (0 dB for ν <= -0.78).
 
     Within 0.13 dB of :func:`knife_edge_loss_db` for -0.7 <= ν <= 5; P.1812's Bullington
@@ -134,6 +138,7 @@ def knife_edge_loss_approx_db(nu):
     _check_not_infinite("nu", arr, problems, "nu is dimensionless; see fresnel_nu().")
     if problems:
         raise UnitsError(format_problems("knife_edge_loss_approx_db() inputs", problems))
+    assert arr is not None  # parsed, or raised above
     x = arr - 0.1
     with np.errstate(invalid="ignore"):
         loss = np.where(
@@ -144,7 +149,9 @@ def knife_edge_loss_approx_db(nu):
     return _scalar_or_array(loss)
 
 
-def fresnel_nu(h_m, d1_m, d2_m, wavelength_m):
+def fresnel_nu(
+    h_m: npt.ArrayLike, d1_m: npt.ArrayLike, d2_m: npt.ArrayLike, wavelength_m: npt.ArrayLike
+) -> float | FloatArray:
     """Fresnel-Kirchhoff diffraction parameter ν = h·√(2(d1 + d2)/(λ·d1·d2)) (P.526 Eq. 26).
 
     Parameters
@@ -192,5 +199,6 @@ def fresnel_nu(h_m, d1_m, d2_m, wavelength_m):
         )
     if problems:
         raise UnitsError(format_problems("fresnel_nu() inputs", problems))
+    assert h is not None and d1 is not None and d2 is not None and lam is not None  # or raised
     nu = h * np.sqrt(2.0 * (d1 + d2) / (lam * d1 * d2))
     return _scalar_or_array(np.asarray(nu))

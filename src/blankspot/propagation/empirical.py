@@ -17,17 +17,30 @@ ground.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from blankspot.errors import UnitsError, format_problems
 
 HATA_ENVIRONMENTS = ("urban", "suburban", "open")
 CITY_SIZES = ("medium", "large")
 
+FloatArray = npt.NDArray[np.float64]
 
-def _check(name, value, lo, hi, unit, model, problems):
+
+def _check(
+    name: str,
+    value: object,
+    lo: float,
+    hi: float,
+    unit: str,
+    model: str,
+    problems: list[str],
+) -> FloatArray | None:
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr: FloatArray = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         problems.append(
             f"{name} must be a number or an array of numbers in {unit}; received {value!r}."
@@ -48,14 +61,14 @@ def _check(name, value, lo, hi, unit, model, problems):
     return arr
 
 
-def _choice(name, value, allowed, problems):
+def _choice(name: str, value: object, allowed: Sequence[str], problems: list[str]) -> None:
     if value not in allowed:
         problems.append(
             f"{name} must be one of {', '.join(map(repr, allowed))}; received {value!r}."
         )
 
 
-def _mobile_correction_db(f_mhz, h_mobile_m, city):
+def _mobile_correction_db(f_mhz: FloatArray, h_mobile_m: FloatArray, city: str) -> FloatArray:
     """a(h_m) in dB: the mobile-antenna height correction, h_m above local ground."""
     log_f = np.log10(f_mhz)
     if city == "large":
@@ -65,11 +78,19 @@ def _mobile_correction_db(f_mhz, h_mobile_m, city):
     return (1.1 * log_f - 0.7) * h_mobile_m - (1.56 * log_f - 0.8)
 
 
-def _result(arr):
+def _result(arr: FloatArray) -> float | FloatArray:
     return float(arr) if np.ndim(arr) == 0 else arr
 
 
-def hata_loss_db(f_mhz, d_km, h_base_m, h_mobile_m, *, environment="urban", city="medium"):
+def hata_loss_db(
+    f_mhz: npt.ArrayLike,
+    d_km: npt.ArrayLike,
+    h_base_m: npt.ArrayLike,
+    h_mobile_m: npt.ArrayLike,
+    *,
+    environment: str = "urban",
+    city: str = "medium",
+) -> float | FloatArray:
     """Okumura-Hata median path loss in dB.
 
     .. math::
@@ -126,6 +147,7 @@ def hata_loss_db(f_mhz, d_km, h_base_m, h_mobile_m, *, environment="urban", city
     _choice("city", city, CITY_SIZES, problems)
     if problems:
         raise UnitsError(format_problems("hata_loss_db() inputs", problems))
+    assert f is not None and d is not None and hb is not None and hm is not None  # or raised
 
     log_f = np.log10(f)
     log_hb = np.log10(hb)
@@ -143,7 +165,14 @@ def hata_loss_db(f_mhz, d_km, h_base_m, h_mobile_m, *, environment="urban", city
     return _result(loss)
 
 
-def cost231_hata_loss_db(f_mhz, d_km, h_base_m, h_mobile_m, *, city="medium"):
+def cost231_hata_loss_db(
+    f_mhz: npt.ArrayLike,
+    d_km: npt.ArrayLike,
+    h_base_m: npt.ArrayLike,
+    h_mobile_m: npt.ArrayLike,
+    *,
+    city: str = "medium",
+) -> float | FloatArray:
     """COST-231 Hata median path loss in dB, 1500-2000 MHz.
 
     .. math::
@@ -190,6 +219,7 @@ def cost231_hata_loss_db(f_mhz, d_km, h_base_m, h_mobile_m, *, city="medium"):
     _choice("city", city, CITY_SIZES, problems)
     if problems:
         raise UnitsError(format_problems("cost231_hata_loss_db() inputs", problems))
+    assert f is not None and d is not None and hb is not None and hm is not None  # or raised
 
     log_hb = np.log10(hb)
     c_m = 3.0 if city == "large" else 0.0

@@ -48,6 +48,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from blankspot.crs import require_metric
 from blankspot.errors import UnitsError, format_problems
@@ -122,9 +123,10 @@ class Viewshed:
         )
 
     @property
-    def in_range(self) -> np.ndarray:
+    def in_range(self) -> npt.NDArray[np.bool_]:
         """bool window, True for data cells within ``radius_m``."""
-        return np.isfinite(self.distance_m)
+        inside: npt.NDArray[np.bool_] = np.isfinite(self.distance_m)
+        return inside
 
     def visible_on_grid(self, shape: tuple[int, int]) -> np.ndarray:
         """``visible`` pasted into a full grid of ``shape`` (False outside the window)."""
@@ -168,22 +170,23 @@ def sweep_window(
     return r_lo, c_lo, r_hi - r_lo + 1, c_hi - c_lo + 1
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> bool:
     try:
-        return bool(np.isfinite(float(value)))
+        # any object: float() accepts what it can and the except clause the rest
+        return bool(np.isfinite(float(value)))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
 
 
 def _check_site_inputs(
     terrain: Terrain,
-    x_m,
-    y_m,
+    x_m: float,
+    y_m: float,
     *,
-    height_agl_m,
-    rx_height_agl_m,
-    radius_m,
-    k_factor,
+    height_agl_m: float,
+    rx_height_agl_m: float,
+    radius_m: float,
+    k_factor: float,
     what: str = "site",
 ) -> list[str]:
     """Every problem with a single site's inputs, as sentences (empty when all is well)."""

@@ -6,6 +6,7 @@ Only free space (ITU-R P.525) for now; terrain models (ITM, P.1812) will join it
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from blankspot.errors import UnitsError, format_problems
 
@@ -13,7 +14,9 @@ MIN_DISTANCE_M = 1.0
 """Distances below this (including 0, the site's own cell) are evaluated at 1 m."""
 
 
-def free_space_loss_db(distance_m, freq_mhz):
+def free_space_loss_db(
+    distance_m: npt.ArrayLike, freq_mhz: npt.ArrayLike
+) -> float | npt.NDArray[np.float64]:
     """Free-space basic transmission loss, ITU-R P.525.
 
     ``L = 32.45 + 20 log10(f_MHz) + 20 log10(d_km)``, vectorised over ``distance_m`` (and
@@ -46,7 +49,7 @@ def free_space_loss_db(distance_m, freq_mhz):
     """
     d = np.asarray(distance_m, dtype=np.float64)
     f = np.asarray(freq_mhz, dtype=np.float64)
-    problems = []
+    problems: list[str] = []
     with np.errstate(invalid="ignore"):
         if np.any(d < 0) or np.any(np.isinf(d)):
             bad = d[(d < 0) | np.isinf(d)]

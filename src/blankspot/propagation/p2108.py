@@ -16,8 +16,10 @@ range. They broadcast over array inputs and return a float for scalar input.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from blankspot.errors import UnitsError, format_problems
 
@@ -46,8 +48,12 @@ _ALIASES = {
     "forest": "trees_forest",
 }
 
+FloatArray = npt.NDArray[np.float64]
+_Check = tuple[str, FloatArray | None, object, Callable[[FloatArray], npt.NDArray[np.bool_]], str]
+"""One range check: name, parsed values, raw input, predicate, expected range in words."""
 
-def _clutter_type(value, problems):
+
+def _clutter_type(value: object, problems: list[str]) -> str | None:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if 1 <= int(value) <= len(CLUTTER_TYPES):
             return CLUTTER_TYPES[int(value) - 1]
@@ -63,16 +69,18 @@ def _clutter_type(value, problems):
     return None
 
 
-def _as_array(name, value, problems):
+def _as_array(name: str, value: object, problems: list[str]) -> FloatArray | None:
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr: FloatArray = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         problems.append(f"{name} must be a number or an array of numbers; received {value!r}.")
         return None
     return arr
 
 
-def _range_problem(name, arr, raw, ok, expect):
+def _range_problem(
+    name: str, arr: FloatArray, raw: object, ok: npt.NDArray[np.bool_], expect: str
+) -> str | None:
     """A message for the values of ``arr`` that fail ``ok``, or None."""
     bad = ~ok | ~np.isfinite(arr)
     if not np.any(bad):
@@ -85,11 +93,20 @@ def _range_problem(name, arr, raw, ok, expect):
     return f"{name} must be {expect}; received {shown}."
 
 
-def _result(arr):
+def _check_ranges(checks: list[_Check], problems: list[str]) -> None:
+    """Append to ``problems`` a message for each parsed input that fails its range check."""
+    for name, arr, raw, ok, expect in checks:
+        if arr is not None:
+            msg = _range_problem(name, arr, raw, ok(arr), expect)
+            if msg:
+                problems.append(msg)
+
+
+def _result(arr: FloatArray) -> float | FloatArray:
     return float(arr) if np.ndim(arr) == 0 else arr
 
 
-def _inverse_ccdf(q):
+def _inverse_ccdf(q: npt.ArrayLike) -> FloatArray:
     """Inverse complementary normal CDF Q^-1(q), Abramowitz & Stegun 26.2.23 (as Rec. P.1057)."""
     q = np.asarray(q, dtype=np.float64)
     x = np.where(q > 0.5, 1.0 - q, q)
@@ -101,8 +118,13 @@ def _inverse_ccdf(q):
 
 
 def p2108_terminal_correction_db(
-    f_ghz, h_m, *, clutter_type, w_s_m=DEFAULT_STREET_WIDTH_M, R_m=None
-):
+    f_ghz: npt.ArrayLike,
+    h_m: npt.ArrayLike,
+    *,
+    clutter_type: str | int,
+    w_s_m: npt.ArrayLike = DEFAULT_STREET_WIDTH_M,
+    R_m: npt.ArrayLike | None = None,
+) -> float | FloatArray:
     """Height-gain terminal clutter correction A_h of P.2108 §3.1, in dB.
 
     For a terminal at ``h_m`` below the representative clutter height R: the knife-edge form
@@ -153,7 +175,7 @@ def p2108_terminal_correction_db(
     w = _as_array("w_s_m", w_s_m, problems)
     r = _as_array("R_m", R_m, problems) if R_m is not None else None
     with np.errstate(invalid="ignore"):
-        checks = [
+        checks: list[_Check] = [
             (
                 "f_ghz",
                 f,
@@ -165,14 +187,12 @@ def p2108_terminal_correction_db(
             ("w_s_m", w, w_s_m, lambda a: a > 0, "a street width > 0 m (27 m if unknown)"),
             ("R_m", r, R_m, lambda a: a > 0, "a representative clutter height > 0 m"),
         ]
-        for name, arr, raw, ok, expect in checks:
-            if arr is not None:
-                msg = _range_problem(name, arr, raw, ok(arr), expect)
-                if msg:
-                    problems.append(msg)
+        _check_ranges(checks, problems)
     if problems:
         raise UnitsError(format_problems("p2108_terminal_correction_db() inputs", problems))
 
+    # every input parsed (R_m defaults from a known clutter type), or problems raised above
+    assert f is not None and h is not None and w is not None and r is not None
     f, h, w, r = np.broadcast_arrays(f, h, w, r)
     h_dif = r - h  # Eq. 2d
     if kind in ("water_sea", "open_rural"):
@@ -189,7 +209,9 @@ def p2108_terminal_correction_db(
     return _result(loss)
 
 
-def p2108_terrestrial_statistical_db(f_ghz, d_km, p_pct):
+def p2108_terrestrial_statistical_db(
+    f_ghz: npt.ArrayLike, d_km: npt.ArrayLike, p_pct: npt.ArrayLike
+) -> float | FloatArray:
     """Statistical clutter loss for terrestrial paths, P.2108 §3.2, in dB.
 
     L_ctt = -5·log10(10^(-0.2·L_l) + 10^(-0.2·L_s)) - σ_cb·Q^-1(p/100) (Eq. 3), capped at its
@@ -225,7 +247,7 @@ def p2108_terrestrial_statistical_db(f_ghz, d_km, p_pct):
     d = _as_array("d_km", d_km, problems)
     p = _as_array("p_pct", p_pct, problems)
     with np.errstate(invalid="ignore"):
-        checks = [
+        checks: list[_Check] = [
             (
                 "f_ghz",
                 f,
@@ -242,26 +264,27 @@ def p2108_terrestrial_statistical_db(f_ghz, d_km, p_pct):
                 "a percentage of locations in (0, 100) %",
             ),
         ]
-        for name, arr, raw, ok, expect in checks:
-            if arr is not None:
-                msg = _range_problem(name, arr, raw, ok(arr), expect)
-                if msg:
-                    problems.append(msg)
+        _check_ranges(checks, problems)
     if problems:
         raise UnitsError(format_problems("p2108_terrestrial_statistical_db() inputs", problems))
 
-    def loss_at(dist_km):
+    assert f is not None and d is not None and p is not None  # parsed, or raised above
+
+    def loss_at(dist_km: FloatArray | float) -> FloatArray:
         l_l = -2.0 * np.log10(10.0 ** (-5.0 * np.log10(f) - 12.5) + 10.0 ** (-16.5))  # Eq. 4a
         l_s = 32.98 + 23.9 * np.log10(dist_km) + 3.0 * np.log10(f)  # Eq. 5a
         w_l = 10.0 ** (-0.2 * l_l)
         w_s = 10.0 ** (-0.2 * l_s)
         sigma_cb = np.sqrt((4.0**2 * w_l + 6.0**2 * w_s) / (w_l + w_s))  # Eq. 3b
-        return -5.0 * np.log10(w_l + w_s) - sigma_cb * _inverse_ccdf(p / 100.0)  # Eq. 3a
+        loss: FloatArray = -5.0 * np.log10(w_l + w_s) - sigma_cb * _inverse_ccdf(p / 100.0)  # 3a
+        return loss
 
     return _result(np.minimum(loss_at(d), loss_at(2.0)))  # Eq. 6
 
 
-def p2108_aeronautical_statistical_db(f_ghz, theta_deg, p_pct):
+def p2108_aeronautical_statistical_db(
+    f_ghz: npt.ArrayLike, theta_deg: npt.ArrayLike, p_pct: npt.ArrayLike
+) -> float | FloatArray:
     """Statistical clutter loss for Earth-space and aeronautical paths, P.2108 §3.3, in dB.
 
     L_ces = (-K1·ln(1 - p/100)·cot(A1·(1 - θ/90) + πθ/180))^(0.5·(90 - θ)/90) - 1
@@ -296,7 +319,7 @@ def p2108_aeronautical_statistical_db(f_ghz, theta_deg, p_pct):
     t = _as_array("theta_deg", theta_deg, problems)
     p = _as_array("p_pct", p_pct, problems)
     with np.errstate(invalid="ignore"):
-        checks = [
+        checks: list[_Check] = [
             (
                 "f_ghz",
                 f,
@@ -319,14 +342,11 @@ def p2108_aeronautical_statistical_db(f_ghz, theta_deg, p_pct):
                 "a percentage of locations in (0, 100) %",
             ),
         ]
-        for name, arr, raw, ok, expect in checks:
-            if arr is not None:
-                msg = _range_problem(name, arr, raw, ok(arr), expect)
-                if msg:
-                    problems.append(msg)
+        _check_ranges(checks, problems)
     if problems:
         raise UnitsError(format_problems("p2108_aeronautical_statistical_db() inputs", problems))
 
+    assert f is not None and t is not None and p is not None  # parsed, or raised above
     a1 = 0.05
     k1 = 93.0 * f**0.175
     angle = a1 * (1.0 - t / 90.0) + math.pi * t / 180.0

@@ -117,7 +117,8 @@ class Evaluator:
         return st
 
     def rows(self, j: int) -> np.ndarray:
-        return self.indices[self.indptr[j] : self.indptr[j + 1]]
+        out: np.ndarray = self.indices[self.indptr[j] : self.indptr[j + 1]]
+        return out
 
     def gain(self, j: int, st: State) -> float:
         """Score gained by adding candidate ``j`` to ``st``."""
@@ -272,8 +273,8 @@ class Tracker:
             if need <= 0:
                 continue
             best: dict[int, int] = {}
-            for j in np.flatnonzero(self.kec == kk):
-                j = int(j)
+            for jj in np.flatnonzero(self.kec == kk):
+                j = int(jj)
                 lj = int(loc[j])
                 if j in out or j in chosen_set or lj in used:
                     continue
@@ -533,4 +534,5 @@ def cover_lower_bound(problem: SitingProblem, ev: Evaluator, st: State, delta: n
     if k >= d.size:
         return math.inf
     before = float(cum[k - 1]) if k else 0.0
-    return forced_cost + float(c[:k].sum()) + c[k] * (deficit - before) / d[k]
+    bound: float = forced_cost + float(c[:k].sum()) + c[k] * (deficit - before) / d[k]
+    return bound

@@ -16,6 +16,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,6 +24,9 @@ import scipy.sparse as sp
 from blankspot.errors import InfeasibleError
 from blankspot.siting._engine import Evaluator
 from blankspot.siting.problem import SitingProblem, _location_codes, minima_completion
+
+if TYPE_CHECKING:
+    import highspy
 
 LP_AUTO_MAX_NNZ = 250_000
 """``lp_bound=None`` ("auto") solves the LP relaxation when the merged coverage matrix has at most
@@ -68,7 +72,7 @@ def highs_available() -> bool:
     return True
 
 
-def _highs():  # type: ignore[no-untyped-def]
+def _highs() -> highspy.Highs:
     """A quiet ``highspy.Highs``. HiGHS prints a banner to the C stdout on its first
     construction in a process; it is kept out of our output."""
     global _BANNER_SHOWN
@@ -79,11 +83,12 @@ def _highs():  # type: ignore[no-untyped-def]
             "the exact siting solver and the LP bound need highspy: pip install highspy"
         ) from exc
     with _LOCK:
+        # highspy annotates its methods but not Highs.__init__
         if _BANNER_SHOWN:
-            h = highspy.Highs()
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
         else:
             with _quiet_c_stdout():
-                h = highspy.Highs()
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
             _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
     return h
@@ -128,7 +133,7 @@ def useful_sites(problem: SitingProblem, ev: Evaluator, budget_free: int) -> np.
     return useful
 
 
-def build(problem: SitingProblem, *, relax: bool) -> tuple[object, Model]:
+def build(problem: SitingProblem, *, relax: bool) -> tuple[highspy.HighsLp, Model]:
     """The problem as a ``highspy.HighsLp`` (integral x and y unless ``relax``)."""
     import highspy
 
@@ -136,18 +141,9 @@ def build(problem: SitingProblem, *, relax: bool) -> tuple[object, Model]:
     n = problem.n_sites
     budget_free = problem.budget_idr - problem.forced_cost_idr
     useful = useful_sites(problem, ev, budget_free)
-    w = problem.weights
     cover = problem.sense == "min"
-
-    # demand rows that carry weight in the objective or a target
-    want = np.zeros(problem.n_demand, dtype=bool)
-    if ev.a > 0 or ev.p_cap is not None:
-        want |= w > 0
-    if ev.row_group is not None:
-        want |= (ev.row_group >= 0) & (w > 0)
-    rows = np.flatnonzero(want)
+    rows, ydesa = _model_columns(problem, ev, cover)
     m = int(rows.size)
-    ydesa = np.flatnonzero(ev.u > 0) if not cover else np.zeros(0, dtype=np.int64)
     g = int(ydesa.size)
     n_cols = n + m + g
 
@@ -159,101 +155,8 @@ def build(problem: SitingProblem, *, relax: bool) -> tuple[object, Model]:
     costs = problem.costs_idr
     positive = costs[costs > 0]
     scale = int(np.gcd.reduce(positive)) if positive.size else 1
-
-    objective = np.zeros(n_cols)
-    if cover:
-        sign = 1.0
-        objective[:n] = costs / scale
-        offset = 0.0
-    else:
-        sign = -1.0
-        objective[n : n + m] = -ev.a * w[rows]
-        if g:
-            assert problem.group_values is not None
-            objective[n + m :] = -problem.objective.desa * problem.group_values[ydesa]
-        offset = ev.constant
-
-    blocks: list[sp.csr_array] = []
-    lo: list[np.ndarray] = []
-    hi: list[np.ndarray] = []
-
-    def add(mat: sp.sparray, low: np.ndarray | float, high: np.ndarray | float) -> None:
-        mat = sp.csr_array(mat)
-        k = mat.shape[0]
-        blocks.append(mat)
-        lo.append(np.broadcast_to(np.asarray(low, dtype=np.float64), (k,)))
-        hi.append(np.broadcast_to(np.asarray(high, dtype=np.float64), (k,)))
-
-    inf = math.inf
-    if m:
-        a_sub = sp.csr_array(problem.coverage)[rows].astype(np.float64)
-        link = sp.hstack([-a_sub, sp.identity(m, format="csr"), sp.csr_array((m, g))], format="csr")
-        add(link, -inf, 0.0)
-    if (costs > 0).any() and int(costs[useful].sum()) > problem.budget_idr:
-        row = np.concatenate([costs / scale, np.zeros(m + g)])
-        add(sp.csr_array(row.reshape(1, -1)), -inf, float(problem.budget_idr // scale))
-    if problem.max_towers is not None and int(useful.sum()) > problem.max_towers:
-        row = np.concatenate([np.ones(n), np.zeros(m + g)])
-        add(sp.csr_array(row.reshape(1, -1)), -inf, float(problem.max_towers))
-    if problem.location_codes is not None:
-        loc = _location_codes(problem)
-        cols = np.flatnonzero(useful)
-        counts = np.bincount(loc[cols], minlength=len(problem.location_labels))
-        shared = np.flatnonzero(counts > 1)
-        if shared.size:
-            index = {int(lc): r for r, lc in enumerate(shared)}
-            sel = [j for j in cols if int(loc[j]) in index]
-            mat = sp.csr_array(
-                (np.ones(len(sel)), ([index[int(loc[j])] for j in sel], sel)),
-                shape=(shared.size, n_cols),
-            )
-            add(mat, -inf, 1.0)
-    if problem.kecamatan_minima:
-        assert problem.kecamatan_codes is not None
-        code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
-        for label, minimum in problem.kecamatan_minima:
-            k = code.get(label)
-            sel = np.flatnonzero(problem.kecamatan_codes == k) if k is not None else []
-            row = np.zeros(n_cols)
-            row[sel] = 1.0
-            add(sp.csr_array(row.reshape(1, -1)), float(minimum), inf)
-    if g:
-        # cap_d · y_d ≤ Σ_{i ∈ d} w_i z_i
-        assert problem.groups is not None
-        pos = {int(d): k for k, d in enumerate(ydesa)}
-        in_y = np.array([int(problem.groups[r]) in pos for r in rows], dtype=bool)
-        r_idx = np.array([pos[int(problem.groups[r])] for r in rows[in_y]], dtype=np.int64)
-        mat = sp.csr_array(
-            (-w[rows[in_y]], (r_idx, n + np.flatnonzero(in_y))), shape=(g, n_cols)
-        ).tolil()
-        for k, d in enumerate(ydesa):
-            mat[k, n + m + k] = ev.cap[d]
-        add(mat, -inf, 0.0)
-    if cover:
-        if ev.p_cap is not None:
-            row = np.zeros(n_cols)
-            row[n : n + m] = w[rows]
-            add(sp.csr_array(row.reshape(1, -1)), ev.p_cap * (1 - 1e-12), inf)
-        targets = [d for d in problem.resolve_groups if ev.cap[d] > 0]
-        if targets:
-            assert problem.groups is not None
-            pos = {d: k for k, d in enumerate(targets)}
-            grp = problem.groups[rows]
-            sel = np.flatnonzero(np.isin(grp, targets))
-            mat = sp.csr_array(
-                (w[rows[sel]], ([pos[int(grp[s])] for s in sel], n + sel)),
-                shape=(len(targets), n_cols),
-            )
-            add(mat, ev.cap[targets] * (1 - 1e-12), inf)
-
-    if blocks:
-        a = sp.vstack(blocks, format="csc")
-        row_lo = np.concatenate(lo)
-        row_hi = np.concatenate(hi)
-    else:
-        a = sp.csc_array((0, n_cols))
-        row_lo = row_hi = np.zeros(0)
-    a.sort_indices()
+    objective, sign, offset = _objective(problem, ev, rows, ydesa, scale, cover=cover)
+    a, row_lo, row_hi = _constraints(problem, ev, useful, rows, ydesa, scale, cover=cover)
 
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
@@ -283,6 +186,190 @@ def build(problem: SitingProblem, *, relax: bool) -> tuple[object, Model]:
         fixed_zero=~useful,
     )
     return lp, model
+
+
+def _model_columns(
+    problem: SitingProblem, ev: Evaluator, cover: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Demand rows that get a z column and desa that get a y column (after the n x columns).
+
+    Rows get one when they carry weight in the objective or a target; desa when their
+    resolution is worth something in a budgeted problem.
+    """
+    w = problem.weights
+    want = np.zeros(problem.n_demand, dtype=bool)
+    if ev.a > 0 or ev.p_cap is not None:
+        want |= w > 0
+    if ev.row_group is not None:
+        want |= (ev.row_group >= 0) & (w > 0)
+    rows = np.flatnonzero(want)
+    ydesa = np.flatnonzero(ev.u > 0) if not cover else np.zeros(0, dtype=np.int64)
+    return rows, ydesa
+
+
+def _objective(
+    problem: SitingProblem,
+    ev: Evaluator,
+    rows: np.ndarray,
+    ydesa: np.ndarray,
+    scale: int,
+    *,
+    cover: bool,
+) -> tuple[np.ndarray, float, float]:
+    """Objective coefficients HiGHS minimises, the sign and the constant of the true objective.
+
+    A cover target minimises cost (in units of ``scale`` Rupiah); a budgeted problem maximises
+    people and desa, so HiGHS minimises their negative.
+    """
+    n, m = problem.n_sites, int(rows.size)
+    objective = np.zeros(n + m + int(ydesa.size))
+    if cover:
+        objective[:n] = problem.costs_idr / scale
+        return objective, 1.0, 0.0
+    objective[n : n + m] = -ev.a * problem.weights[rows]
+    if ydesa.size:
+        assert problem.group_values is not None
+        objective[n + m :] = -problem.objective.desa * problem.group_values[ydesa]
+    return objective, -1.0, ev.constant
+
+
+class _RowBlocks:
+    """Constraint rows ``low <= A @ columns <= high``, gathered block by block in order."""
+
+    def __init__(self, n_cols: int) -> None:
+        self.n_cols = n_cols
+        self.blocks: list[sp.csr_array] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    def add(self, mat: sp.sparray, low: np.ndarray | float, high: np.ndarray | float) -> None:
+        rows = sp.csr_array(mat)
+        k = rows.shape[0]
+        self.blocks.append(rows)
+        self.lo.append(np.broadcast_to(np.asarray(low, dtype=np.float64), (k,)))
+        self.hi.append(np.broadcast_to(np.asarray(high, dtype=np.float64), (k,)))
+
+    def stacked(self) -> tuple[sp.csc_array, np.ndarray, np.ndarray]:
+        """The CSC matrix (sorted indices) and the row bounds."""
+        if self.blocks:
+            a = sp.vstack(self.blocks, format="csc")
+            row_lo = np.concatenate(self.lo)
+            row_hi = np.concatenate(self.hi)
+        else:
+            a = sp.csc_array((0, self.n_cols))
+            row_lo = row_hi = np.zeros(0)
+        a.sort_indices()
+        return a, row_lo, row_hi
+
+
+def _constraints(
+    problem: SitingProblem,
+    ev: Evaluator,
+    useful: np.ndarray,
+    rows: np.ndarray,
+    ydesa: np.ndarray,
+    scale: int,
+    *,
+    cover: bool,
+) -> tuple[sp.csc_array, np.ndarray, np.ndarray]:
+    """Every constraint row of the model: coverage links, budget, towers, locations, kecamatan
+    minima, desa resolution and cover targets (only those that can bind)."""
+    n, m, g = problem.n_sites, int(rows.size), int(ydesa.size)
+    n_cols = n + m + g
+    out = _RowBlocks(n_cols)
+    inf = math.inf
+    costs = problem.costs_idr
+    if m:
+        a_sub = sp.csr_array(problem.coverage)[rows].astype(np.float64)
+        link = sp.hstack([-a_sub, sp.identity(m, format="csr"), sp.csr_array((m, g))], format="csr")
+        out.add(link, -inf, 0.0)
+    if (costs > 0).any() and int(costs[useful].sum()) > problem.budget_idr:
+        row = np.concatenate([costs / scale, np.zeros(m + g)])
+        out.add(sp.csr_array(row.reshape(1, -1)), -inf, float(problem.budget_idr // scale))
+    if problem.max_towers is not None and int(useful.sum()) > problem.max_towers:
+        row = np.concatenate([np.ones(n), np.zeros(m + g)])
+        out.add(sp.csr_array(row.reshape(1, -1)), -inf, float(problem.max_towers))
+    _location_rows(out, problem, useful)
+    _kecamatan_rows(out, problem)
+    if g:
+        _desa_rows(out, problem, ev, rows, ydesa)
+    if cover:
+        _cover_rows(out, problem, ev, rows)
+    return out.stacked()
+
+
+def _location_rows(out: _RowBlocks, problem: SitingProblem, useful: np.ndarray) -> None:
+    """At most one candidate per location, for locations with several useful candidates."""
+    if problem.location_codes is None:
+        return
+    loc = _location_codes(problem)
+    cols = np.flatnonzero(useful)
+    counts = np.bincount(loc[cols], minlength=len(problem.location_labels))
+    shared = np.flatnonzero(counts > 1)
+    if shared.size:
+        index = {int(lc): r for r, lc in enumerate(shared)}
+        sel = [j for j in cols if int(loc[j]) in index]
+        mat = sp.csr_array(
+            (np.ones(len(sel)), ([index[int(loc[j])] for j in sel], sel)),
+            shape=(shared.size, out.n_cols),
+        )
+        out.add(mat, -math.inf, 1.0)
+
+
+def _kecamatan_rows(out: _RowBlocks, problem: SitingProblem) -> None:
+    """At least the minimum number of towers in each kecamatan that has one."""
+    if not problem.kecamatan_minima:
+        return
+    assert problem.kecamatan_codes is not None
+    code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
+    for label, minimum in problem.kecamatan_minima:
+        k = code.get(label)
+        sel: np.ndarray | list[int] = (
+            np.flatnonzero(problem.kecamatan_codes == k) if k is not None else []
+        )
+        row = np.zeros(out.n_cols)
+        row[sel] = 1.0
+        out.add(sp.csr_array(row.reshape(1, -1)), float(minimum), math.inf)
+
+
+def _desa_rows(
+    out: _RowBlocks, problem: SitingProblem, ev: Evaluator, rows: np.ndarray, ydesa: np.ndarray
+) -> None:
+    """A desa counts as resolved only when enough of its people are covered:
+    cap_d · y_d ≤ Σ_{i ∈ d} w_i z_i."""
+    assert problem.groups is not None
+    n, m, g = problem.n_sites, int(rows.size), int(ydesa.size)
+    w = problem.weights
+    pos = {int(d): k for k, d in enumerate(ydesa)}
+    in_y = np.array([int(problem.groups[r]) in pos for r in rows], dtype=bool)
+    r_idx = np.array([pos[int(problem.groups[r])] for r in rows[in_y]], dtype=np.int64)
+    mat = sp.csr_array(
+        (-w[rows[in_y]], (r_idx, n + np.flatnonzero(in_y))), shape=(g, out.n_cols)
+    ).tolil()
+    for k, d in enumerate(ydesa):
+        mat[k, n + m + k] = ev.cap[d]
+    out.add(mat, -math.inf, 0.0)
+
+
+def _cover_rows(out: _RowBlocks, problem: SitingProblem, ev: Evaluator, rows: np.ndarray) -> None:
+    """Cover targets: the share of all people, and β of the people of each target desa."""
+    n, m = problem.n_sites, int(rows.size)
+    w = problem.weights
+    if ev.p_cap is not None:
+        row = np.zeros(out.n_cols)
+        row[n : n + m] = w[rows]
+        out.add(sp.csr_array(row.reshape(1, -1)), ev.p_cap * (1 - 1e-12), math.inf)
+    targets = [d for d in problem.resolve_groups if ev.cap[d] > 0]
+    if targets:
+        assert problem.groups is not None
+        pos = {d: k for k, d in enumerate(targets)}
+        grp = problem.groups[rows]
+        sel = np.flatnonzero(np.isin(grp, targets))
+        mat = sp.csr_array(
+            (w[rows[sel]], ([pos[int(grp[s])] for s in sel], n + sel)),
+            shape=(len(targets), out.n_cols),
+        )
+        out.add(mat, ev.cap[targets] * (1 - 1e-12), math.inf)
 
 
 def start_vector(problem: SitingProblem, model: Model, plan: Sequence[int]) -> np.ndarray:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from blankspot.errors import InfeasibleError, SchemaError, UnitsError
 from blankspot.siting import solvers as _solvers
+from blankspot.siting._engine import Evaluator
 from blankspot.siting.problem import SitingProblem, _as_whole_int
 from blankspot.siting.solvers import SitingResult, SolverFunc, solve
 
@@ -115,7 +116,32 @@ def cost_coverage_curve(
             "cover target; use problem.with_constraints(cover_share=None, resolve_groups=()) first."
         )
     budgets = _check_budgets(budgets_idr)
-    order = sorted(set(budgets), reverse=True)
+    results = _solve_budgets(problem, sorted(set(budgets), reverse=True), solver, options)
+    best = _best_so_far(results, monotone=monotone)
+    rows = []
+    for b in budgets:
+        r = results[b]
+        if isinstance(r, InfeasibleError):
+            rows.append(_infeasible_row(b, solver))
+            continue
+        shown, from_b = best[b]
+        rows.append(_curve_row(b, r, shown, from_b, problem.total_weight))
+    frame = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+    for col in ("budget_idr", "n_towers", "cost_idr", "plan_budget_idr"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("covered_weight", "share", "bound", "value", "gap"):
+        frame[col] = frame[col].astype("float64")
+    frame["desa_resolved"] = frame["desa_resolved"].astype("Int64")
+    return frame
+
+
+def _solve_budgets(
+    problem: SitingProblem, order: list[int], solver: str | SolverFunc, options: dict[str, Any]
+) -> dict[int, SitingResult | InfeasibleError]:
+    """A result (or the reason there is none) per budget, solved from the largest down.
+
+    The greedy reuses the largest feasible budget's pick sequence for every smaller budget.
+    """
     results: dict[int, SitingResult | InfeasibleError] = {}
     reuse: list[int] = []
     gains0: np.ndarray | None = None
@@ -135,14 +161,21 @@ def cost_coverage_curve(
             continue
         if greedy:
             if gains0 is None:
-                ev = _solvers.eng.Evaluator(pb)
+                ev = Evaluator(pb)
                 gains0 = ev.gains_all(ev.state(pb.forced_in))  # the same at every budget
             results[b], picks = _greedy_at(pb, reuse, gains0, lp_bound, lp_time)
             if len(picks) > len(reuse):
                 reuse = picks  # the largest feasible budget's sequence serves every smaller one
         else:
             results[b] = solve(pb, solver=solver, **options)
+    return results
 
+
+def _best_so_far(
+    results: Mapping[int, SitingResult | InfeasibleError], *, monotone: bool
+) -> dict[int, tuple[SitingResult, int]]:
+    """Per feasible budget, the plan to show and the budget it was found at: its own, or with
+    ``monotone`` a smaller budget's plan when that one is worth more."""
     best: dict[int, tuple[SitingResult, int]] = {}
     running: tuple[SitingResult, int] | None = None
     for b in sorted(results):
@@ -158,47 +191,34 @@ def cost_coverage_curve(
         else:
             best[b] = (r, b)
             running = best[b]
+    return best
 
-    rows = []
-    for b in budgets:
-        r = results[b]
-        if isinstance(r, InfeasibleError):
-            rows.append(_infeasible_row(b, solver))
-            continue
-        shown, from_b = best[b]
-        own = r
-        bound = own.bound
-        value = shown.value
-        gap = None
-        if bound is not None:
-            gap = 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
-        status = own.status if shown is own else ("optimal" if gap == 0.0 else "heuristic")
-        rows.append(
-            {
-                "budget_idr": b,
-                "n_towers": shown.n_sites,
-                "cost_idr": shown.total_cost_idr,
-                "covered_weight": shown.covered_weight,
-                "share": shown.covered_weight / problem.total_weight
-                if problem.total_weight > 0
-                else 0.0,
-                "bound": bound,
-                "value": value,
-                "gap": gap,
-                "desa_resolved": shown.desa_resolved,
-                "status": status,
-                "solver": shown.solver,
-                "plan_budget_idr": from_b,
-                "site_ids": tuple(shown.site_ids),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
-    for col in ("budget_idr", "n_towers", "cost_idr", "plan_budget_idr"):
-        frame[col] = frame[col].astype("Int64")
-    for col in ("covered_weight", "share", "bound", "value", "gap"):
-        frame[col] = frame[col].astype("float64")
-    frame["desa_resolved"] = frame["desa_resolved"].astype("Int64")
-    return frame
+
+def _curve_row(
+    b: int, own: SitingResult, shown: SitingResult, from_b: int, total_weight: float
+) -> dict[str, Any]:
+    """One row of the curve: the plan ``shown`` at budget ``b``, with ``own``'s bound."""
+    bound = own.bound
+    value = shown.value
+    gap = None
+    if bound is not None:
+        gap = 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
+    status = own.status if shown is own else ("optimal" if gap == 0.0 else "heuristic")
+    return {
+        "budget_idr": b,
+        "n_towers": shown.n_sites,
+        "cost_idr": shown.total_cost_idr,
+        "covered_weight": shown.covered_weight,
+        "share": shown.covered_weight / total_weight if total_weight > 0 else 0.0,
+        "bound": bound,
+        "value": value,
+        "gap": gap,
+        "desa_resolved": shown.desa_resolved,
+        "status": status,
+        "solver": shown.solver,
+        "plan_budget_idr": from_b,
+        "site_ids": tuple(shown.site_ids),
+    }
 
 
 def _check_budgets(budgets_idr: Iterable[int]) -> list[int]:

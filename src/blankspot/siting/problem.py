@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
@@ -359,131 +360,59 @@ class SitingProblem:
         >>> q.objective_value([1, 2]), q.resolved([0, 2]).tolist()
         (2.0, [False, True])
         """
-        schema: list[str] = []
-        units: list[str] = []
-
-        matrix, shape = _check_matrix(coverage, schema)
-        n_rows, n_cols = shape if shape is not None else (None, None)
-
-        w = _check_weights(weights, n_rows, schema, units)
-        c = _check_costs(costs_idr, n_cols, schema, units)
-
-        has_target = cover_share is not None or (
-            resolve_groups is not None and not _is_empty(resolve_groups)
+        inputs = _validate_matrix_inputs(
+            coverage,
+            weights,
+            costs_idr,
+            budget_idr,
+            site_ids=site_ids,
+            max_towers=max_towers,
+            forced_in=forced_in,
+            forced_out=forced_out,
+            groups=groups,
+            group_values=group_values,
+            resolved_share=resolved_share,
+            objective=objective,
+            cover_share=cover_share,
+            resolve_groups=resolve_groups,
+            location_ids=location_ids,
+            kecamatan_ids=kecamatan_ids,
+            min_towers_per_kecamatan=min_towers_per_kecamatan,
         )
-        budget: int | None
-        if budget_idr is None and has_target:
-            budget = None  # set to the total cost below
-        else:
-            budget = _as_whole_int(budget_idr)
-            if budget is None:
-                units.append(
-                    f"budget_idr must be a whole number of Rupiah; received {budget_idr!r}. "
-                    "Pass an int such as 8_500_000_000 (None only with cover_share or "
-                    "resolve_groups)."
-                )
-            elif budget < 0:
-                units.append(
-                    f"budget_idr must be ≥ 0; received {budget}. Pass the total Rupiah "
-                    "available, e.g. 8_500_000_000."
-                )
+        problem = cls._from_inputs(inputs)
+        problem._check_feasible()
+        return problem
 
-        if max_towers is not None:
-            k = _as_whole_int(max_towers)
-            if k is None or k < 0:
-                units.append(
-                    f"max_towers must be a whole number ≥ 0 or None; received {max_towers!r}."
-                )
-            else:
-                max_towers = k
-
-        ids = _check_site_ids(site_ids, n_cols, schema)
-        index_of = {sid: j for j, sid in enumerate(ids)} if ids is not None else None
-        f_in = _resolve_ids("forced_in", forced_in, index_of, schema)
-        f_out = _resolve_ids("forced_out", forced_out, index_of, schema)
-
-        g_codes, g_ids = _check_labels("groups", groups, n_rows, schema, "demand row")
-        obj = _check_objective(objective, units)
-        beta = _check_share("resolved_share", resolved_share, units)
-        alpha = None if cover_share is None else _check_share("cover_share", cover_share, units)
-        loc_codes, loc_labels = _check_labels(
-            "location_ids", location_ids, n_cols, schema, "candidate", unique_missing=True
-        )
-        kec_codes, kec_labels = _check_labels(
-            "kecamatan_ids", kecamatan_ids, n_cols, schema, "candidate"
-        )
-        minima = _check_minima(min_towers_per_kecamatan, kec_codes is not None, schema, units)
-        if loc_codes is not None and kec_codes is not None:
-            _check_location_kecamatan(loc_codes, loc_labels, kec_codes, schema)
-        g_values = targets = None
-        if g_ids is not None or groups is not None:
-            g_values = _check_group_values(group_values, g_ids or (), schema, units)
-            targets = _check_targets(resolve_groups, g_ids or (), schema)
-        else:
-            if group_values is not None:
-                schema.append("group_values needs groups (the desa id of each demand row).")
-            if resolve_groups is not None and not _is_empty(resolve_groups):
-                schema.append("resolve_groups needs groups (the desa id of each demand row).")
-        if obj is not None and obj.desa > 0 and groups is None:
-            schema.append(
-                "a desa objective needs groups (the desa id of each demand row); pass groups=..."
-            )
-        if has_target and obj is not None and obj != Objective():
-            schema.append(
-                "objective applies to budgeted problems; with cover_share or resolve_groups the "
-                "plan minimises cost instead. Leave objective at 'people'."
-            )
-
-        problems = schema + units
-        raise_if_problems(
-            "SitingProblem.from_matrix", problems, SchemaError if schema else UnitsError
-        )
-        assert matrix is not None and w is not None and c is not None and ids is not None
-        assert obj is not None and beta is not None
-        if budget is None:
-            budget = int(c.sum(dtype=object))
-
-        merged, merged_w, row_map, merged_groups = _merge_rows(matrix, w, g_codes)
+    @classmethod
+    def _from_inputs(cls, v: _MatrixInputs) -> SitingProblem:
+        """Merge the demand rows of validated inputs and build the (unchecked) problem."""
+        merged, merged_w, row_map, merged_groups = _merge_rows(v.matrix, v.weights, v.group_codes)
         if not merged.has_canonical_format:  # pragma: no cover - _merge_rows returns canonical
             merged.sum_duplicates()  # canonical (sorted, no repeats): scipy never rewrites it
         for a in (merged.data, merged.indices, merged.indptr):
             _readonly(a)
-        group_fields: dict[str, Any] = {}
-        if g_codes is not None:
-            assert g_ids is not None and g_values is not None and targets is not None
-            in_group = g_codes >= 0
-            g_weights = np.bincount(g_codes[in_group], weights=w[in_group], minlength=len(g_ids))
-            group_fields = dict(
-                groups=_readonly(merged_groups),
-                group_ids=g_ids,
-                group_weights=_readonly(g_weights.astype(np.float64)),
-                group_values=_readonly(g_values),
-                resolve_groups=targets,
-            )
-        problem = cls(
+        return cls(
             coverage=merged,
             weights=_readonly(merged_w),
-            costs_idr=_readonly(c),
-            budget_idr=budget,
-            site_ids=ids,
-            max_towers=max_towers,
-            forced_in=tuple(f_in),
-            forced_out=tuple(f_out),
+            costs_idr=_readonly(v.costs),
+            budget_idr=v.budget,
+            site_ids=v.site_ids,
+            max_towers=v.max_towers,
+            forced_in=v.forced_in,
+            forced_out=v.forced_out,
             row_map=_readonly(row_map),
-            total_weight=float(w.sum()),
+            total_weight=float(v.weights.sum()),
             coverable_weight=float(merged_w.sum()),
-            resolved_share=beta,
-            objective=obj,
-            cover_share=alpha,
-            location_codes=None if loc_codes is None else _readonly(loc_codes),
-            location_labels=loc_labels or (),
-            kecamatan_codes=None if kec_codes is None else _readonly(kec_codes),
-            kecamatan_labels=kec_labels or (),
-            kecamatan_minima=minima,
-            **group_fields,
+            resolved_share=v.resolved_share,
+            objective=v.objective,
+            cover_share=v.cover_share,
+            location_codes=None if v.location_codes is None else _readonly(v.location_codes),
+            location_labels=v.location_labels,
+            kecamatan_codes=None if v.kecamatan_codes is None else _readonly(v.kecamatan_codes),
+            kecamatan_labels=v.kecamatan_labels,
+            kecamatan_minima=v.kecamatan_minima,
+            **_group_fields(v, merged_groups),
         )
-        problem._check_feasible()
-        return problem
 
     @classmethod
     def from_coverage(
@@ -920,8 +849,8 @@ def minima_completion(problem: SitingProblem) -> _MinimaPlan:
         if need <= 0:
             continue
         best: dict[int, int] = {}
-        for j in np.flatnonzero(codes == k):
-            j = int(j)
+        for jj in np.flatnonzero(codes == k):
+            j = int(jj)
             if j in out_set or j in forced or int(loc[j]) in used_locs:
                 continue
             c = int(problem.costs_idr[j])
@@ -1147,6 +1076,210 @@ def _check_targets(targets: Any, g_ids: tuple[Hashable, ...], schema: list[str])
             "from groups, or 'all'."
         )
     return tuple(sorted(index[t] for t in wanted if t in index))
+
+
+# ---------------------------------------------------------------------- from_matrix inputs
+
+
+@dataclass(frozen=True)
+class _MatrixInputs:
+    """The inputs of :meth:`SitingProblem.from_matrix` once every check has passed."""
+
+    matrix: sp.csc_array
+    weights: np.ndarray
+    costs: np.ndarray
+    budget: int
+    max_towers: int | None
+    site_ids: tuple[Hashable, ...]
+    forced_in: tuple[int, ...]
+    forced_out: tuple[int, ...]
+    group_codes: np.ndarray | None
+    group_ids: tuple[Hashable, ...] | None
+    group_values: np.ndarray | None
+    targets: tuple[int, ...] | None
+    objective: Objective
+    resolved_share: float
+    cover_share: float | None
+    location_codes: np.ndarray | None
+    location_labels: tuple[Hashable, ...]
+    kecamatan_codes: np.ndarray | None
+    kecamatan_labels: tuple[Hashable, ...]
+    kecamatan_minima: tuple[tuple[Hashable, int], ...]
+
+
+def _validate_matrix_inputs(
+    coverage: Any,
+    weights: Any,
+    costs_idr: Any,
+    budget_idr: int | None,
+    *,
+    site_ids: Iterable[Hashable] | None,
+    max_towers: int | None,
+    forced_in: Iterable[Hashable],
+    forced_out: Iterable[Hashable],
+    groups: Any,
+    group_values: Any,
+    resolved_share: float,
+    objective: Any,
+    cover_share: float | None,
+    resolve_groups: Any,
+    location_ids: Any,
+    kecamatan_ids: Any,
+    min_towers_per_kecamatan: Mapping[Hashable, int] | None,
+) -> _MatrixInputs:
+    """Check every input of :meth:`SitingProblem.from_matrix` and raise all problems at once.
+
+    Shape and id problems raise SchemaError (with any units problems listed after them); bad
+    numbers alone raise UnitsError.
+    """
+    schema: list[str] = []
+    units: list[str] = []
+
+    matrix, shape = _check_matrix(coverage, schema)
+    n_rows, n_cols = shape if shape is not None else (None, None)
+
+    w = _check_weights(weights, n_rows, schema, units)
+    c = _check_costs(costs_idr, n_cols, schema, units)
+
+    has_target = cover_share is not None or (
+        resolve_groups is not None and not _is_empty(resolve_groups)
+    )
+    budget = _check_budget(budget_idr, has_target, units)
+    k_max = _check_max_towers(max_towers, units)
+
+    ids = _check_site_ids(site_ids, n_cols, schema)
+    index_of = {sid: j for j, sid in enumerate(ids)} if ids is not None else None
+    f_in = _resolve_ids("forced_in", forced_in, index_of, schema)
+    f_out = _resolve_ids("forced_out", forced_out, index_of, schema)
+
+    g_codes, g_ids = _check_labels("groups", groups, n_rows, schema, "demand row")
+    obj = _check_objective(objective, units)
+    beta = _check_share("resolved_share", resolved_share, units)
+    alpha = None if cover_share is None else _check_share("cover_share", cover_share, units)
+    loc_codes, loc_labels = _check_labels(
+        "location_ids", location_ids, n_cols, schema, "candidate", unique_missing=True
+    )
+    kec_codes, kec_labels = _check_labels(
+        "kecamatan_ids", kecamatan_ids, n_cols, schema, "candidate"
+    )
+    minima = _check_minima(min_towers_per_kecamatan, kec_codes is not None, schema, units)
+    if loc_codes is not None and loc_labels is not None and kec_codes is not None:
+        _check_location_kecamatan(loc_codes, loc_labels, kec_codes, schema)
+    g_values, targets = _check_desa_inputs(
+        groups, g_ids, group_values, resolve_groups, schema, units
+    )
+    _check_goal(obj, groups, has_target, schema)
+
+    problems = schema + units
+    raise_if_problems("SitingProblem.from_matrix", problems, SchemaError if schema else UnitsError)
+    assert matrix is not None and w is not None and c is not None and ids is not None
+    assert obj is not None and beta is not None
+    if budget is None:  # a cover target without a budget: the cost of every candidate
+        budget = int(c.sum(dtype=object))
+    return _MatrixInputs(
+        matrix=matrix,
+        weights=w,
+        costs=c,
+        budget=budget,
+        max_towers=k_max,
+        site_ids=ids,
+        forced_in=tuple(f_in),
+        forced_out=tuple(f_out),
+        group_codes=g_codes,
+        group_ids=g_ids,
+        group_values=g_values,
+        targets=targets,
+        objective=obj,
+        resolved_share=beta,
+        cover_share=alpha,
+        location_codes=loc_codes,
+        location_labels=loc_labels or (),
+        kecamatan_codes=kec_codes,
+        kecamatan_labels=kec_labels or (),
+        kecamatan_minima=minima,
+    )
+
+
+def _check_budget(budget_idr: object, has_target: bool, units: list[str]) -> int | None:
+    """The budget in whole Rupiah; None for a cover target without one (or a bad budget)."""
+    if budget_idr is None and has_target:
+        return None  # from_matrix sets it to the total cost once the costs are known
+    budget = _as_whole_int(budget_idr)
+    if budget is None:
+        units.append(
+            f"budget_idr must be a whole number of Rupiah; received {budget_idr!r}. "
+            "Pass an int such as 8_500_000_000 (None only with cover_share or "
+            "resolve_groups)."
+        )
+    elif budget < 0:
+        units.append(
+            f"budget_idr must be ≥ 0; received {budget}. Pass the total Rupiah "
+            "available, e.g. 8_500_000_000."
+        )
+    return budget
+
+
+def _check_max_towers(max_towers: object, units: list[str]) -> int | None:
+    """``max_towers`` as an int, or None for no limit (or a bad value, listed in ``units``)."""
+    if max_towers is None:
+        return None
+    k = _as_whole_int(max_towers)
+    if k is None or k < 0:
+        units.append(f"max_towers must be a whole number ≥ 0 or None; received {max_towers!r}.")
+        return None
+    return k
+
+
+def _check_desa_inputs(
+    groups: Any,
+    g_ids: tuple[Hashable, ...] | None,
+    group_values: Any,
+    resolve_groups: Any,
+    schema: list[str],
+    units: list[str],
+) -> tuple[np.ndarray | None, tuple[int, ...] | None]:
+    """Value of each desa and the target desa codes; (None, None) without ``groups``."""
+    if g_ids is not None or groups is not None:
+        g_values = _check_group_values(group_values, g_ids or (), schema, units)
+        targets = _check_targets(resolve_groups, g_ids or (), schema)
+        return g_values, targets
+    if group_values is not None:
+        schema.append("group_values needs groups (the desa id of each demand row).")
+    if resolve_groups is not None and not _is_empty(resolve_groups):
+        schema.append("resolve_groups needs groups (the desa id of each demand row).")
+    return None, None
+
+
+def _check_goal(obj: Objective | None, groups: Any, has_target: bool, schema: list[str]) -> None:
+    """The objective fits the problem: desa weights need groups, cover targets need none."""
+    if obj is not None and obj.desa > 0 and groups is None:
+        schema.append(
+            "a desa objective needs groups (the desa id of each demand row); pass groups=..."
+        )
+    if has_target and obj is not None and obj != Objective():
+        schema.append(
+            "objective applies to budgeted problems; with cover_share or resolve_groups the "
+            "plan minimises cost instead. Leave objective at 'people'."
+        )
+
+
+def _group_fields(v: _MatrixInputs, merged_groups: np.ndarray | None) -> dict[str, Any]:
+    """The desa fields of a problem (none without groups): codes per merged row, people..."""
+    if v.group_codes is None:
+        return {}
+    assert v.group_ids is not None and v.group_values is not None and v.targets is not None
+    assert merged_groups is not None  # _merge_rows keeps a code per row when given groups
+    in_group = v.group_codes >= 0
+    g_weights = np.bincount(
+        v.group_codes[in_group], weights=v.weights[in_group], minlength=len(v.group_ids)
+    )
+    return dict(
+        groups=_readonly(merged_groups),
+        group_ids=v.group_ids,
+        group_weights=_readonly(g_weights.astype(np.float64)),
+        group_values=_readonly(v.group_values),
+        resolve_groups=v.targets,
+    )
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -1407,7 +1540,8 @@ def _group_salt(groups: np.ndarray) -> np.ndarray:
     """A random 64-bit salt per desa code (code -1, no desa, has one too)."""
     n = int(groups.max(initial=-1)) + 2
     salt = np.random.default_rng(_HASH_SEED + 1).integers(0, 2**63, size=n, dtype=np.int64)
-    return salt.astype(np.uint64)[groups + 1]
+    per_row: npt.NDArray[np.uint64] = salt.astype(np.uint64)[groups + 1]
+    return per_row
 
 
 def _merged_groups(

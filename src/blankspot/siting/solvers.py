@@ -37,7 +37,7 @@ import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,7 @@ exact solver stopped early, with ``bound``; ``heuristic``: a valid plan with no 
 
 SolverFunc = Callable[..., "SitingResult"]
 _SOLVERS: dict[str, SolverFunc] = {}
+_F = TypeVar("_F", bound=SolverFunc)
 
 _REL_TOL = 1e-7
 """Relative slack when a bound (LP or MILP, computed in floating point) meets a plan's value."""
@@ -231,13 +232,17 @@ class SitingResult:
 # ---------------------------------------------------------------------- dispatch
 
 
-def register_solver(name: str, func: SolverFunc | None = None) -> Any:
+@overload
+def register_solver(name: str, func: None = None) -> Callable[[_F], _F]: ...
+@overload
+def register_solver(name: str, func: _F) -> _F: ...
+def register_solver(name: str, func: _F | None = None) -> _F | Callable[[_F], _F]:
     """Register ``func(problem, **options) -> SitingResult`` under ``name``.
 
     Usable as a decorator (``@register_solver("my_solver")``). Re-registering a name replaces it.
     """
 
-    def _register(f: SolverFunc) -> SolverFunc:
+    def _register(f: _F) -> _F:
         _SOLVERS[name] = f
         return f
 
@@ -934,86 +939,16 @@ def quality(
 
     base = _greedy_max(problem)
     ev = eng.Evaluator(problem)
-    forced = list(problem.forced_in)
-
-    def score(order: Sequence[int]) -> tuple[float, float]:
-        return problem.objective_value(order), ev.score(ev.state(order))
-
-    def complete(prefix: Sequence[int], banned: Sequence[int] = ()) -> list[int] | None:
-        begun = eng.start(problem, problem.budget_idr, prefix)
-        if begun is None:
-            return None
-        ev_, st, tr = begun
-        bounds = ev_.gains_all(st)
-        bounds[list(banned)] = 0.0
-        cand = eng.open_candidates(problem, tr, bounds, st.sites)
-        eng.lazy_greedy(ev_, st, tr, cand.tolist(), bounds)
-        eng.fill_minima(ev_, st, tr)
-        return list(st.sites)
-
-    best = list(base.order)
-    best_score = score(best)
-    tried = 1
-    gains0 = ev.gains_all(ev.state(forced))
-    tr0 = eng.Tracker(problem, problem.budget_idr, forced)
-    cand = eng.open_candidates(problem, tr0, gains0, forced)
-    top = cand[np.lexsort((cand, -gains0[cand]))].tolist()
-    seeds: list[tuple[int, ...]] = [(j,) for j in top[:n_seeds]]
-    seeds += list(itertools.combinations(top[:pair_seeds], 2))
-    seeds += list(itertools.combinations(top[:triple_seeds], 3))
-    for seed in seeds:
-        if time.perf_counter() > deadline:
-            break
-        plan = complete(seed)
-        tried += 1
-        if plan is not None:
-            s = score(plan)
-            if _better(problem, s, best_score):
-                best, best_score = plan, s
-
+    first = list(base.order)
+    search = _Incumbent(first, _plan_score(problem, ev, first))
+    seeds = _quality_seeds(problem, ev, n_seeds, pair_seeds, triple_seeds)
+    _try_seeds(problem, ev, search, seeds, deadline)
     rounds = 0
-    moves = 0
     while rounds < max_rounds and time.perf_counter() < deadline:
         rounds += 1
-        improved = False
-        free = [j for j in best if j not in set(forced)]
-        # drop the sites that lose least per Rupiah first
-        loss = {j: best_score[1] - ev.score(ev.state([k for k in best if k != j])) for j in free}
-        free.sort(key=lambda j: (loss[j] / max(1, int(problem.costs_idr[j])), j))
-        drops: list[tuple[int, ...]] = [(j,) for j in free]
-        drops += list(itertools.combinations(free[:6], 2))
-        for drop in drops:
-            if time.perf_counter() > deadline:
-                break
-            kept = [k for k in best if k not in drop]
-            begun = eng.start(
-                problem, problem.budget_idr, [k for k in kept if k not in set(forced)]
-            )
-            if begun is None:
-                continue
-            ev_, st, tr = begun
-            g = ev_.gains_all(st)
-            g[list(drop)] = 0.0
-            adds = eng.open_candidates(problem, tr, g, st.sites)
-            adds = adds[np.lexsort((adds, -g[adds]))][:swap_width].tolist()
-            for add in [None, *adds]:
-                prefix = [k for k in kept if k not in set(forced)] + (
-                    [add] if add is not None else []
-                )
-                plan = complete(prefix, banned=drop)
-                tried += 1
-                if plan is None:
-                    continue
-                s = score(plan)
-                if _better(problem, s, best_score):
-                    best, best_score = plan, s
-                    improved = True
-                    moves += 1
-                    break
-            if improved:
-                break
-        if not improved:
+        if not _improving_swap(problem, ev, search, swap_width, deadline):
             break
+    best, tried, moves = search.plan, search.tried, search.moves
 
     order = _rank_set(problem, best)
     lp = _lp_value(problem, lp_bound, lp_time_limit_s)
@@ -1026,6 +961,118 @@ def quality(
         "improving swap(s)."
     )
     return _finish(problem, order, "quality", note, started, [base.bound, lp], lp, base.value)
+
+
+@dataclass
+class _Incumbent:
+    """The best plan a local search has found, its score, and the effort spent so far."""
+
+    plan: list[int]
+    score: tuple[float, float]
+    tried: int = 1  # plans completed, the greedy plan it starts from included
+    moves: int = 0  # improving swaps
+
+    def offer(self, problem: SitingProblem, plan: list[int], score: tuple[float, float]) -> bool:
+        """Keep ``plan`` if it is better; say whether it was."""
+        if _better(problem, score, self.score):
+            self.plan, self.score = plan, score
+            return True
+        return False
+
+
+def _plan_score(
+    problem: SitingProblem, ev: eng.Evaluator, order: Sequence[int]
+) -> tuple[float, float]:
+    """What the budgeted local search maximises: the objective, then the submodular score."""
+    return problem.objective_value(order), ev.score(ev.state(order))
+
+
+def _complete(
+    problem: SitingProblem, prefix: Sequence[int], banned: Sequence[int] = ()
+) -> list[int] | None:
+    """The greedy plan grown from ``prefix`` without ``banned`` (None: the prefix is infeasible)."""
+    begun = eng.start(problem, problem.budget_idr, prefix)
+    if begun is None:
+        return None
+    ev_, st, tr = begun
+    bounds = ev_.gains_all(st)
+    bounds[list(banned)] = 0.0
+    cand = eng.open_candidates(problem, tr, bounds, st.sites)
+    eng.lazy_greedy(ev_, st, tr, cand.tolist(), bounds)
+    eng.fill_minima(ev_, st, tr)
+    return list(st.sites)
+
+
+def _quality_seeds(
+    problem: SitingProblem, ev: eng.Evaluator, n_seeds: int, pair_seeds: int, triple_seeds: int
+) -> list[tuple[int, ...]]:
+    """Single sites, pairs and triples among the open candidates with the most gain alone."""
+    forced = list(problem.forced_in)
+    gains0 = ev.gains_all(ev.state(forced))
+    tr0 = eng.Tracker(problem, problem.budget_idr, forced)
+    cand = eng.open_candidates(problem, tr0, gains0, forced)
+    top = cand[np.lexsort((cand, -gains0[cand]))].tolist()
+    seeds: list[tuple[int, ...]] = [(j,) for j in top[:n_seeds]]
+    seeds += list(itertools.combinations(top[:pair_seeds], 2))
+    seeds += list(itertools.combinations(top[:triple_seeds], 3))
+    return seeds
+
+
+def _try_seeds(
+    problem: SitingProblem,
+    ev: eng.Evaluator,
+    search: _Incumbent,
+    seeds: Sequence[tuple[int, ...]],
+    deadline: float,
+) -> None:
+    """Complete every seed greedily (until the deadline), keeping the best plan."""
+    for seed in seeds:
+        if time.perf_counter() > deadline:
+            break
+        plan = _complete(problem, seed)
+        search.tried += 1
+        if plan is not None:
+            search.offer(problem, plan, _plan_score(problem, ev, plan))
+
+
+def _improving_swap(
+    problem: SitingProblem, ev: eng.Evaluator, search: _Incumbent, swap_width: int, deadline: float
+) -> bool:
+    """One local-search move: drop one site (or two), add one of the ``swap_width`` best, refill.
+
+    Drops that lose least per Rupiah are tried first; the first move that improves the plan is
+    taken. False when none does (or the deadline passed).
+    """
+    best, best_score = search.plan, search.score
+    forced = list(problem.forced_in)
+    free = [j for j in best if j not in set(forced)]
+    # drop the sites that lose least per Rupiah first
+    loss = {j: best_score[1] - ev.score(ev.state([k for k in best if k != j])) for j in free}
+    free.sort(key=lambda j: (loss[j] / max(1, int(problem.costs_idr[j])), j))
+    drops: list[tuple[int, ...]] = [(j,) for j in free]
+    drops += list(itertools.combinations(free[:6], 2))
+    for drop in drops:
+        if time.perf_counter() > deadline:
+            break
+        kept = [k for k in best if k not in drop]
+        begun = eng.start(problem, problem.budget_idr, [k for k in kept if k not in set(forced)])
+        if begun is None:
+            continue
+        ev_, st, tr = begun
+        g = ev_.gains_all(st)
+        g[list(drop)] = 0.0
+        adds = eng.open_candidates(problem, tr, g, st.sites)
+        adds = adds[np.lexsort((adds, -g[adds]))][:swap_width].tolist()
+        for add in [None, *adds]:
+            prefix = [k for k in kept if k not in set(forced)] + ([add] if add is not None else [])
+            plan = _complete(problem, prefix, banned=drop)
+            search.tried += 1
+            if plan is None:
+                continue
+            if search.offer(problem, plan, _plan_score(problem, ev, plan)):
+                search.moves += 1
+                return True
+    return False
 
 
 def _quality_cover(
@@ -1131,12 +1178,7 @@ def brute_force(
     forced = list(problem.forced_in)
     st = ev.state(forced)
     budget_free = problem.budget_idr - problem.forced_cost_idr
-    useful = _milp.useful_sites(problem, ev, budget_free)
-    useful[forced] = False
-    if problem.location_codes is not None and forced:
-        loc = _location_codes(problem)
-        useful &= ~np.isin(loc, loc[forced])
-    free = np.flatnonzero(useful)
+    free = _free_candidates(problem, ev, budget_free)
     n = int(free.size)
     if n > max_sites:
         raise UnitsError(
@@ -1146,97 +1188,13 @@ def brute_force(
             "solver='greedy'."
         )
     picks_left = None if problem.max_towers is None else problem.max_towers - len(forced)
-    size = 1 << n
-    plans = np.arange(size, dtype=np.int64)
-    full = size - 1
-    rows = np.flatnonzero(~st.covered)
-    if n:
-        sub = sp.csr_array(problem.coverage[rows][:, free])
-        bits = np.asarray(sub @ (np.int64(1) << np.arange(n, dtype=np.int64)), dtype=np.int64)
-    else:
-        bits = np.zeros(rows.size, dtype=np.int64)
-
-    def newly(weights: np.ndarray) -> np.ndarray:
-        """Weight newly covered by every plan: zeta[m] sums rows whose set lies inside m."""
-        zeta = np.bincount(bits, weights=weights, minlength=size).astype(np.float64)
-        for k in range(n):
-            view = zeta.reshape(-1, 2, 1 << k)
-            view[:, 1, :] += view[:, 0, :]
-        return zeta[full] - zeta[full ^ plans]
-
-    people = st.people + newly(problem.weights[rows])
-    cost = np.zeros(size, dtype=np.int64)
-    count = np.zeros(size, dtype=np.int16)
-    for k, j in enumerate(free):
-        cost[1 << k : 2 << k] = cost[: 1 << k] + int(problem.costs_idr[j])
-        count[1 << k : 2 << k] = count[: 1 << k] + 1
-
-    masks: dict[str, np.ndarray] = {"budget_idr": cost <= budget_free}
-    if picks_left is not None:
-        masks["max_towers"] = count <= picks_left
-    if problem.location_codes is not None:
-        loc = _location_codes(problem)[free]
-        ok = np.ones(size, dtype=bool)
-        for lc in np.unique(loc):
-            ks = np.flatnonzero(loc == lc)
-            if ks.size > 1:
-                ok &= _popcount(plans, ks) <= 1
-        masks["one height per location"] = ok
-    if problem.kecamatan_minima:
-        assert problem.kecamatan_codes is not None
-        code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
-        ok = np.ones(size, dtype=bool)
-        for label, minimum in problem.kecamatan_minima:
-            kk = code.get(label, -2)
-            have = sum(1 for j in forced if int(problem.kecamatan_codes[j]) == kk)
-            ks = np.flatnonzero(problem.kecamatan_codes[free] == kk)
-            ok &= have + _popcount(plans, ks) >= minimum
-        masks["kecamatan minima"] = ok
-
-    cover = problem.sense == "min"
-    value = np.zeros(size)
-    if not cover:
-        value += problem.objective.people * people
-    if problem.groups is not None and (cover or problem.objective.desa > 0):
-        assert problem.group_weights is not None and problem.group_values is not None
-        groups_rows = problem.groups[rows]
-        targets_ok = np.ones(size, dtype=bool)
-        base_cov = problem.group_covered(forced)
-        live = (
-            list(problem.resolve_groups)
-            if cover
-            else [d for d in range(problem.n_groups) if problem.group_values[d] > 0]
-        )
-        for d in live:
-            in_d = groups_rows == d
-            extra = newly(np.where(in_d, problem.weights[rows], 0.0)) if in_d.any() else 0.0
-            cov_d = np.broadcast_to(base_cov[d] + extra, (size,))
-            need = problem.resolved_share * problem.group_weights[d]
-            ok_d = cov_d >= need - 1e-9 * max(1.0, need)
-            if cover:
-                targets_ok &= ok_d
-            else:
-                value += problem.objective.desa * problem.group_values[d] * ok_d
-        if cover:
-            masks["target desa resolved"] = targets_ok
-    if cover and problem.cover_share is not None:
-        need = problem.cover_share * problem.total_weight
-        masks[f"cover_share α={problem.cover_share:g}"] = people >= need - 1e-9 * max(1.0, need)
-
-    ok = np.ones(size, dtype=bool)
-    for m in masks.values():
-        ok &= m
-    if not ok.any():
-        raise InfeasibleError(_enumeration_infeasible(problem, masks))
-    if cover:
-        best_cost = cost[ok].min()
-        ties = np.flatnonzero(ok & (cost == best_cost))
-        best = ties[np.lexsort((ties, count[ties], -people[ties]))[0]]
-    else:
-        v = np.where(ok, value, -np.inf)
-        best_value = v.max()
-        ties = np.flatnonzero(v >= best_value - 1e-12 * max(1.0, abs(best_value)))
-        best = ties[np.lexsort((ties, count[ties], cost[ties]))[0]]
+    plans = _Enumeration(problem, st, free)
+    size = plans.size
+    people = st.people + plans.newly(problem.weights[plans.rows])
+    cost, count = _plan_costs(problem, plans)
+    masks = _constraint_masks(problem, plans, cost, count, budget_free, picks_left)
+    value = _plan_values(problem, plans, people, masks)  # adds the cover target's masks
+    best = _best_plan(problem, masks, value, people, cost, count)
     chosen = [int(free[k]) for k in range(n) if (int(best) >> k) & 1]
     order = _rank_set(problem, [*forced, *chosen])
     lp = _lp_value(problem, lp_bound, lp_time_limit_s)
@@ -1254,6 +1212,152 @@ def brute_force(
         started=started,
         lp=lp,
     )
+
+
+def _free_candidates(problem: SitingProblem, ev: eng.Evaluator, budget_free: int) -> np.ndarray:
+    """Candidates brute force enumerates: not forced either way, not sharing a forced-in site's
+    location, affordable and adding something (or needed for a kecamatan minimum)."""
+    forced = list(problem.forced_in)
+    useful = _milp.useful_sites(problem, ev, budget_free)
+    useful[forced] = False
+    if problem.location_codes is not None and forced:
+        loc = _location_codes(problem)
+        useful &= ~np.isin(loc, loc[forced])
+    return np.flatnonzero(useful)
+
+
+class _Enumeration:
+    """Every plan of the free candidates as a bit mask (bit ``k``: ``free[k]`` is built)."""
+
+    def __init__(self, problem: SitingProblem, st: eng.State, free: np.ndarray) -> None:
+        self.free = free
+        self.n = n = int(free.size)
+        self.size = 1 << n
+        self.plans = np.arange(self.size, dtype=np.int64)
+        self.full = self.size - 1
+        self.rows = np.flatnonzero(~st.covered)  # demand rows the forced-in sites leave open
+        if n:
+            sub = sp.csr_array(problem.coverage[self.rows][:, free])
+            self.bits = np.asarray(
+                sub @ (np.int64(1) << np.arange(n, dtype=np.int64)), dtype=np.int64
+            )
+        else:
+            self.bits = np.zeros(self.rows.size, dtype=np.int64)
+
+    def newly(self, weights: np.ndarray) -> np.ndarray:
+        """Weight newly covered by every plan: zeta[m] sums rows whose set lies inside m."""
+        zeta = np.bincount(self.bits, weights=weights, minlength=self.size).astype(np.float64)
+        for k in range(self.n):
+            view = zeta.reshape(-1, 2, 1 << k)
+            view[:, 1, :] += view[:, 0, :]
+        added: np.ndarray = zeta[self.full] - zeta[self.full ^ self.plans]
+        return added
+
+
+def _plan_costs(problem: SitingProblem, plans: _Enumeration) -> tuple[np.ndarray, np.ndarray]:
+    """Cost (Rupiah, beyond the forced-in sites) and number of free sites of every plan."""
+    cost = np.zeros(plans.size, dtype=np.int64)
+    count = np.zeros(plans.size, dtype=np.int16)
+    for k, j in enumerate(plans.free):
+        cost[1 << k : 2 << k] = cost[: 1 << k] + int(problem.costs_idr[j])
+        count[1 << k : 2 << k] = count[: 1 << k] + 1
+    return cost, count
+
+
+def _constraint_masks(
+    problem: SitingProblem,
+    plans: _Enumeration,
+    cost: np.ndarray,
+    count: np.ndarray,
+    budget_free: int,
+    picks_left: int | None,
+) -> dict[str, np.ndarray]:
+    """Per constraint (budget, towers, locations, kecamatan minima), the plans that meet it."""
+    size, free, forced = plans.size, plans.free, list(problem.forced_in)
+    masks: dict[str, np.ndarray] = {"budget_idr": cost <= budget_free}
+    if picks_left is not None:
+        masks["max_towers"] = count <= picks_left
+    if problem.location_codes is not None:
+        loc = _location_codes(problem)[free]
+        ok = np.ones(size, dtype=bool)
+        for lc in np.unique(loc):
+            ks = np.flatnonzero(loc == lc)
+            if ks.size > 1:
+                ok &= _popcount(plans.plans, ks) <= 1
+        masks["one height per location"] = ok
+    if problem.kecamatan_minima:
+        assert problem.kecamatan_codes is not None
+        code = {lab: k for k, lab in enumerate(problem.kecamatan_labels)}
+        ok = np.ones(size, dtype=bool)
+        for label, minimum in problem.kecamatan_minima:
+            kk = code.get(label, -2)
+            have = sum(1 for j in forced if int(problem.kecamatan_codes[j]) == kk)
+            ks = np.flatnonzero(problem.kecamatan_codes[free] == kk)
+            ok &= have + _popcount(plans.plans, ks) >= minimum
+        masks["kecamatan minima"] = ok
+    return masks
+
+
+def _plan_values(
+    problem: SitingProblem, plans: _Enumeration, people: np.ndarray, masks: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Objective value of every plan (budgeted problems); for a cover target, add its masks."""
+    size, rows, forced = plans.size, plans.rows, list(problem.forced_in)
+    cover = problem.sense == "min"
+    value = np.zeros(size)
+    if not cover:
+        value += problem.objective.people * people
+    if problem.groups is not None and (cover or problem.objective.desa > 0):
+        assert problem.group_weights is not None and problem.group_values is not None
+        groups_rows = problem.groups[rows]
+        targets_ok = np.ones(size, dtype=bool)
+        base_cov = problem.group_covered(forced)
+        live = (
+            list(problem.resolve_groups)
+            if cover
+            else [d for d in range(problem.n_groups) if problem.group_values[d] > 0]
+        )
+        for d in live:
+            in_d = groups_rows == d
+            extra = plans.newly(np.where(in_d, problem.weights[rows], 0.0)) if in_d.any() else 0.0
+            cov_d = np.broadcast_to(base_cov[d] + extra, (size,))
+            need = problem.resolved_share * problem.group_weights[d]
+            ok_d = cov_d >= need - 1e-9 * max(1.0, need)
+            if cover:
+                targets_ok &= ok_d
+            else:
+                value += problem.objective.desa * problem.group_values[d] * ok_d
+        if cover:
+            masks["target desa resolved"] = targets_ok
+    if cover and problem.cover_share is not None:
+        need = problem.cover_share * problem.total_weight
+        masks[f"cover_share α={problem.cover_share:g}"] = people >= need - 1e-9 * max(1.0, need)
+    return value
+
+
+def _best_plan(
+    problem: SitingProblem,
+    masks: dict[str, np.ndarray],
+    value: np.ndarray,
+    people: np.ndarray,
+    cost: np.ndarray,
+    count: np.ndarray,
+) -> int:
+    """The best plan meeting every mask: most value, then cheapest, then smallest (for a cover
+    target: cheapest, then most people, then smallest). Raises when none meets them all."""
+    ok = np.ones(value.size, dtype=bool)
+    for m in masks.values():
+        ok &= m
+    if not ok.any():
+        raise InfeasibleError(_enumeration_infeasible(problem, masks))
+    if problem.sense == "min":
+        best_cost = cost[ok].min()
+        ties = np.flatnonzero(ok & (cost == best_cost))
+        return int(ties[np.lexsort((ties, count[ties], -people[ties]))[0]])
+    v = np.where(ok, value, -np.inf)
+    best_value = v.max()
+    ties = np.flatnonzero(v >= best_value - 1e-12 * max(1.0, abs(best_value)))
+    return int(ties[np.lexsort((ties, count[ties], cost[ties]))[0]])
 
 
 def _popcount(plans: np.ndarray, bits: np.ndarray) -> np.ndarray:
@@ -1331,37 +1435,10 @@ def exact(
         ),
     )
 
-    ev = eng.Evaluator(problem)
-    budget_free = problem.budget_idr - problem.forced_cost_idr
-    useful = _milp.useful_sites(problem, ev, budget_free)
-    useful[list(problem.forced_in)] = False
-    picks_left = None if problem.max_towers is None else problem.max_towers - len(problem.forced_in)
-    forced_only = list(problem.forced_in)
-    if (not useful.any() or picks_left == 0) and (
-        problem.sense == "max"
-        or (problem.meets_target(forced_only) and not _minima_shortfall(problem, forced_only))
-    ):
-        value = problem.objective_value(forced_only)
-        return _result(
-            problem,
-            forced_only,
-            solver="exact",
-            status="optimal",
-            bound=value,
-            note=_nothing_to_add_note(problem, budget_free, picks_left),
-            started=started,
-        )
-
-    start_plan: list[int] | None = None
-    greedy_value: float | None = None
-    greedy_bound: float | None = None
-    if warm_start:
-        try:
-            g = greedy(problem, lp_bound=False)
-        except InfeasibleError:
-            g = None
-        if g is not None:
-            start_plan, greedy_value, greedy_bound = list(g.order), g.value, g.bound
+    trivial = _forced_only_result(problem, started)
+    if trivial is not None:
+        return trivial
+    start_plan, greedy_value, greedy_bound = _greedy_start(problem) if warm_start else _NO_START
     lp = _lp_value(problem, lp_bound, lp_time_limit_s)
     spent = time.perf_counter() - started
     outcome = _milp.solve_milp(
@@ -1393,23 +1470,7 @@ def exact(
     order = _rank_set(problem, outcome.plan)
     order, repaired = _repair(problem, order)
     value = problem.objective_value(order)
-    if repaired:
-        status = "feasible"
-        note = (
-            "HiGHS's plan broke a constraint by a rounding sliver; it was repaired, so the plan "
-            "is no longer proven optimal."
-        )
-    elif outcome.status == "optimal":
-        status = "optimal"
-        gap = outcome.gap if outcome.gap is not None else 0.0
-        note = f"HiGHS proved the plan optimal within mip_rel_gap={mip_rel_gap:g} (gap {gap:.2e})."
-    else:
-        status = "feasible"
-        note = f"HiGHS stopped early ({outcome.message}); bound and gap say how far it got."
-    if greedy_value is not None and outcome.warm:
-        note += f" Warm-started from the greedy plan ({greedy_value:g})."
-    elif greedy_value is not None:
-        note += f" Started cold ({outcome.message}); the greedy plan had {greedy_value:g}."
+    status, note = _exact_status(outcome, repaired, mip_rel_gap, greedy_value)
     if start_plan is not None and not repaired:
         # HiGHS keeps the best incumbent, so it is never worse than the greedy start
         start_value = problem.objective_value(start_plan)
@@ -1427,6 +1488,70 @@ def exact(
         lp=lp,
         greedy_value=greedy_value,
     )
+
+
+_NO_START: tuple[None, None, None] = (None, None, None)
+
+
+def _forced_only_result(problem: SitingProblem, started: float) -> SitingResult | None:
+    """The forced-in sites as the (optimal) plan when no candidate can add anything to them and
+    they already meet any target; None when the MILP has work to do."""
+    ev = eng.Evaluator(problem)
+    budget_free = problem.budget_idr - problem.forced_cost_idr
+    useful = _milp.useful_sites(problem, ev, budget_free)
+    useful[list(problem.forced_in)] = False
+    picks_left = None if problem.max_towers is None else problem.max_towers - len(problem.forced_in)
+    forced_only = list(problem.forced_in)
+    if (not useful.any() or picks_left == 0) and (
+        problem.sense == "max"
+        or (problem.meets_target(forced_only) and not _minima_shortfall(problem, forced_only))
+    ):
+        value = problem.objective_value(forced_only)
+        return _result(
+            problem,
+            forced_only,
+            solver="exact",
+            status="optimal",
+            bound=value,
+            note=_nothing_to_add_note(problem, budget_free, picks_left),
+            started=started,
+        )
+    return None
+
+
+def _greedy_start(
+    problem: SitingProblem,
+) -> tuple[list[int], float, float | None] | tuple[None, None, None]:
+    """The greedy plan, its value and bound, to warm-start HiGHS (Nones when it finds none)."""
+    try:
+        g = greedy(problem, lp_bound=False)
+    except InfeasibleError:
+        return _NO_START
+    return list(g.order), g.value, g.bound
+
+
+def _exact_status(
+    outcome: _milp.MilpOutcome, repaired: bool, mip_rel_gap: float, greedy_value: float | None
+) -> tuple[str, str]:
+    """Status and note of an exact result from HiGHS's outcome and how it was started."""
+    if repaired:
+        status = "feasible"
+        note = (
+            "HiGHS's plan broke a constraint by a rounding sliver; it was repaired, so the plan "
+            "is no longer proven optimal."
+        )
+    elif outcome.status == "optimal":
+        status = "optimal"
+        gap = outcome.gap if outcome.gap is not None else 0.0
+        note = f"HiGHS proved the plan optimal within mip_rel_gap={mip_rel_gap:g} (gap {gap:.2e})."
+    else:
+        status = "feasible"
+        note = f"HiGHS stopped early ({outcome.message}); bound and gap say how far it got."
+    if greedy_value is not None and outcome.warm:
+        note += f" Warm-started from the greedy plan ({greedy_value:g})."
+    elif greedy_value is not None:
+        note += f" Started cold ({outcome.message}); the greedy plan had {greedy_value:g}."
+    return status, note
 
 
 def _repair(problem: SitingProblem, order: list[int]) -> tuple[list[int], bool]:

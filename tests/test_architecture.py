@@ -150,3 +150,38 @@ def test_plan_holds_the_chain_only():
     for moved in ("PlanConfig", "FootprintCache", "write_outputs", "plan_summary", "terrain_note",
                   "paser_inputs", "read_existing_sites", "summary_html", "plan_folium_map"):
         assert moved not in defined
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("blankspot.report", "format_idr", "blankspot.reporting.tables"),
+        ("blankspot.maps", "plan_map", "blankspot.reporting.maps"),
+        ("blankspot.export", "write_reports", "blankspot.reporting.export"),
+        ("blankspot.distributed", "Grid", "blankspot.footprints"),
+        ("blankspot.distributed", "SparseFootprint", "blankspot.footprints"),
+        ("blankspot.distributed", "TerrainSource", "blankspot.io.terrain_source"),
+    ],
+)
+def test_moved_names_still_work_for_one_release_with_a_warning(old, name, new):
+    import importlib
+
+    with pytest.warns(DeprecationWarning, match=new.replace(".", r"\.")):
+        obj = getattr(importlib.import_module(old), name)
+    assert obj is getattr(importlib.import_module(new), name)
+
+
+def test_the_public_api_keeps_its_names():
+    import blankspot
+    from blankspot.config import PlanConfig
+    from blankspot.plan import PlanConfig as PlanConfigFromPlan
+    from blankspot.plan import plan, plan_paser, plan_summary, terrain_note, write_outputs
+    from blankspot.reporting import write_outputs as write_outputs_reporting
+    from blankspot.scenario import run
+    from blankspot.siting import SitingProblem, solve
+
+    assert PlanConfigFromPlan is PlanConfig is blankspot.PlanConfig
+    assert write_outputs is write_outputs_reporting is blankspot.write_outputs
+    assert blankspot.plan_paser is plan_paser and blankspot.solve is solve
+    assert blankspot.SitingProblem is SitingProblem
+    assert callable(plan) and callable(run) and callable(plan_summary) and callable(terrain_note)

@@ -18,7 +18,7 @@ import pytest
 from affine import Affine
 from shapely.geometry import Point, box
 
-from blankspot import maps
+from blankspot.reporting import maps
 from blankspot.reporting.maps import (
     LAYER_BEST_SERVER,
     LAYER_CANDIDATES,

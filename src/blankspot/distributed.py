@@ -81,16 +81,11 @@ from blankspot.coverage import (
     validate_site_table,
 )
 from blankspot.errors import InputError, SchemaError, UnitsError, format_problems
-from blankspot.footprints import (
-    DemandIndex,
-    FootprintStore,
-    Grid,
-    SparseFootprint,
-    _positive,
-    read_footprint,
-    write_footprint,
-)
-from blankspot.io.terrain_source import TerrainSource
+from blankspot.footprints import DemandIndex as _DemandIndex
+from blankspot.footprints import FootprintStore, _positive, read_footprint, write_footprint
+from blankspot.footprints import Grid as _Grid
+from blankspot.footprints import SparseFootprint as _SparseFootprint
+from blankspot.io.terrain_source import TerrainSource as _TerrainSource
 
 __all__ = [
     "DASK_INSTALL_HINT",
@@ -134,8 +129,8 @@ def __getattr__(name: str) -> Any:
 
 
 def sparse_site_footprint(
-    terrain_source: TerrainSource,
-    grid: Grid,
+    terrain_source: _TerrainSource,
+    grid: _Grid,
     site_id: str,
     x_m: float,
     y_m: float,
@@ -145,7 +140,7 @@ def sparse_site_footprint(
     radius_m: float = 30_000.0,
     max_path_loss_db: float | None = None,
     **model_options: Any,
-) -> SparseFootprint:
+) -> _SparseFootprint:
     """One site's footprint, reading only the terrain it needs (pure; the unit of work).
 
     Reads the window of ``grid`` within ``radius_m`` (plus :data:`WINDOW_MARGIN_CELLS`) of the
@@ -171,7 +166,7 @@ def sparse_site_footprint(
         radius_m=radius_m,
         **model_options,
     )
-    return SparseFootprint.from_footprint(
+    return _SparseFootprint.from_footprint(
         fp, grid.grid_id, offset=(r0, c0), max_path_loss_db=max_path_loss_db
     )
 
@@ -180,8 +175,8 @@ def sparse_site_footprint(
 class _SiteTask:
     """Everything one task needs: small and picklable."""
 
-    source: TerrainSource
-    grid: Grid
+    source: _TerrainSource
+    grid: _Grid
     site_id: str
     x_m: float
     y_m: float
@@ -195,7 +190,7 @@ class _SiteTask:
     antenna: Any = None
 
 
-def _run_task(task: _SiteTask, demand: DemandIndex | None = None) -> Any:
+def _run_task(task: _SiteTask, demand: _DemandIndex | None = None) -> Any:
     """The task run on a worker: stored or computed footprint, or its matrix column."""
     fp = None
     if task.cache_dir is not None and task.key is not None:
@@ -366,17 +361,17 @@ def _check_common(
     max_path_loss_db: Any,
 ) -> float:
     problems: list[str] = []
-    if not isinstance(terrain_source, TerrainSource):
+    if not isinstance(terrain_source, _TerrainSource):
         problems.append(
             f"terrain_source must be a TerrainSource (DEM paths + analysis CRS and cell size); "
             f"received {type(terrain_source).__name__}."
         )
-    if not isinstance(grid, Grid):
+    if not isinstance(grid, _Grid):
         problems.append(
             f"grid must be a Grid (e.g. terrain_source.grid(bounds)); received "
             f"{type(grid).__name__}."
         )
-    if isinstance(terrain_source, TerrainSource) and isinstance(grid, Grid):
+    if isinstance(terrain_source, _TerrainSource) and isinstance(grid, _Grid):
         if terrain_source.crs != grid.crs:
             problems.append(
                 f"the terrain source reads into {terrain_source.crs.to_string()} but the grid is "
@@ -430,9 +425,9 @@ def _model_options(
 
 
 def _tasks(
-    terrain_source: TerrainSource,
+    terrain_source: _TerrainSource,
     sites: Any,
-    grid: Grid,
+    grid: _Grid,
     *,
     model: str,
     radius_m: float,
@@ -491,10 +486,10 @@ def _bar(total: int, desc: str, enabled: bool) -> Any:
 
 
 def compute_footprints(
-    terrain_source: TerrainSource,
+    terrain_source: _TerrainSource,
     sites: Any,
     *,
-    grid: Grid,
+    grid: _Grid,
     model: str = "los",
     radius_m: float = 30_000.0,
     max_path_loss_db: float | None = None,
@@ -505,7 +500,7 @@ def compute_footprints(
     progress: bool = False,
     terrain_key: str | None = None,
     **model_options: Any,
-) -> tuple[SparseFootprint, ...]:
+) -> tuple[_SparseFootprint, ...]:
     """Footprints of every site, one task per site, on a dask cluster or local threads.
 
     Parameters
@@ -580,7 +575,7 @@ def compute_footprints(
         model_options=model_options,
         terrain_key=terrain_key,
     )
-    out: list[SparseFootprint | None] = [None] * len(ids)
+    out: list[_SparseFootprint | None] = [None] * len(ids)
     if not tasks:
         return ()
     with (
@@ -594,11 +589,11 @@ def compute_footprints(
 
 
 def coverage_matrix_distributed(
-    terrain_source: TerrainSource,
+    terrain_source: _TerrainSource,
     sites: Any,
     demand_cells: Any,
     *,
-    grid: Grid,
+    grid: _Grid,
     budget: Any = None,
     model: str = "los",
     radius_m: float = 30_000.0,
@@ -666,7 +661,7 @@ def coverage_matrix_distributed(
             f"population must be finite persons >= 0; {int(bad.sum())} demand cell(s) are not "
             f"(index {', '.join(map(repr, demand_cells.index[bad][:5]))})."
         )
-    index = DemandIndex.from_cells(demand_cells, grid)
+    index = _DemandIndex.from_cells(demand_cells, grid)
     ids, tasks = _tasks(
         terrain_source,
         sites,

@@ -8,6 +8,8 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
     warnings.warn(
         f"blankspot.report.{name} moved to blankspot.reporting.tables.{name}; import it from there "
         "(the old module goes in the next release).",

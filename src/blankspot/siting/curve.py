@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import blankspot.siting.solvers as _solvers
 from blankspot.errors import InfeasibleError, SchemaError, UnitsError
-from blankspot.siting import solvers as _solvers
 from blankspot.siting._engine import Evaluator
 from blankspot.siting.problem import SitingProblem, _as_whole_int
 from blankspot.siting.solvers import SitingResult, SolverFunc, solve

@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+import blankspot.siting._engine as eng
+import blankspot.siting._milp as _milp
 from blankspot.errors import InfeasibleError, SchemaError, UnitsError
-from blankspot.siting import _engine as eng
-from blankspot.siting import _milp
 from blankspot.siting.problem import SitingProblem, _location_codes
 
 __all__ = [

@@ -22,7 +22,7 @@ from blankspot.coverage import (
     site_antennas,
     site_footprint,
 )
-from blankspot.errors import SchemaError, UnitsError
+from blankspot.errors import InputError, SchemaError, UnitsError
 from blankspot.footprints import SparseFootprint
 from blankspot.io.terrain_source import TerrainSource
 from blankspot.propagation import LinkBudget, _kernels, free_space_loss_db, viewshed
@@ -565,5 +565,5 @@ def test_antennas_travel_to_the_tasks_and_enter_the_cache_key(dem, tmp_path):
     # a site without an antenna keeps the key it had before antennas existed
     no_columns, _ = keys(None, sites[["height_agl_m", "geometry"]])
     assert no_columns[2] == base[2] and no_columns[0] != base[0]
-    with pytest.raises(UnitsError, match="antennas="):
+    with pytest.raises(InputError, match="antennas="):
         bd.compute_footprints(source, sites, scheduler="threads", antenna=Sector(0.0), **kw)

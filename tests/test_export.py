@@ -454,7 +454,8 @@ def test_cli_demo_in_bahasa_indonesia(paser_data_dir, tmp_path):
     assert res.exit_code == 0, res.output
     desa = pd.read_csv(out / "desa.csv", dtype={"kode_desa": str})
     assert desa.columns[0] == "kode_desa" and len(desa) == 144
-    assert pd.ExcelFile(out / "report.xlsx").sheet_names[0] == "Ringkasan"
+    with pd.ExcelFile(out / "report.xlsx") as book:
+        assert book.sheet_names[0] == "Ringkasan"
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     listed = {o["file"] for o in meta["keluaran"]}
     assert {"map.html", "coverage.tif", "summary.json", "plan.gpkg", "map.png"} <= listed

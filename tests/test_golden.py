@@ -8,6 +8,7 @@ forest at the handset on the SYNTHETIC demo DEM at 90 m, 8 km radius, Rp 8.5 B.
 from __future__ import annotations
 
 import pytest
+
 from paser_window import SEGENDANG
 
 pytestmark = pytest.mark.paser

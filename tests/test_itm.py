@@ -148,7 +148,7 @@ def _area_args(inp: dict[str, list[str]]) -> dict[str, object]:
 @pytest.mark.parametrize("row_index", range(5))
 def test_p2p_csv_vectors(itm_dir, row_index):
     """All 5 rows of p2p.csv; A__db given to 2 decimals, so abs tolerance 0.005 dB."""
-    rows = list(csv.DictReader((itm_dir / "p2p.csv").open()))
+    rows = list(csv.DictReader((itm_dir / "p2p.csv").read_text().splitlines()))
     profiles = (itm_dir / "pfls.csv").read_text().splitlines()
     assert len(rows) == len(profiles) == 5
     row = rows[row_index]
@@ -176,7 +176,7 @@ def test_p2p_csv_vectors(itm_dir, row_index):
 @pytest.mark.parametrize("row_index", range(5))
 def test_area_csv_vectors(itm_dir, row_index):
     """All 5 rows of area.csv; A__db given to 1 decimal, so abs tolerance 0.05 dB."""
-    rows = list(csv.DictReader((itm_dir / "area.csv").open()))
+    rows = list(csv.DictReader((itm_dir / "area.csv").read_text().splitlines()))
     assert len(rows) == 5
     row = rows[row_index]
     result = area_tls(

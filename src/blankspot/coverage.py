@@ -973,7 +973,8 @@ def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor
             terrain,
             x,
             y,
-            height_agl_m=h if has_height and np.isfinite(h) else 0.0,
+            # a bad height is already listed once by site_table_problems
+            height_agl_m=h if has_height and np.isfinite(h) and h >= 0 else 0.0,
             rx_height_agl_m=rx_height_agl_m,
             radius_m=radius_m,
             k_factor=k_factor,

@@ -73,6 +73,7 @@ from typing import Any
 import numpy as np
 
 from blankspot import cache as _cache
+from blankspot._deprecated import moved_names
 from blankspot.coverage import (
     MODELS,
     TERRAIN_MODELS,
@@ -109,20 +110,7 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Names that moved out of this module still work for one release, with a warning."""
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(
-            f"blankspot.distributed.{name} moved to {_MOVED[name]}.{name}; import it from there "
-            "(the old name goes in the next release).",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module 'blankspot.distributed' has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)
 
 
 # --- the per-site function -----------------------------------------------------------------

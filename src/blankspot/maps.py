@@ -1,19 +1,5 @@
 """Moved to :mod:`blankspot.reporting.maps`; this name works for one more release."""
 
-from __future__ import annotations
+from blankspot._deprecated import moved_module
 
-import importlib
-import warnings
-from typing import Any
-
-
-def __getattr__(name: str) -> Any:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    warnings.warn(
-        f"blankspot.maps.{name} moved to blankspot.reporting.maps.{name}; import it from there "
-        "(the old module goes in the next release).",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module("blankspot.reporting.maps"), name)
+__getattr__ = moved_module(__name__, "blankspot.reporting.maps")

@@ -301,6 +301,24 @@ def viewshed(
     )
     if problems:
         raise UnitsError(format_problems("viewshed() inputs", problems))
+    return _viewshed(terrain, x_m, y_m, height_agl_m=height_agl_m,
+                     rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, k_factor=k_factor,
+                     with_elevation_angle=with_elevation_angle)
+
+
+def _viewshed(
+    terrain: Terrain,
+    x_m: float,
+    y_m: float,
+    *,
+    height_agl_m: float,
+    rx_height_agl_m: float,
+    radius_m: float,
+    k_factor: float,
+    with_elevation_angle: bool,
+) -> Viewshed:
+    """:func:`viewshed` on inputs already checked (by it, or once for a whole sites table by
+    :func:`blankspot.coverage.compute_coverage`)."""
     x_m, y_m = float(x_m), float(y_m)
     height_agl_m, rx_height_agl_m = float(height_agl_m), float(rx_height_agl_m)
     radius_m, k_factor = float(radius_m), float(k_factor)

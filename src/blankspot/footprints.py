@@ -631,7 +631,8 @@ class FootprintStore:
 
     >>> from blankspot.testing import make_terrain
     >>> t = make_terrain("flat")
-    >>> store = FootprintStore.open(None, terrain_key="t", grid=Grid.from_terrain(t),
+    >>> grid = Grid.from_bounds(t.bounds, crs=t.crs, res_m=t.res_m)  # snapped to the cell size
+    >>> store = FootprintStore.open(None, terrain_key="t", grid=grid,
     ...                             settings=CoverageSettings(model="los"))
     >>> store is None  # no folder, no store
     True

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from blankspot.siting import SitingResult
 
 RANKING_COLUMNS = (
     "rank",
@@ -46,7 +54,13 @@ BREAKDOWN_COLUMNS = (
 )
 
 
-def ranking_table(result, sites, *, desa_new=None, site_costs=None) -> pd.DataFrame:
+def ranking_table(
+    result: SitingResult,
+    sites: gpd.GeoDataFrame,
+    *,
+    desa_new: Sequence[Iterable[str]] | None = None,
+    site_costs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per chosen tower in pick order.
 
     ``result`` is a :class:`blankspot.siting.SitingResult`; ``sites`` the candidate frame (any CRS)
@@ -82,7 +96,9 @@ def ranking_table(result, sites, *, desa_new=None, site_costs=None) -> pd.DataFr
     return frame
 
 
-def desa_table(villages, summary, *, targets=()) -> pd.DataFrame:
+def desa_table(
+    villages: pd.DataFrame, summary: pd.DataFrame, *, targets: Iterable[Hashable] = ()
+) -> pd.DataFrame:
     """Per desa: kode, nama, kecamatan, population, population covered, share, target flag."""
     v = villages.join(summary[["population_covered", "share_covered"]], how="left")
     out = pd.DataFrame(
@@ -389,12 +405,12 @@ def column_label(column: str, lang: str = "en") -> str:
     return labels[0] if lang == "en" else labels[2]
 
 
-def untranslated_columns(columns) -> list[str]:
+def untranslated_columns(columns: Iterable[str]) -> list[str]:
     """The columns of ``columns`` that have no entry in :data:`COLUMN_LABELS`."""
     return [c for c in columns if c not in COLUMN_LABELS]
 
 
-def phrase(key: str, lang: str = "en", **values) -> str:
+def phrase(key: str, lang: str = "en", **values: object) -> str:
     """A phrase of :data:`PHRASES` (or a row of :data:`SUMMARY_LABELS`) in ``lang``, formatted."""
     check_lang(lang)
     pair = PHRASES.get(key) or SUMMARY_LABELS[key]

@@ -216,7 +216,7 @@ def _embed_leaflet(fmap: folium.Map) -> None:
         header.add_child(_raw(f"<script>{js}</script>"), name=f"{name}_js", index=2 + 2 * i)
 
 
-def share_colour(share: float | None) -> str:
+def share_colour(share: float | np.floating[Any] | None) -> str:
     """Fill colour for a share of people covered (0..1); grey for NaN."""
     if share is None or not np.isfinite(share):
         return "#bdbdbd"

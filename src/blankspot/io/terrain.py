@@ -135,24 +135,24 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
     return sources
 
 
-Box = tuple[float, float, float, float]
+_Box = tuple[float, float, float, float]
 """(xmin, ymin, xmax, ymax)."""
 
 
-def _lonlat_bounds(bounds: Sequence[float], crs: CRS) -> Box:
+def _lonlat_bounds(bounds: Sequence[float], crs: CRS) -> _Box:
     if crs.is_geographic:
         x0, y0, x1, y1 = bounds
         return (x0, y0, x1, y1)
     return _transform_bounds(crs, WGS84, bounds)
 
 
-def _transform_bounds(src_crs: CRS, dst_crs: CRS, bounds: Sequence[float]) -> Box:
+def _transform_bounds(src_crs: CRS, dst_crs: CRS, bounds: Sequence[float]) -> _Box:
     """``bounds`` in ``dst_crs``, densified along the edges (rasterio, 21 points per edge)."""
     x0, y0, x1, y1 = transform_bounds(_rio(src_crs), _rio(dst_crs), *bounds, densify_pts=21)
     return (x0, y0, x1, y1)
 
 
-def _union(boxes: Iterable[Sequence[float]]) -> Box:
+def _union(boxes: Iterable[Sequence[float]]) -> _Box:
     boxes = list(boxes)
     return (
         min(b[0] for b in boxes),
@@ -261,7 +261,7 @@ def _as_resampling(resampling: object) -> Resampling:
         raise UnitsError(f"unknown resampling {resampling!r}; use one of {names}.") from None
 
 
-def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: _Problems) -> Box | None:
+def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: _Problems) -> _Box | None:
     try:
         b = tuple(float(v) for v in bounds)
     except (TypeError, ValueError):
@@ -386,7 +386,7 @@ class _Request:
 
     path_list: list[str]
     sources: list[_Source]
-    bounds: Box | None
+    bounds: _Box | None
     bounds_crs: CRS | None
     dst_crs: CRS | None
     res_m: float | None
@@ -402,10 +402,10 @@ class _DestGrid:
     width: int
     height: int
     res_m: float
-    dst_bounds: Box
-    bounds: Box
+    dst_bounds: _Box
+    bounds: _Box
     bounds_crs: CRS
-    aoi_lonlat: Box
+    aoi_lonlat: _Box
 
 
 def _analysis_crs(crs: object, problems: _Problems) -> CRS | None:
@@ -457,7 +457,7 @@ def _checked_request(
     except UnitsError as exc:
         problems.add(str(exc), UnitsError)
     b_crs: CRS | None = None
-    checked_bounds: Box | None = None
+    checked_bounds: _Box | None = None
     if bounds is not None:
         try:
             b_crs = as_crs(bounds_crs) if bounds_crs is not None else (dst_crs or WGS84)

@@ -85,9 +85,10 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from affine import Affine
 from pyproj import CRS
 
@@ -106,6 +107,10 @@ from blankspot.propagation.radial import (
 )
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 MODELS = {"los": "los+fspl", "itm": "itm", "p1812": "p1812"}
 """Available propagation models: argument value -> name recorded in results (module docstring).
@@ -161,7 +166,7 @@ class Footprint:
     col_off: int
     path_loss_db: np.ndarray
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         loss = np.asarray(self.path_loss_db, dtype=np.float32).view()
         if loss.ndim != 2:
             raise UnitsError(
@@ -189,13 +194,13 @@ class Footprint:
 
     def rsrp_dbm(self, budget: LinkBudget) -> np.ndarray:
         """Median RSRP window in dBm (float32, NaN where there is no signal)."""
-        return budget.rsrp_dbm(self.path_loss_db).astype(np.float32)
+        return np.asarray(budget.rsrp_dbm(self.path_loss_db)).astype(np.float32)
 
     def covered(self, budget: LinkBudget) -> np.ndarray:
         """bool window: path loss within the budget's MAPL."""
-        return budget.covered(self.path_loss_db)
+        return np.asarray(budget.covered(self.path_loss_db))
 
-    def sample(self, rows, cols) -> np.ndarray:
+    def sample(self, rows: npt.ArrayLike, cols: npt.ArrayLike) -> np.ndarray:
         """Path loss (dB, float32) at absolute grid ``rows``/``cols``; NaN outside the window."""
         rows = np.asarray(rows)
         cols = np.asarray(cols)
@@ -244,9 +249,9 @@ class CoverageResult:
     k_factor: float
     radius_m: float
     rx_height_agl_m: float
-    _index: dict = field(init=False, repr=False, compare=False)
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "footprints", tuple(self.footprints))
         object.__setattr__(self, "shape", tuple(int(v) for v in self.shape))
         object.__setattr__(self, "_index", {fp.site_id: i for i, fp in enumerate(self.footprints)})
@@ -278,7 +283,7 @@ class CoverageResult:
 
     def best_rsrp_dbm(self) -> np.ndarray:
         """Strongest median RSRP over all sites, full grid float32 in dBm (NaN: no signal)."""
-        return self.budget.rsrp_dbm(self.best_path_loss_db()).astype(np.float32)
+        return np.asarray(self.budget.rsrp_dbm(self.best_path_loss_db())).astype(np.float32)
 
     def best_server(self, *, covered_only: bool = False) -> np.ndarray:
         """Index into :attr:`site_ids` of the strongest site per cell; int32, -1 where none.
@@ -294,7 +299,7 @@ class CoverageResult:
             b[better] = fp.path_loss_db[better]
             server[fp.window][better] = i
         if covered_only:
-            server[~self.budget.covered(best)] = -1
+            server[~np.asarray(self.budget.covered(best))] = -1
         return server
 
     def overlap_count(self) -> np.ndarray:
@@ -306,7 +311,7 @@ class CoverageResult:
 
     def covered_mask(self) -> np.ndarray:
         """bool full grid: at least one site covers the cell."""
-        return self.budget.covered(self.best_path_loss_db())
+        return np.asarray(self.budget.covered(self.best_path_loss_db()))
 
     def with_budget(self, budget: LinkBudget) -> CoverageResult:
         """The same footprints read with another budget (a new threshold, margin, gains).
@@ -345,7 +350,7 @@ its last ring, and interpolates bilinearly between cell centres)."""
 
 def site_window(
     shape: tuple[int, int],
-    transform,
+    transform: Affine,
     x_m: float,
     y_m: float,
     radius_m: float,
@@ -395,6 +400,7 @@ class _Clutter:
 
     def _loss_table(self, freq_mhz: float, rx_height_agl_m: float) -> dict[int, float]:
         """P.2108 terminal loss (dB) of every class of the model."""
+        assert self.model is not None  # callers check: heights-only clutter has no classes
         return {
             code: loss_for_class(cls, freq_mhz, rx_height_agl_m)
             for code, cls in self.model.classes.items()
@@ -407,7 +413,9 @@ class _Clutter:
         table = self._loss_table(freq_mhz, rx_height_agl_m)
         return float(table[self.uniform] if self.uniform is not None else min(table.values()))
 
-    def terminal_loss_db(self, window, freq_mhz: float, rx_height_agl_m: float):
+    def terminal_loss_db(
+        self, window: tuple[slice, slice] | None, freq_mhz: float, rx_height_agl_m: float
+    ) -> np.float32 | npt.NDArray[np.float32]:
         """P.2108 terminal loss over a window of the grid (float32), or a scalar."""
         if self.model is None:
             raise UnitsError(
@@ -420,10 +428,15 @@ class _Clutter:
             return np.float32(table[self.uniform])
         keys = np.array(sorted(table), dtype=np.int64)
         vals = np.array([table[k] for k in keys], dtype=np.float32)
+        assert self.codes is not None  # a model that is not uniform comes with its codes
         return vals[np.searchsorted(keys, self.codes[window].astype(np.int64))]
 
 
-def _resolve_clutter(clutter, terrain: Terrain) -> _Clutter | None:
+ClutterLike: TypeAlias = ClutterModel | _Clutter | npt.ArrayLike | None
+"""What ``clutter=`` takes (:func:`site_footprint`); a resolved ``_Clutter`` passes through."""
+
+
+def _resolve_clutter(clutter: ClutterLike, terrain: Terrain) -> _Clutter | None:
     """The clutter argument as a :class:`_Clutter` (None for no clutter)."""
     if clutter is None or isinstance(clutter, _Clutter):
         return clutter
@@ -469,7 +482,9 @@ def _resolve_clutter(clutter, terrain: Terrain) -> _Clutter | None:
     return _Clutter(model, None, np.asarray(codes), heights, model.name)
 
 
-def _model_label(model, params, max_loss_db, clutter: _Clutter | None) -> str:
+def _model_label(
+    model: str, params: ItmParams | P1812Params, max_loss_db: float, clutter: _Clutter | None
+) -> str:
     if model == "los":
         return MODELS["los"]
     label = f"{model}({params.describe()}, max_loss_db={max_loss_db:g})"
@@ -478,7 +493,9 @@ def _model_label(model, params, max_loss_db, clutter: _Clutter | None) -> str:
     return label
 
 
-def _column_values(sites, name: str, problems: list[str]) -> np.ndarray:
+def _column_values(
+    sites: pd.DataFrame, name: str, problems: list[str]
+) -> npt.NDArray[np.float64]:
     """Column ``name`` of the sites as float64 (NaN where empty); non-numbers are problems."""
     import pandas as pd
 
@@ -492,7 +509,9 @@ def _column_values(sites, name: str, problems: list[str]) -> np.ndarray:
     return values
 
 
-def _antenna_from_row(sid, given: dict[str, float], problems: list[str]):
+def _antenna_from_row(
+    sid: object, given: dict[str, float], problems: list[str]
+) -> Antenna | None:
     """The antenna described by the filled antenna columns ``given`` of one site."""
     what = f"site {sid!r}"
     given = dict(given)
@@ -512,7 +531,7 @@ def _antenna_from_row(sid, given: dict[str, float], problems: list[str]):
     n = int(n)
     try:
         if n == 1:
-            extra = [k for k in ("azimuth_deg", "h_beamwidth_deg") if k in given]
+            extra: list[str] = [k for k in ("azimuth_deg", "h_beamwidth_deg") if k in given]
             if given.get("mechanical_downtilt_deg", 0.0) != 0.0:
                 extra.append("mechanical_downtilt_deg")
             if "electrical_downtilt_deg" in given and "v_beamwidth_deg" not in given:
@@ -541,12 +560,14 @@ def _antenna_from_row(sid, given: dict[str, float], problems: list[str]):
         return None
 
 
-def _site_antennas(sites, antennas) -> tuple[list[Any], list[str]]:
+def _site_antennas(
+    sites: pd.DataFrame, antennas: Mapping[str, Antenna | None] | None
+) -> tuple[list[Antenna | None], list[str]]:
     """Per-site antennas (None: no pattern) from ``antennas=`` and the antenna columns, and
     every problem found, as sentences."""
     problems: list[str] = []
     ids = list(sites.index)
-    out: list[Any] = [None] * len(ids)
+    out: list[Antenna | None] = [None] * len(ids)
     filled = [False] * len(ids)
     cols = [c for c in ANTENNA_COLUMNS if c in sites.columns]
     if cols:
@@ -589,7 +610,9 @@ def _site_antennas(sites, antennas) -> tuple[list[Any], list[str]]:
     return out, problems
 
 
-def site_antennas(sites, antennas: Mapping[str, Any] | None = None) -> list[Any]:
+def site_antennas(
+    sites: pd.DataFrame, antennas: Mapping[str, Antenna | None] | None = None
+) -> list[Antenna | None]:
     """The antenna of each site, in the order of the sites table (None: no pattern).
 
     Parameters
@@ -630,7 +653,9 @@ def site_antennas(sites, antennas: Mapping[str, Any] | None = None) -> list[Any]
     return out
 
 
-def _relative_gain_db(antenna, azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> np.ndarray:
+def _relative_gain_db(
+    antenna: Antenna, azimuth_deg: np.ndarray, elevation_deg: np.ndarray
+) -> npt.NDArray[np.float64]:
     """Pattern gain relative to its peak toward each direction, float64 dB, clipped to <= 0."""
     if hasattr(antenna, "relative_gain_db"):
         rel = antenna.relative_gain_db(azimuth_deg, elevation_deg)
@@ -639,7 +664,9 @@ def _relative_gain_db(antenna, azimuth_deg: np.ndarray, elevation_deg: np.ndarra
     return np.minimum(np.asarray(rel, dtype=np.float64), 0.0)
 
 
-def _cell_azimuth_deg(terrain: Terrain, x_m, y_m, rows: np.ndarray, cols: np.ndarray):
+def _cell_azimuth_deg(
+    terrain: Terrain, x_m: float, y_m: float, rows: np.ndarray, cols: np.ndarray
+) -> npt.NDArray[np.float64]:
     """Azimuth of the centres of grid cells (``rows``, ``cols``) seen from the site, degrees
     clockwise from grid north in [0, 360); 0 for a cell centred on the site."""
     row0, col0 = (float(v) for v in terrain.rowcol(float(x_m), float(y_m)))
@@ -652,11 +679,11 @@ def _apply_pattern(
     loss: np.ndarray,
     row_off: int,
     col_off: int,
-    antenna,
-    angle: tuple[int, int, np.ndarray],
+    antenna: Antenna,
+    angle: tuple[int, int, np.ndarray | None],
     terrain: Terrain,
-    x_m,
-    y_m,
+    x_m: float,
+    y_m: float,
 ) -> np.ndarray:
     """``loss`` (a window at ``row_off``, ``col_off``) minus the pattern's relative gain toward
     each cell with a value; ``angle`` is (row_off, col_off, elevation angle window) of a
@@ -665,6 +692,10 @@ def _apply_pattern(
     if not has.any():
         return loss.astype(np.float32, copy=False)
     a_row, a_col, a_deg = angle
+    if a_deg is None:  # the viewshed is asked for its angles whenever there is an antenna
+        raise RuntimeError(
+            "internal error: cells with a path loss but no elevation angle; please report it."
+        )
     rows, cols = np.nonzero(has)
     ar, ac = rows + (row_off - a_row), cols + (col_off - a_col)
     inside = (ar >= 0) & (ar < a_deg.shape[0]) & (ac >= 0) & (ac < a_deg.shape[1])
@@ -692,7 +723,7 @@ def site_footprint(
     radius_m: float = 30_000.0,
     rx_height_agl_m: float = 1.5,
     k_factor: float = DEFAULT_K_FACTOR,
-    clutter=None,
+    clutter: ClutterLike = None,
     itm_params: ItmParams | None = None,
     p1812_params: P1812Params | None = None,
     max_loss_db: float | None = None,
@@ -961,7 +992,15 @@ def validate_site_table(
     return ids, xs, ys, heights
 
 
-def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor, antennas=None):
+def _check_sites(
+    terrain: Terrain,
+    sites: gpd.GeoDataFrame,
+    *,
+    rx_height_agl_m: float,
+    radius_m: float,
+    k_factor: float,
+    antennas: Mapping[str, Antenna | None] | None = None,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[Antenna | None]]:
     """Validate the sites table against the schema and the terrain; return (ids, x, y, h,
     antennas)."""
     ids, xs, ys, heights, problems = site_table_problems(sites, crs=terrain.crs)
@@ -990,14 +1029,14 @@ def _check_sites(terrain: Terrain, sites, *, rx_height_agl_m, radius_m, k_factor
 
 def compute_coverage(
     terrain: Terrain,
-    sites,
+    sites: gpd.GeoDataFrame,
     *,
     budget: LinkBudget = DEFAULT_BUDGET,
     model: str = "los",
     radius_m: float = 30_000.0,
     rx_height_agl_m: float = 1.5,
     k_factor: float = DEFAULT_K_FACTOR,
-    clutter=None,
+    clutter: ClutterLike = None,
     itm_params: ItmParams | None = None,
     p1812_params: P1812Params | None = None,
     max_loss_db: float | None = None,
@@ -1073,7 +1112,7 @@ def compute_coverage(
     if not isinstance(budget, LinkBudget):
         raise TypeError(f"budget must be a LinkBudget; received {type(budget).__name__}.")
     model_name = _check_model(model)
-    problems = []
+    problems: list[str] = []
     if n_threads is not None and (
         isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1
     ):
@@ -1103,13 +1142,13 @@ def compute_coverage(
             problems.append(
                 f"max_loss_db must be a number of dB or None; received {max_loss_db!r}."
             )
-        for name, value, kind in (
+        for name, param, kind in (
             ("itm_params", itm_params, ItmParams),
             ("p1812_params", p1812_params, P1812Params),
         ):
-            if value is not None and not isinstance(value, kind):
+            if param is not None and not isinstance(param, kind):
                 problems.append(
-                    f"{name} must be a {kind.__name__}; received {type(value).__name__}."
+                    f"{name} must be a {kind.__name__}; received {type(param).__name__}."
                 )
     elif clutter is not None:
         problems.append(
@@ -1126,7 +1165,9 @@ def compute_coverage(
         k_factor=k_factor,
         antennas=antennas,
     )
-    params = None
+    itm: ItmParams | None = None
+    p1812: P1812Params | None = None
+    cap_db: float | None = None
     resolved = None
     if terrain_model:
         bad = [
@@ -1140,11 +1181,16 @@ def compute_coverage(
             raise SchemaError(format_problems("sites", bad))
         if max_loss_db is None:
             max_loss_db = budget.max_path_loss_db + MAX_LOSS_MARGIN_DB
-        params = (itm_params or ItmParams()) if model == "itm" else (p1812_params or P1812Params())
+        params: ItmParams | P1812Params
+        if model == "itm":
+            params = itm = itm_params or ItmParams()
+        else:
+            params = p1812 = p1812_params or P1812Params()
+        cap_db = float(max_loss_db)
         resolved = _resolve_clutter(clutter, terrain)
         if model == "itm" and resolved is not None and resolved.model is None:
             resolved.terminal_loss_db(None, budget.freq_mhz, rx_height_agl_m)  # raises
-        model_name = _model_label(model, params, float(max_loss_db), resolved)
+        model_name = _model_label(model, params, cap_db, resolved)
 
     def one(j: int) -> Footprint:
         # the same window a distributed worker reads (site_window), so both give the same bits
@@ -1163,9 +1209,9 @@ def compute_coverage(
             rx_height_agl_m=float(rx_height_agl_m),
             k_factor=float(k_factor),
             clutter=None if resolved is None else resolved.window(r0, c0, rows, cols),
-            itm_params=params if model == "itm" else None,
-            p1812_params=params if model == "p1812" else None,
-            max_loss_db=float(max_loss_db) if terrain_model else None,
+            itm_params=itm,
+            p1812_params=p1812,
+            max_loss_db=cap_db,
             antenna=site_antenna[j],
         )
         return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)
@@ -1176,7 +1222,7 @@ def compute_coverage(
     workers = n_threads if n_threads is not None else min(max(n, 1), os.cpu_count() or 1)
     with tqdm(total=n, desc="coverage", unit="site", disable=not progress) as bar:
         if workers == 1 or n <= 1:
-            footprints = []
+            footprints: list[Footprint] = []
             for j in range(n):
                 footprints.append(one(j))
                 bar.update(1)

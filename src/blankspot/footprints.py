@@ -353,12 +353,14 @@ class SparseFootprint:
 
     def _run_starts(self) -> np.ndarray:
         """Index in :attr:`path_loss_db` of each run's first cell."""
-        return np.cumsum(self.run_lengths, dtype=np.int64) - self.run_lengths
+        starts: np.ndarray = np.cumsum(self.run_lengths, dtype=np.int64) - self.run_lengths
+        return starts
 
     @property
     def rows(self) -> np.ndarray:
         """int32 grid row of every cell, aligned with :attr:`path_loss_db`."""
-        return np.repeat(self.run_rows, self.run_lengths)
+        rows: np.ndarray = np.repeat(self.run_rows, self.run_lengths)
+        return rows
 
     @property
     def cols(self) -> np.ndarray:
@@ -366,9 +368,10 @@ class SparseFootprint:
         within = np.arange(self.n_cells, dtype=np.int64) - np.repeat(
             self._run_starts(), self.run_lengths
         )
-        return (np.repeat(self.run_cols, self.run_lengths) + within).astype(np.int32)
+        cols: np.ndarray = (np.repeat(self.run_cols, self.run_lengths) + within).astype(np.int32)
+        return cols
 
-    def to_footprint(self) -> Any:
+    def to_footprint(self) -> Footprint:
         """The dense :class:`~blankspot.coverage.Footprint` on the smallest window holding
         every kept cell (NaN elsewhere); without a cap, exactly the footprint it came from."""
         if self.n_cells == 0:
@@ -446,7 +449,7 @@ class SparseFootprint:
         return np.sort(demand.cell[pos[hit]]).astype(np.int32)
 
     # storage --------------------------------------------------------------------------------
-    def to_arrays(self) -> dict[str, np.ndarray]:
+    def to_arrays(self) -> dict[str, np.ndarray | np.generic]:
         """Plain arrays for an ``.npz`` (see :meth:`from_arrays`)."""
         return {
             "format": np.int32(FOOTPRINT_FORMAT),
@@ -628,7 +631,8 @@ class FootprintStore:
 
     >>> from blankspot.testing import make_terrain
     >>> t = make_terrain("flat")
-    >>> store = FootprintStore.open(None, terrain_key="t", grid=Grid.from_terrain(t),
+    >>> grid = Grid.from_bounds(t.bounds, crs=t.crs, res_m=t.res_m)  # snapped to the cell size
+    >>> store = FootprintStore.open(None, terrain_key="t", grid=grid,
     ...                             settings=CoverageSettings(model="los"))
     >>> store is None  # no folder, no store
     True

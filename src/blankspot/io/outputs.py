@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from blankspot.errors import UnitsError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+    from affine import Affine
+    from matplotlib.figure import Figure
+    from rasterio.crs import CRS as RioCRS
+
+ColumnFormat: TypeAlias = "str | list[str | None] | tuple[str | None, ...] | None"
+"""A column's Excel number format in :func:`write_xlsx`: one for the column, or one per row."""
 
 _TILE = 256
 """Block size of tiled GeoTIFFs; rasters with a side of at least 2 blocks are tiled."""
@@ -62,7 +73,7 @@ def write_text(text: str, path: str | os.PathLike[str], *, encoding: str = "utf-
     return path
 
 
-def write_csv(df, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     """Write a DataFrame with :meth:`pandas.DataFrame.to_csv` atomically; return the path.
 
     ``kwargs`` go to ``to_csv`` (``index=True`` by default, as in pandas); UTF-8 unless
@@ -75,7 +86,7 @@ def write_csv(df, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     return path
 
 
-def _rasterio_crs(crs):
+def _rasterio_crs(crs: object) -> RioCRS:
     from rasterio.crs import CRS as RioCRS
 
     from blankspot.crs import as_crs
@@ -85,12 +96,12 @@ def _rasterio_crs(crs):
 
 def write_raster(
     path: str | os.PathLike[str],
-    array,
+    array: npt.ArrayLike,
     *,
-    transform,
-    crs,
+    transform: Affine,
+    crs: object,
     nodata: float | None = None,
-    dtype=None,
+    dtype: npt.DTypeLike | None = None,
     description: str | list[str] | None = None,
     tags: Mapping[str, object] | None = None,
 ) -> Path:
@@ -179,12 +190,12 @@ def write_raster(
 
 def write_cog(
     path: str | os.PathLike[str],
-    array,
+    array: npt.ArrayLike,
     *,
-    transform,
-    crs,
+    transform: Affine,
+    crs: object,
     nodata: float | None = None,
-    dtype=None,
+    dtype: npt.DTypeLike | None = None,
     description: str | None = None,
     tags: Mapping[str, object] | None = None,
     resampling: str = "average",
@@ -312,7 +323,7 @@ def write_xlsx(
     sheets: Mapping[str, Any],
     path: str | os.PathLike[str],
     *,
-    number_formats: Mapping[str, list[str | None]] | None = None,
+    number_formats: Mapping[str, Sequence[ColumnFormat]] | None = None,
     max_width_chars: int = 60,
 ) -> Path:
     """Write DataFrames as the sheets of one Excel workbook (openpyxl), atomically.
@@ -382,13 +393,13 @@ def write_xlsx(
     return path
 
 
-def _cell_format(formats, j: int, i: int):
+def _cell_format(formats: Sequence[ColumnFormat], j: int, i: int) -> str | None:
     """Number format of column ``j``, row ``i``: one per column, or one per row of the column."""
     fmt = formats[j]
     return fmt[i] if isinstance(fmt, list | tuple) else fmt
 
 
-def _xlsx_value(v, *, text: bool, pd):
+def _xlsx_value(v: object, *, text: bool, pd: ModuleType) -> object:
     """A cell value openpyxl stores with the right type: Python int/float/bool/str or None."""
     if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
         return None
@@ -405,7 +416,7 @@ def _xlsx_value(v, *, text: bool, pd):
     return v if isinstance(v, str) else str(v)
 
 
-def write_figure(fig, path: str | os.PathLike[str], *, dpi: float = 150, **kwargs: Any) -> Path:
+def write_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150, **kwargs: Any) -> Path:
     """Save a matplotlib figure atomically; the format follows the suffix (``.png``, ``.pdf``).
 
     ``kwargs`` go to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``metadata``).

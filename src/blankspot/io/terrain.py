@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import rasterio
 from affine import Affine
 from pyproj import CRS, Transformer
@@ -66,7 +67,7 @@ def _rio(crs: CRS) -> RioCRS:
     return RioCRS.from_wkt(crs.to_wkt())
 
 
-def default_res_m(source_res: float, source_crs) -> float:
+def default_res_m(source_res: float, source_crs: object) -> float:
     """The analysis cell size for a source resolution: its size in metres, rounded down to a nice value.
 
     A geographic source's cell height (degrees of latitude) is converted with 111.2 km per degree;
@@ -134,13 +135,24 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
     return sources
 
 
-def _lonlat_bounds(bounds, crs: CRS) -> tuple[float, float, float, float]:
+_Box = tuple[float, float, float, float]
+"""(xmin, ymin, xmax, ymax)."""
+
+
+def _lonlat_bounds(bounds: Sequence[float], crs: CRS) -> _Box:
     if crs.is_geographic:
-        return tuple(bounds)
-    return transform_bounds(_rio(crs), _rio(WGS84), *bounds, densify_pts=21)
+        x0, y0, x1, y1 = bounds
+        return (x0, y0, x1, y1)
+    return _transform_bounds(crs, WGS84, bounds)
 
 
-def _union(boxes):
+def _transform_bounds(src_crs: CRS, dst_crs: CRS, bounds: Sequence[float]) -> _Box:
+    """``bounds`` in ``dst_crs``, densified along the edges (rasterio, 21 points per edge)."""
+    x0, y0, x1, y1 = transform_bounds(_rio(src_crs), _rio(dst_crs), *bounds, densify_pts=21)
+    return (x0, y0, x1, y1)
+
+
+def _union(boxes: Iterable[Sequence[float]]) -> _Box:
     boxes = list(boxes)
     return (
         min(b[0] for b in boxes),
@@ -175,7 +187,7 @@ def _groups(sources: list[_Source]) -> list[list[_Source]]:
 def _read_band1(path: str, window: Window) -> np.ndarray:
     """Band 1 of ``window`` as float32 with NaN where the file has no data."""
     with rasterio.open(path) as src:
-        values = src.read(1, window=window, out_dtype=np.float32)
+        values: np.ndarray = src.read(1, window=window, out_dtype=np.float32)
         if src.nodata is not None and not np.isnan(src.nodata):
             values[values == np.float32(src.nodata)] = np.nan
         if MaskFlags.per_dataset in src.mask_flag_enums[0]:
@@ -183,7 +195,9 @@ def _read_band1(path: str, window: Window) -> np.ndarray:
     return values
 
 
-def _mosaic_window(group: list[_Source], need_bounds) -> tuple[np.ndarray, Affine] | None:
+def _mosaic_window(
+    group: list[_Source], need_bounds: Sequence[float]
+) -> tuple[np.ndarray, Affine] | None:
     """Read the cells of a same-grid group covering ``need_bounds`` (source CRS) into one array.
 
     NaN where no source has data; the first source wins where they overlap. None if no overlap.
@@ -237,7 +251,7 @@ def _canonical(origin: float, res: float) -> float:
     return k2 / 2.0 * res if abs(2.0 * origin / res - k2) < 1e-6 else origin
 
 
-def _as_resampling(resampling) -> Resampling:
+def _as_resampling(resampling: object) -> Resampling:
     if isinstance(resampling, Resampling):
         return resampling
     try:
@@ -247,7 +261,7 @@ def _as_resampling(resampling) -> Resampling:
         raise UnitsError(f"unknown resampling {resampling!r}; use one of {names}.") from None
 
 
-def _check_bounds(bounds, bounds_crs: CRS, problems: _Problems):
+def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: _Problems) -> _Box | None:
     try:
         b = tuple(float(v) for v in bounds)
     except (TypeError, ValueError):
@@ -279,10 +293,10 @@ def _check_bounds(bounds, bounds_crs: CRS, problems: _Problems):
             UnitsError,
         )
         return None
-    return b
+    return (b[0], b[1], b[2], b[3])
 
 
-def _fmt(b) -> str:
+def _fmt(b: Iterable[float]) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in b) + ")"
 
 
@@ -290,8 +304,8 @@ def read_terrain(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     bounds: Sequence[float] | None = None,
-    bounds_crs=None,
-    crs=None,
+    bounds_crs: object = None,
+    crs: object = None,
     res_m: float | None = None,
     resampling: str | Resampling = "bilinear",
     synthetic: bool | None = None,
@@ -348,6 +362,82 @@ def read_terrain(
         When cells inside ``bounds`` have no elevation (sea, voids, the DEM's edge): how many and
         where.
     """
+    request = _checked_request(paths, bounds, bounds_crs, crs, res_m, resampling)
+    grid = _destination_grid(request)
+    elevation, overlapped = _warp_sources(request.sources, grid, request.resampling)
+    names = [Path(p).name for p in request.path_list]
+    nodata = _require_data(elevation, overlapped, grid, request.sources, names)
+    _warn_holes(nodata, grid.transform, grid.crs, grid.bounds, grid.bounds_crs)
+    if synthetic is None:
+        synthetic = any("synthetic" in n.lower() for n in names)
+    return Terrain(
+        elevation_m=elevation,
+        transform=grid.transform,
+        crs=grid.crs,
+        nodata_mask=nodata,
+        source=_source_label(names, request.sources, synthetic),
+        synthetic=bool(synthetic),
+    )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The checked arguments of :func:`read_terrain`, with its sources opened."""
+
+    path_list: list[str]
+    sources: list[_Source]
+    bounds: _Box | None
+    bounds_crs: CRS | None
+    dst_crs: CRS | None
+    res_m: float | None
+    resampling: Resampling
+
+
+@dataclass(frozen=True)
+class _DestGrid:
+    """The analysis grid :func:`read_terrain` warps into, and the area it was asked for."""
+
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+    res_m: float
+    dst_bounds: _Box
+    bounds: _Box
+    bounds_crs: CRS
+    aoi_lonlat: _Box
+
+
+def _analysis_crs(crs: object, problems: _Problems) -> CRS | None:
+    """``crs=`` as a metric CRS (None: not given, or a problem recorded)."""
+    if crs is None:
+        return None
+    try:
+        dst_crs = as_crs(crs)
+    except CRSError as exc:
+        problems.add(str(exc), CRSError)
+        return None
+    if not is_metric(dst_crs):
+        kind = "geographic, degrees" if dst_crs.is_geographic else "not in metres"
+        problems.add(
+            f"crs {dst_crs.to_string()} is {kind}: a DEM in degrees handed to a metric "
+            "computation gives wrong slopes and distances. Pass a projected CRS in "
+            "metres, e.g. crs='EPSG:32750' (UTM 50S, Paser), or leave crs=None to use "
+            "the UTM zone of the area.",
+            CRSError,
+        )
+    return dst_crs
+
+
+def _checked_request(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    bounds: Sequence[float] | None,
+    bounds_crs: object,
+    crs: object,
+    res_m: float | None,
+    resampling: str | Resampling,
+) -> _Request:
+    """Every argument checked and every source opened; one exception listing all problems."""
     path_list = (
         [os.fspath(paths)]
         if isinstance(paths, (str, os.PathLike))
@@ -356,42 +446,36 @@ def read_terrain(
     problems = _Problems()
     if not path_list:
         problems.add("no DEM path given; pass one path or a list of tiles.", DataError)
-    dst_crs: CRS | None = None
-    if crs is not None:
-        try:
-            dst_crs = as_crs(crs)
-        except CRSError as exc:
-            problems.add(str(exc), CRSError)
-        else:
-            if not is_metric(dst_crs):
-                kind = "geographic, degrees" if dst_crs.is_geographic else "not in metres"
-                problems.add(
-                    f"crs {dst_crs.to_string()} is {kind}: a DEM in degrees handed to a metric "
-                    "computation gives wrong slopes and distances. Pass a projected CRS in "
-                    "metres, e.g. crs='EPSG:32750' (UTM 50S, Paser), or leave crs=None to use "
-                    "the UTM zone of the area.",
-                    CRSError,
-                )
+    dst_crs = _analysis_crs(crs, problems)
     if res_m is not None and not (
         isinstance(res_m, (int, float)) and math.isfinite(res_m) and res_m > 0
     ):
         problems.add(f"res_m must be a cell size in metres > 0; received {res_m!r}.", UnitsError)
+    resampling_: Resampling | None = None
     try:
         resampling_ = _as_resampling(resampling)
     except UnitsError as exc:
         problems.add(str(exc), UnitsError)
     b_crs: CRS | None = None
+    checked_bounds: _Box | None = None
     if bounds is not None:
         try:
             b_crs = as_crs(bounds_crs) if bounds_crs is not None else (dst_crs or WGS84)
         except CRSError as exc:
             problems.add(str(exc), CRSError)
         else:
-            bounds = _check_bounds(bounds, b_crs, problems)
+            checked_bounds = _check_bounds(bounds, b_crs, problems)
     sources = _open_sources(path_list, problems)
     problems.raise_if_any("read_terrain()")
+    assert resampling_ is not None  # else a problem was raised above
+    return _Request(path_list, sources, checked_bounds, b_crs, dst_crs, res_m, resampling_)
 
-    # --- area of interest and destination grid ---
+
+def _destination_grid(request: _Request) -> _DestGrid:
+    """The area of interest (default: the sources' union) and the grid of ``res_m`` cells
+    snapped to multiples of ``res_m`` that covers it in the analysis CRS."""
+    sources = request.sources
+    bounds, b_crs = request.bounds, request.bounds_crs
     if bounds is None:
         crss = {s.crs for s in sources}
         if len(crss) == 1:
@@ -400,41 +484,57 @@ def read_terrain(
         else:
             b_crs = WGS84
             bounds = _union(_lonlat_bounds(s.bounds, s.crs) for s in sources)
+    assert b_crs is not None  # checked bounds always come with their CRS
     aoi_lonlat = _lonlat_bounds(bounds, b_crs)
-    if dst_crs is None:
-        dst_crs = utm_crs_for(*aoi_lonlat)
+    dst_crs = request.dst_crs if request.dst_crs is not None else utm_crs_for(*aoi_lonlat)
+    res_m = request.res_m
     if res_m is None:
         res_m = min(default_res_m(min(s.res), s.crs) for s in sources)
     res_m = float(res_m)
-    if b_crs == dst_crs:
-        dxy = tuple(bounds)
-    else:
-        dxy = transform_bounds(_rio(b_crs), _rio(dst_crs), *bounds, densify_pts=21)
+    dxy = bounds if b_crs == dst_crs else _transform_bounds(b_crs, dst_crs, bounds)
     x0 = math.floor(dxy[0] / res_m + 1e-9) * res_m
     y0 = math.floor(dxy[1] / res_m + 1e-9) * res_m
     x1 = math.ceil(dxy[2] / res_m - 1e-9) * res_m
     y1 = math.ceil(dxy[3] / res_m - 1e-9) * res_m
     width, height = round((x1 - x0) / res_m), round((y1 - y0) / res_m)
-    dst_transform = Affine(res_m, 0.0, x0, 0.0, -res_m, y1)
     grid_cells = width * height
     if grid_cells > 400_000_000:
         raise UnitsError(
             f"the requested grid is {height} x {width} cells of {res_m:g} m; choose "
             "smaller bounds or a larger res_m."
         )
+    return _DestGrid(
+        crs=dst_crs,
+        transform=Affine(res_m, 0.0, x0, 0.0, -res_m, y1),
+        width=width,
+        height=height,
+        res_m=res_m,
+        dst_bounds=(x0, y0, x1, y1),
+        bounds=bounds,
+        bounds_crs=b_crs,
+        aoi_lonlat=aoi_lonlat,
+    )
 
-    # --- read and warp ---
+
+def _warp_sources(
+    sources: list[_Source], grid: _DestGrid, resampling: Resampling
+) -> tuple[np.ndarray, bool]:
+    """float32 elevations on ``grid`` (NaN: no data) and whether any source overlapped it.
+
+    Each same-grid group is mosaicked on its own grid, then warped once; a later group fills
+    only the cells the earlier ones left empty.
+    """
+    height, width = grid.height, grid.width
     elevation = np.full((height, width), np.nan, dtype=np.float32)
-    dst_bounds = (x0, y0, x1, y1)
     threads = max(1, min(4, os.cpu_count() or 1))
     overlapped = False
     groups = _groups(sources)
     for group in groups:
         src_crs = group[0].crs
         need = (
-            dst_bounds
-            if src_crs == dst_crs
-            else transform_bounds(_rio(dst_crs), _rio(src_crs), *dst_bounds, densify_pts=21)
+            grid.dst_bounds
+            if src_crs == grid.crs
+            else _transform_bounds(grid.crs, src_crs, grid.dst_bounds)
         )
         window = _mosaic_window(group, need)
         if window is None:
@@ -449,53 +549,61 @@ def read_terrain(
             src_transform=src_transform,
             src_crs=_rio(src_crs),
             src_nodata=np.nan,
-            dst_transform=dst_transform,
-            dst_crs=_rio(dst_crs),
+            dst_transform=grid.transform,
+            dst_crs=_rio(grid.crs),
             dst_nodata=np.nan,
-            resampling=resampling_,
+            resampling=resampling,
             num_threads=threads,
         )
         if part is not elevation:
             np.copyto(elevation, part, where=np.isnan(elevation))
+    return elevation, overlapped
 
-    names = [Path(p).name for p in path_list]
+
+def _require_data(
+    elevation: np.ndarray,
+    overlapped: bool,
+    grid: _DestGrid,
+    sources: list[_Source],
+    names: list[str],
+) -> npt.NDArray[np.bool_]:
+    """The nodata mask; raise :class:`DataError` when no source overlaps the bounds or every
+    cell is nodata."""
+    bounds, b_crs = grid.bounds, grid.bounds_crs
     described = "; ".join(
         f"{_fmt(_lonlat_bounds(s.bounds, s.crs))} for {Path(s.path).name}" for s in sources
     )
     if not overlapped:
         raise DataError(
             f"the requested bounds {_fmt(bounds)} ({b_crs.to_string()}; lon/lat "
-            f"{_fmt(aoi_lonlat)}) do not intersect any source: source lon/lat bounds are "
+            f"{_fmt(grid.aoi_lonlat)}) do not intersect any source: source lon/lat bounds are "
             f"{described}. Choose bounds inside the DEM, or give the tiles that cover them."
         )
-    nodata = np.isnan(elevation)
+    nodata: npt.NDArray[np.bool_] = np.isnan(elevation)
     if nodata.all():
         raise DataError(
             f"every cell in the requested bounds {_fmt(bounds)} ({b_crs.to_string()}) is nodata "
             f"in {', '.join(names)} (source lon/lat bounds: {described}). Choose bounds with "
             "land data, or check the files' nodata value."
         )
-    _warn_holes(nodata, dst_transform, dst_crs, bounds, b_crs)
+    return nodata
 
-    if synthetic is None:
-        synthetic = any("synthetic" in n.lower() for n in names)
+
+def _source_label(names: list[str], sources: list[_Source], synthetic: bool) -> str:
+    """The terrain's ``source``: file names, the band read of multi-band files, and whether
+    the relief is invented."""
     source = ", ".join(
         n + (f" (band 1 of {s.count})" if s.count > 1 else "")
         for n, s in zip(names, sources, strict=True)
     )
     if synthetic:
         source += " (SYNTHETIC demo relief)"
-    return Terrain(
-        elevation_m=elevation,
-        transform=dst_transform,
-        crs=dst_crs,
-        nodata_mask=nodata,
-        source=source,
-        synthetic=bool(synthetic),
-    )
+    return source
 
 
-def _warn_holes(nodata: np.ndarray, transform: Affine, crs: CRS, bounds, bounds_crs: CRS) -> None:
+def _warn_holes(
+    nodata: np.ndarray, transform: Affine, crs: CRS, bounds: Sequence[float], bounds_crs: CRS
+) -> None:
     """Warn about nodata cells whose centres lie inside the requested bounds."""
     if not nodata.any():
         return

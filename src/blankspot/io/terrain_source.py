@@ -74,10 +74,10 @@ class TerrainSource:
     checksum: bool = True
 
     def __post_init__(self) -> None:
-        paths = self.paths
-        if isinstance(paths, (str, os.PathLike)):
-            paths = (paths,)
-        paths = tuple(os.fspath(p) for p in paths)
+        # the field says what it holds after this; callers may also pass one path or PathLikes
+        given: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = self.paths
+        listed = (given,) if isinstance(given, (str, os.PathLike)) else given
+        paths = tuple(os.fspath(p) for p in listed)
         problems: list[str] = []
         if not paths:
             problems.append("paths is empty; give the DEM file(s) workers read.")

@@ -26,8 +26,9 @@ Other columns of the file are kept after these.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +40,11 @@ from shapely.validation import explain_validity
 from blankspot.crs import WGS84, as_crs, is_metric, require_metric, utm_crs_for
 from blankspot.errors import CRSError, DataError, SchemaError, UnitsError
 from blankspot.io.datasets import _listing, _Problems
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from blankspot.terrain import Terrain
 
 __all__ = [
     "PASER_VILLAGE_COLUMNS",
@@ -75,7 +81,9 @@ _TABLE_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t"}
 
 
 # --- shared helpers ----------------------------------------------------------------------------
-def _read_vector(path, layer, what: str) -> gpd.GeoDataFrame:
+def _read_vector(
+    path: str | os.PathLike[str], layer: str | int | None, what: str
+) -> gpd.GeoDataFrame:
     path_s = os.fspath(path)
     if not Path(path_s).exists() and "://" not in path_s and not path_s.startswith("/vsi"):
         raise DataError(f"{what} file not found: {path_s}. Check the path.")
@@ -96,11 +104,13 @@ def _as_id_strings(raw: pd.Series) -> pd.Series:
         ok = raw.notna()
         vals = raw[ok].to_numpy(dtype=float)
         whole = np.isfinite(vals) & (vals == np.round(vals))
-        out.loc[ok] = [str(int(v)) if w else repr(v) for v, w in zip(vals, whole, strict=True)]
+        out.loc[ok] = [  # type: ignore[call-overload]  # pandas-stubs: object values in .loc
+            str(int(v)) if w else repr(v) for v, w in zip(vals, whole, strict=True)
+        ]
         return out
     ok = raw.notna()
     out = pd.Series(np.nan, index=raw.index, dtype=object)
-    out.loc[ok] = raw[ok].astype(str).str.strip()
+    out.loc[ok] = raw[ok].astype(str).str.strip()  # type: ignore[assignment]  # pandas-stubs
     return out.where(out.astype(str) != "", np.nan)
 
 
@@ -145,7 +155,10 @@ def _crs_of_bounds_in_utm(geoms: gpd.GeoSeries) -> CRS:
         lon_min, lat_min, lon_max, lat_max = bounds
     else:
         tr = Transformer.from_crs(geoms.crs, WGS84, always_xy=True)
-        lon_min, lat_min, lon_max, lat_max = tr.transform_bounds(*bounds, densify_pts=21)
+        left, bottom, right, top = bounds
+        lon_min, lat_min, lon_max, lat_max = tr.transform_bounds(
+            left, bottom, right, top, densify_pts=21
+        )
     return utm_crs_for(lon_min, lat_min, lon_max, lat_max)
 
 
@@ -181,7 +194,9 @@ def _resolve_columns(
     return chosen, {k for k in columns if k in keys}
 
 
-def _name_clashes(use: Mapping[str, str], present, index_key: str, problems: _Problems) -> None:
+def _name_clashes(
+    use: Mapping[str, str], present: Sequence[object], index_key: str, problems: _Problems
+) -> None:
     """A file column that has one of our names but is not the column mapped to it."""
     for key, col in use.items():
         if key != col and key in present and key not in use.values():
@@ -237,7 +252,8 @@ def _geometry_problems(
             f"{wrong.sum()} geometr{'y is' if wrong.sum() == 1 else 'ies are'} not "
             f"{' or '.join(allowed)}: {_listing(offenders)}."
         )
-    return usable & ~wrong
+    ok: np.ndarray = usable & ~wrong
+    return ok
 
 
 # --- villages -------------------------------------------------------------------------------
@@ -245,7 +261,7 @@ def read_villages(
     path: str | os.PathLike[str],
     *,
     columns: Mapping[str, str | None] | None = None,
-    crs=None,
+    crs: object = None,
     layer: str | int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read village (desa) polygons into a schema-checked GeoDataFrame in a metric CRS.
@@ -443,10 +459,10 @@ def _site_value_problems(
     if cost_raw is not None:
         if pd.api.types.is_integer_dtype(cost_raw):
             cost = pd.array(cost_raw.to_numpy(), dtype="Int64")
-            negative = np.asarray((cost < 0).fillna(False), dtype=bool)
+            vals = cost.to_numpy(dtype="float64", na_value=np.nan)
+            negative = vals < 0  # NaN (<NA>) is not negative
             non_numeric = np.zeros(n, dtype=bool)
             fractional = np.zeros(n, dtype=bool)
-            vals = cost.to_numpy(dtype="float64", na_value=np.nan)
         else:
             num, non_numeric = _numeric(cost_raw)
             vals = num.to_numpy(dtype=float)
@@ -483,7 +499,11 @@ def _site_value_problems(
 
 
 def _terrain_problems(
-    geoms: gpd.GeoSeries, labels: list[str], usable: np.ndarray, terrain, problems: _Problems
+    geoms: gpd.GeoSeries,
+    labels: list[str],
+    usable: np.ndarray,
+    terrain: Terrain | None,
+    problems: _Problems,
 ) -> None:
     if terrain is None or not usable.any():
         return
@@ -530,7 +550,14 @@ def _terrain_problems(
         )
 
 
-def _assemble_sites(ids, height, cost, source, geoms: gpd.GeoSeries, extra: pd.DataFrame | None):
+def _assemble_sites(
+    ids: pd.Series,
+    height: np.ndarray,
+    cost: pd.arrays.IntegerArray,
+    source: Sequence[str] | np.ndarray,
+    geoms: gpd.GeoSeries,
+    extra: pd.DataFrame | None,
+) -> gpd.GeoDataFrame:
     data = {
         "height_agl_m": np.asarray(height, dtype="float64"),
         "cost_idr": pd.array(cost, dtype="Int64"),
@@ -545,7 +572,7 @@ def _assemble_sites(ids, height, cost, source, geoms: gpd.GeoSeries, extra: pd.D
     return out
 
 
-def validate_sites(sites: gpd.GeoDataFrame, *, terrain=None) -> gpd.GeoDataFrame:
+def validate_sites(sites: gpd.GeoDataFrame, *, terrain: Terrain | None = None) -> gpd.GeoDataFrame:
     """Check a frame against the sites schema (see the module docstring); return a normalised copy.
 
     Dtypes are normalised (heights to float64, costs to Int64, ids and source to str); values are
@@ -611,13 +638,13 @@ def validate_sites(sites: gpd.GeoDataFrame, *, terrain=None) -> gpd.GeoDataFrame
 
 
 def sites_frame(
-    site_ids,
-    x_m,
-    y_m,
-    height_agl_m,
+    site_ids: npt.ArrayLike,
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    height_agl_m: npt.ArrayLike,
     *,
-    crs,
-    cost_idr=None,
+    crs: object,
+    cost_idr: npt.ArrayLike | None = None,
     source: str = "user",
 ) -> gpd.GeoDataFrame:
     """Build a validated sites frame from arrays (see the sites schema in the module docstring).
@@ -656,12 +683,13 @@ def sites_frame(
     n = len(ids)
     problems = _Problems()
     height = np.atleast_1d(np.asarray(height_agl_m, dtype=float))
+    cost: pd.api.extensions.ExtensionArray | pd.Series
     if cost_idr is None:
         cost = pd.array([pd.NA] * n, dtype="Int64")
     elif np.ndim(cost_idr) == 0:
-        cost = pd.array([cost_idr] * n, dtype="Int64")
+        cost = pd.array([cast("int", cost_idr)] * n, dtype="Int64")  # a scalar: ndim 0
     else:
-        cost = pd.Series(list(cost_idr))
+        cost = pd.Series(list(cast("Iterable[int | None]", cost_idr)))
     lengths = {
         "site_ids": n,
         "x_m": len(x),
@@ -695,7 +723,9 @@ def sites_frame(
     return validate_sites(frame)
 
 
-def _read_table(path, what: str, id_column: str | None = None) -> pd.DataFrame:
+def _read_table(
+    path: str | os.PathLike[str], what: str, id_column: str | None = None
+) -> pd.DataFrame:
     path_s = os.fspath(path)
     if not Path(path_s).exists():
         raise DataError(f"{what} file not found: {path_s}. Check the path.")
@@ -714,11 +744,11 @@ def read_sites(
     path: str | os.PathLike[str],
     *,
     columns: Mapping[str, str | None] | None = None,
-    crs=None,
-    coords_crs="EPSG:4326",
+    crs: object = None,
+    coords_crs: object = "EPSG:4326",
     default_height_agl_m: float | None = None,
     layer: str | int | None = None,
-    terrain=None,
+    terrain: Terrain | None = None,
 ) -> gpd.GeoDataFrame:
     """Read tower sites from a CSV with coordinate columns or from a point vector file.
 
@@ -771,6 +801,54 @@ def read_sites(
             f"default_height_agl_m must be a finite number of metres >= 0; received "
             f"{default_height_agl_m!r}."
         )
+    target = _sites_target_crs(crs, terrain)
+    what = f"sites file {os.fspath(path)}"
+    df, geoms = _read_site_rows(path, columns, layer)
+    problems = _Problems()
+    if len(df) == 0:
+        problems.add("the file has no rows; expected one site per row.")
+        problems.raise_if_any(what)
+    use = _site_columns(df, columns, geoms is None, problems)
+
+    ids = (
+        _as_id_strings(df[use["site_id"]])
+        if "site_id" in use
+        else pd.Series(np.nan, index=df.index, dtype=object)
+    )
+    labels = _labels(ids)
+    if "site_id" in use:
+        _id_problems(ids, "site_id", use["site_id"], problems)
+    height, cost = _site_value_problems(
+        df[use["height_agl_m"]] if "height_agl_m" in use else None,
+        df[use["cost_idr"]] if "cost_idr" in use else None,
+        labels,
+        problems,
+        height_column=use.get("height_agl_m", "height_agl_m"),
+        cost_column=use.get("cost_idr", "cost_idr"),
+        default_height_agl_m=default_height_agl_m,
+    )
+
+    skip = np.zeros(len(df), dtype=bool)
+    if geoms is None:
+        geoms, skip = _points_from_columns(df, use, labels, coords_crs, problems)
+        df = df.drop(columns=[use[k] for k in ("lon", "lat") if k in use])
+    elif geoms.crs is None:
+        problems.add(
+            "the file declares no CRS, so the sites cannot be placed. Add one (e.g. the "
+            ".prj of a shapefile), or give a CSV with lon/lat columns.",
+            CRSError,
+        )
+    geoms = _place_sites(geoms, labels, skip, target, terrain, problems)
+    problems.raise_if_any(what)
+
+    extra = df.drop(columns=[use[k] for k in ("site_id", "height_agl_m", "cost_idr") if k in use])
+    if "source" in extra:
+        extra = extra.rename(columns={"source": "source_in_file"})
+    return _assemble_sites(ids, height, cost, ["user"] * len(df), geoms, extra)
+
+
+def _sites_target_crs(crs: object, terrain: Terrain | None) -> CRS | None:
+    """The CRS :func:`read_sites` returns: ``crs=``, else the terrain's (None: from the data)."""
     target = None if crs is None else require_metric(crs, "the target crs of read_sites()")
     if terrain is not None:
         if target is None:
@@ -781,30 +859,42 @@ def read_sites(
                 f"{terrain.crs.to_string()}; sites are checked against the terrain in its own "
                 "CRS. Pass crs=None (the terrain's CRS is then used) or the terrain's CRS."
             )
-    what = f"sites file {os.fspath(path)}"
-    is_table = Path(os.fspath(path)).suffix.lower() in _TABLE_SUFFIXES
-    if is_table:
-        df = _read_table(path, "sites", (columns or {}).get("site_id"))
-        geoms = None
-    else:
-        gdf = _read_vector(path, layer, "sites")
-        has_geom = (
-            isinstance(gdf, gpd.GeoDataFrame)
-            and not shapely.is_missing(gdf.geometry.to_numpy()).all()
-        )
-        df = (
-            pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-            if isinstance(gdf, gpd.GeoDataFrame)
-            else pd.DataFrame(gdf)
-        )
-        geoms = gdf.geometry if has_geom else None
-    problems = _Problems()
-    if len(df) == 0:
-        problems.add("the file has no rows; expected one site per row.")
-        problems.raise_if_any(what)
+    return target
+
+
+def _read_site_rows(
+    path: str | os.PathLike[str],
+    columns: Mapping[str, str | None] | None,
+    layer: str | int | None,
+) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
+    """The attribute rows of a sites file, and its geometries (None: a table, or a vector file
+    without any geometry, whose coordinates come from columns)."""
+    if Path(os.fspath(path)).suffix.lower() in _TABLE_SUFFIXES:
+        return _read_table(path, "sites", (columns or {}).get("site_id")), None
+    gdf = _read_vector(path, layer, "sites")
+    has_geom = (
+        isinstance(gdf, gpd.GeoDataFrame)
+        and not shapely.is_missing(gdf.geometry.to_numpy()).all()
+    )
+    df = (
+        pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        if isinstance(gdf, gpd.GeoDataFrame)
+        else pd.DataFrame(gdf)
+    )
+    return df, (gdf.geometry if has_geom else None)
+
+
+def _site_columns(
+    df: pd.DataFrame,
+    columns: Mapping[str, str | None] | None,
+    from_coordinates: bool,
+    problems: _Problems,
+) -> dict[str, str]:
+    """The file column of each sites key found (``lon``/``lat`` too when ``from_coordinates``);
+    missing, unknown and clashing columns are problems."""
     present = list(df.columns)
     defaults = dict(_SITE_DEFAULTS)
-    if geoms is None:
+    if from_coordinates:
         pair = next(
             ((lo, la) for lo, la in _COORD_DEFAULTS if {lo, la} <= {c.lower() for c in present}),
             None,
@@ -816,7 +906,7 @@ def read_sites(
         else:
             defaults.update(lon=(pair[0],), lat=(pair[1],))
     chosen, _ = _resolve_columns(columns, defaults, _SITE_KEYS, present, problems)
-    needed = ["site_id"] + (["lon", "lat"] if geoms is None else [])
+    needed = ["site_id"] + (["lon", "lat"] if from_coordinates else [])
     for key in _SITE_KEYS:
         col = chosen.get(key)
         if col is not None and col not in present:
@@ -839,96 +929,98 @@ def read_sites(
         "site_id",
         problems,
     )
+    return use
 
-    ids = (
-        _as_id_strings(df[use["site_id"]])
-        if "site_id" in use
-        else pd.Series(np.nan, index=df.index, dtype=object)
-    )
-    labels = _labels(ids)
+
+def _points_from_columns(
+    df: pd.DataFrame,
+    use: Mapping[str, str],
+    labels: list[str],
+    coords_crs: object,
+    problems: _Problems,
+) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Point geometries in ``coords_crs`` from the ``lon``/``lat`` columns, and the mask of
+    rows without a usable point (non-numeric, missing or out-of-range coordinates: problems)."""
+    src_crs = as_crs(coords_crs)
+    if not ("lon" in use and "lat" in use):
+        return gpd.GeoSeries([None] * len(df), crs=src_crs), np.ones(len(df), dtype=bool)
     lab = np.asarray(labels, dtype=object)
-    if "site_id" in use:
-        _id_problems(ids, "site_id", use["site_id"], problems)
-    height, cost = _site_value_problems(
-        df[use["height_agl_m"]] if "height_agl_m" in use else None,
-        df[use["cost_idr"]] if "cost_idr" in use else None,
-        labels,
-        problems,
-        height_column=use.get("height_agl_m", "height_agl_m"),
-        cost_column=use.get("cost_idr", "cost_idr"),
-        default_height_agl_m=default_height_agl_m,
-    )
-
-    skip = np.zeros(len(df), dtype=bool)
-    if geoms is None:
-        src_crs = as_crs(coords_crs)
-        if "lon" in use and "lat" in use:
-            lon, lon_bad = _numeric(df[use["lon"]])
-            lat, lat_bad = _numeric(df[use["lat"]])
-            lon, lat = lon.to_numpy(dtype=float), lat.to_numpy(dtype=float)
-            non_numeric = lon_bad | lat_bad
-            if non_numeric.any():
-                bad = [
-                    f"{la}=({a!r}, {b!r})"
-                    for la, a, b in zip(
-                        lab[non_numeric],
-                        df[use["lon"]][non_numeric],
-                        df[use["lat"]][non_numeric],
-                        strict=True,
-                    )
-                ]
-                problems.add(
-                    f"{non_numeric.sum()} site(s) have coordinates that are not numbers "
-                    f"in columns {use['lon']!r}/{use['lat']!r}: {_listing(bad)}. Use "
-                    "decimal degrees with a point, e.g. 116.05, -1.85."
-                )
-            missing = ~non_numeric & (np.isnan(lon) | np.isnan(lat))
-            if missing.any():
-                problems.add(
-                    f"{missing.sum()} site(s) have missing coordinates in columns "
-                    f"{use['lon']!r}/{use['lat']!r}: {_listing(lab[missing])}."
-                )
-            skip = non_numeric | missing
-            if src_crs.is_geographic:
-                out_of_range = ~skip & (
-                    (np.abs(lon) > 180) | (np.abs(lat) > 90) | ~np.isfinite(lon) | ~np.isfinite(lat)
-                )
-                if out_of_range.any():
-                    swapped = out_of_range & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
-                    hint = (
-                        (
-                            " Some look like lat/lon swapped: lon is the easting (about 116 "
-                            "for Paser), lat the northing (about -1.8)."
-                        )
-                        if swapped.any()
-                        else ""
-                    )
-                    bad = [
-                        f"{la}=({a:g}, {b:g})"
-                        for la, a, b in zip(
-                            lab[out_of_range], lon[out_of_range], lat[out_of_range], strict=True
-                        )
-                    ]
-                    problems.add(
-                        f"{out_of_range.sum()} site(s) have lon/lat outside valid "
-                        f"degrees (lon -180..180, lat -90..90): {_listing(bad)}.{hint} "
-                        "If the columns are projected coordinates, pass coords_crs=."
-                    )
-                    skip = skip | out_of_range
-            xy = np.where(skip, 0.0, lon), np.where(skip, 0.0, lat)
-            pts = shapely.points(*xy)
-            pts[skip] = None
-            geoms = gpd.GeoSeries(pts, crs=src_crs)
-        else:
-            geoms = gpd.GeoSeries([None] * len(df), crs=src_crs)
-            skip = np.ones(len(df), dtype=bool)
-        df = df.drop(columns=[use[k] for k in ("lon", "lat") if k in use])
-    elif geoms.crs is None:
+    lon_values, lon_bad = _numeric(df[use["lon"]])
+    lat_values, lat_bad = _numeric(df[use["lat"]])
+    lon, lat = lon_values.to_numpy(dtype=float), lat_values.to_numpy(dtype=float)
+    non_numeric = lon_bad | lat_bad
+    if non_numeric.any():
+        bad = [
+            f"{la}=({a!r}, {b!r})"
+            for la, a, b in zip(
+                lab[non_numeric],
+                df[use["lon"]][non_numeric],
+                df[use["lat"]][non_numeric],
+                strict=True,
+            )
+        ]
         problems.add(
-            "the file declares no CRS, so the sites cannot be placed. Add one (e.g. the "
-            ".prj of a shapefile), or give a CSV with lon/lat columns.",
-            CRSError,
+            f"{non_numeric.sum()} site(s) have coordinates that are not numbers "
+            f"in columns {use['lon']!r}/{use['lat']!r}: {_listing(bad)}. Use "
+            "decimal degrees with a point, e.g. 116.05, -1.85."
         )
+    missing = ~non_numeric & (np.isnan(lon) | np.isnan(lat))
+    if missing.any():
+        problems.add(
+            f"{missing.sum()} site(s) have missing coordinates in columns "
+            f"{use['lon']!r}/{use['lat']!r}: {_listing(lab[missing])}."
+        )
+    skip = non_numeric | missing
+    if src_crs.is_geographic:
+        skip = skip | _lonlat_range_problems(lon, lat, skip, lab, problems)
+    xy = np.where(skip, 0.0, lon), np.where(skip, 0.0, lat)
+    pts = shapely.points(*xy)
+    pts[skip] = None
+    return gpd.GeoSeries(pts, crs=src_crs), skip
+
+
+def _lonlat_range_problems(
+    lon: np.ndarray, lat: np.ndarray, skip: np.ndarray, lab: np.ndarray, problems: _Problems
+) -> np.ndarray:
+    """Mask of rows (not already skipped) whose lon/lat are not valid degrees; a problem
+    naming them, with a hint when they look swapped."""
+    out_of_range: np.ndarray = ~skip & (
+        (np.abs(lon) > 180) | (np.abs(lat) > 90) | ~np.isfinite(lon) | ~np.isfinite(lat)
+    )
+    if out_of_range.any():
+        swapped = out_of_range & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
+        hint = (
+            (
+                " Some look like lat/lon swapped: lon is the easting (about 116 "
+                "for Paser), lat the northing (about -1.8)."
+            )
+            if swapped.any()
+            else ""
+        )
+        bad = [
+            f"{la}=({a:g}, {b:g})"
+            for la, a, b in zip(
+                lab[out_of_range], lon[out_of_range], lat[out_of_range], strict=True
+            )
+        ]
+        problems.add(
+            f"{out_of_range.sum()} site(s) have lon/lat outside valid "
+            f"degrees (lon -180..180, lat -90..90): {_listing(bad)}.{hint} "
+            "If the columns are projected coordinates, pass coords_crs=."
+        )
+    return out_of_range
+
+
+def _place_sites(
+    geoms: gpd.GeoSeries,
+    labels: list[str],
+    skip: np.ndarray,
+    target: CRS | None,
+    terrain: Terrain | None,
+    problems: _Problems,
+) -> gpd.GeoSeries:
+    """The geometries checked (points, not empty) and reprojected to ``target`` (default: the
+    UTM zone of the usable ones), then checked against the terrain."""
     geoms = geoms.reset_index(drop=True)
     usable = _geometry_problems(geoms, labels, ("Point",), problems, skip=skip)
     if geoms.crs is not None:
@@ -937,9 +1029,4 @@ def read_sites(
         if target is not None:
             geoms = geoms.to_crs(target)
         _terrain_problems(geoms, labels, usable, terrain, problems)
-    problems.raise_if_any(what)
-
-    extra = df.drop(columns=[use[k] for k in ("site_id", "height_agl_m", "cost_idr") if k in use])
-    if "source" in extra:
-        extra = extra.rename(columns={"source": "source_in_file"})
-    return _assemble_sites(ids, height, cost, ["user"] * len(df), geoms, extra)
+    return geoms

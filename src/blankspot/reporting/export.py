@@ -29,6 +29,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,7 @@ from blankspot.io.datasets import (
     sha256_file,
 )
 from blankspot.io.outputs import (
+    ColumnFormat,
     write_cog,
     write_csv,
     write_figure,
@@ -58,7 +60,16 @@ from blankspot.reporting.provenance import (
     terrain_text,
     version,
 )
-from blankspot.reporting.summary import plan_summary, terrain_note
+from blankspot.reporting.summary import (
+    _coverage,
+    _demand,
+    _matrix,
+    _sites,
+    _solution,
+    _villages,
+    plan_summary,
+    terrain_note,
+)
 from blankspot.reporting.tables import (
     OUTPUT_DESCRIPTIONS,
     TEXT_COLUMNS,
@@ -71,6 +82,12 @@ from blankspot.reporting.tables import (
     sheet_name,
     translate_columns,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from blankspot.config import PlanConfig
+    from blankspot.plan import PlanResult
 
 REPORT_FORMATS = ("csv", "xlsx", "gpkg", "cog", "png", "metadata")
 """Everything :func:`write_reports` can write; ``metadata`` is always written last."""
@@ -115,7 +132,7 @@ _KEYS_EN = {
 
 
 def write_reports(
-    result,
+    result: PlanResult,
     out_dir: str | os.PathLike[str],
     *,
     lang: str = "en",
@@ -202,14 +219,14 @@ def write_reports(
 # --- tables and workbook -------------------------------------------------------------------------
 
 
-def report_tables(result) -> dict[str, pd.DataFrame]:
+def report_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
     """The planner tables with English column names: ``ranking``, ``desa``, ``kecamatan``, ``costs``.
 
     The kecamatan table gains its code (``kecamatan_id``) when the villages carry one; the costs
     table has the candidate ``site_id`` as its first column.
     """
     kec = result.kecamatan.copy()
-    villages = result.villages
+    villages = _villages(result)
     if "kecamatan_id" in villages.columns and "kecamatan_id" not in kec.columns:
         codes = villages.groupby("kecamatan", sort=False)["kecamatan_id"].first().astype(str)
         kec.insert(0, "kecamatan_id", kec["kecamatan"].map(codes))
@@ -236,7 +253,9 @@ def excel_format(column: str) -> str | None:
     return None
 
 
-def summary_rows(result, *, lang: str = "en", created: str | None = None) -> list[tuple[str, object]]:
+def summary_rows(
+    result: PlanResult, *, lang: str = "en", created: str | None = None
+) -> list[tuple[str, object]]:
     """``(key, value)`` rows of the summary sheet: the plan's headline figures."""
     s = plan_summary(result)
     cert = s.get("certificate") or {}
@@ -273,7 +292,14 @@ def summary_rows(result, *, lang: str = "en", created: str | None = None) -> lis
     return rows
 
 
-def write_workbook(result, path, *, lang: str = "en", tables=None, created: str | None = None) -> Path:
+def write_workbook(
+    result: PlanResult,
+    path: str | os.PathLike[str],
+    *,
+    lang: str = "en",
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    created: str | None = None,
+) -> Path:
     """Write ``report.xlsx``: the summary and the four planner tables, headers in ``lang``."""
 
     check_lang(lang)
@@ -289,7 +315,7 @@ def write_workbook(result, path, *, lang: str = "en", tables=None, created: str 
         for k, _ in rows
     ]
     sheets = {sheet_name("summary", lang): summary}
-    formats: dict[str, list] = {sheet_name("summary", lang): [None, value_formats]}
+    formats: dict[str, list[ColumnFormat]] = {sheet_name("summary", lang): [None, value_formats]}
     for key in ("desa", "kecamatan", "ranking", "costs"):
         frame = tables[key]
         name = sheet_name(key, lang)
@@ -301,7 +327,7 @@ def write_workbook(result, path, *, lang: str = "en", tables=None, created: str 
 # --- GeoPackage ----------------------------------------------------------------------------------
 
 
-def report_layers(result, *, lang: str = "en") -> dict[str, object]:
+def report_layers(result: PlanResult, *, lang: str = "en") -> dict[str, gpd.GeoDataFrame]:
     """The GeoPackage layers of a plan, all in the analysis CRS: ``{layer name: GeoDataFrame}``.
 
     Field names are the English column names, or with ``lang="id"`` their Indonesian names
@@ -321,9 +347,9 @@ def report_layers(result, *, lang: str = "en") -> dict[str, object]:
 
     from blankspot.crs import require_same
 
-    crs = result.coverage.crs
-    villages = result.villages
-    sites = result.sites
+    crs = _coverage(result).crs
+    villages = _villages(result)
+    sites = _sites(result)
     require_same(villages.crs, crs, "villages", "the coverage grid")
     require_same(sites.crs, crs, "sites", "the coverage grid")
 
@@ -361,23 +387,26 @@ def report_layers(result, *, lang: str = "en") -> dict[str, object]:
     candidates["chosen"] = candidates.index.isin(ids)
     candidates["rank"] = pd.array([rank_of.get(s) for s in candidates.index], dtype="Int64")
 
-    layers: dict[str, object] = {"desa": desa, "kecamatan": kecamatan, "towers": towers,
+    layers: dict[str, gpd.GeoDataFrame] = {"desa": desa, "kecamatan": kecamatan, "towers": towers,
                                  "candidates": candidates}
-    demand = result.demand
+    demand = _demand(result)
     if demand is not None and len(demand) and hasattr(demand, "geometry"):
         cells = demand.copy()
         cells["village_id"] = cells["village_id"].astype(str)
         served = _served_by_rank(result, len(cells))
         if served is not None:
             cells["covered"] = served > 0
-            cells["served_by_rank"] = pd.array(np.where(served > 0, served, None), dtype="Int64")
+            cells["served_by_rank"] = pd.array(
+                np.where(served > 0, served, None),  # type: ignore[call-overload]  # numpy stubs: None fill
+                dtype="Int64",
+            )
         layers["demand_cells"] = cells
     if lang != "en":
         layers = {name: _translated(layer, lang) for name, layer in layers.items()}
     return layers
 
 
-def _translated(layer, lang: str):
+def _translated(layer: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     """A layer with its field names (and index name) in ``lang``; the geometry keeps its name."""
     geometry = layer.geometry.name
     names = {c: column_name(c, lang) for c in layer.columns if c != geometry}
@@ -387,15 +416,15 @@ def _translated(layer, lang: str):
     return out
 
 
-def _served_by_rank(result, n_cells: int) -> np.ndarray | None:
+def _served_by_rank(result: PlanResult, n_cells: int) -> np.ndarray | None:
     """Per demand cell the rank of the first chosen tower covering it (0: none)."""
-    matrix = result.matrix
+    matrix = _matrix(result)
     if matrix is None or matrix.matrix.shape[0] != n_cells:
         return None
     column = {str(s): j for j, s in enumerate(matrix.site_ids)}
     served = np.zeros(n_cells, dtype=np.int64)
     csc = matrix.matrix.tocsc()
-    for rank, sid in enumerate(result.solution.site_ids, 1):
+    for rank, sid in enumerate(_solution(result).site_ids, 1):
         j = column.get(str(sid))
         if j is None:
             continue
@@ -409,18 +438,18 @@ def _served_by_rank(result, n_cells: int) -> np.ndarray | None:
 # --- rasters -------------------------------------------------------------------------------------
 
 
-def write_coverage_cogs(result, out_dir) -> dict[str, Path]:
+def write_coverage_cogs(result: PlanResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Best-server RSRP and, when there are towers, the serving tower's rank, as COGs."""
 
     out = Path(out_dir)
-    cov, cfg = result.coverage, result.config
+    cov, cfg = _coverage(result), result.config
     has_towers = len(cov.footprints) > 0
     rsrp = cov.best_rsrp_dbm() if has_towers else np.full(cov.shape, np.nan, np.float32)
     tags = {
         "model": cov.model,
         "threshold_dbm": f"{cfg.link.threshold_dbm:g}",
         "terrain": terrain_note(result),
-        "towers": ",".join(map(str, result.solution.site_ids)),
+        "towers": ",".join(map(str, _solution(result).site_ids)),
         "crs": crs_label(result),
     }
     paths = {RSRP_COG_FILE: write_cog(
@@ -429,7 +458,7 @@ def write_coverage_cogs(result, out_dir) -> dict[str, Path]:
         tags={"units": "dBm", **tags}, resampling="average",
     )}
     if has_towers:
-        rank_of = {str(s): i + 1 for i, s in enumerate(result.solution.site_ids)}
+        rank_of = {str(s): i + 1 for i, s in enumerate(_solution(result).site_ids)}
         lut = np.array([0] + [rank_of.get(str(s), 0) for s in cov.site_ids], dtype=np.uint16)
         server = lut[cov.best_server(covered_only=True) + 1]
         ranks = {f"rank_{r}": s for s, r in rank_of.items()}
@@ -446,7 +475,7 @@ def write_coverage_cogs(result, out_dir) -> dict[str, Path]:
 
 
 def run_metadata(
-    result,
+    result: PlanResult,
     outputs: Mapping[str, str | os.PathLike[str]],
     *,
     lang: str = "en",
@@ -468,15 +497,16 @@ def run_metadata(
     code, area = area_of(result)
     summary = plan_summary(result)
 
-    def both(key, **values):
+    def both(key: str, **values: object) -> dict[str, str]:
         return {"id": phrase(key, "id", **values), "en": phrase(key, "en", **values)}
 
-    def unit(key):
+    def unit(key: str) -> dict[str, str]:
         en, id_ = UNIT_LABELS[key]
         return {"id": id_, "en": en}
 
-    kec_codes = sorted(map(str, result.villages["kecamatan_id"].unique())) \
-        if "kecamatan_id" in result.villages.columns else []
+    villages = _villages(result)
+    kec_codes = sorted(map(str, villages["kecamatan_id"].unique())) \
+        if "kecamatan_id" in villages.columns else []
     period: dict[str, object] = {"tanggal_analisis": created[:10]}
     if is_paser(result):
         period.update(PASER_PERIOD)
@@ -560,7 +590,7 @@ def metadata_markdown(meta: Mapping[str, object], *, lang: str = "en") -> str:
     """A readable rendering of :func:`run_metadata` in ``lang`` (what ``metadata.md`` holds)."""
     check_lang(lang)
 
-    def text(value) -> str:
+    def text(value: object) -> str:
         if isinstance(value, Mapping) and set(value) == {"id", "en"}:
             return str(value[lang])
         if isinstance(value, list | tuple):
@@ -593,22 +623,26 @@ def metadata_markdown(meta: Mapping[str, object], *, lang: str = "en") -> str:
 
     lines += [f"## {phrase('sources_heading', lang)}", "", phrase("table_sources", lang),
               "|---|---|---|---|"]
-    for s in meta["sumber"]:  # type: ignore[union-attr]
+    sources = meta["sumber"]
+    assert isinstance(sources, list)
+    for s in sources:
         lines.append(f"| `{s['file']}` | {s['role']} | {s['licence'] or ''} | "
                      f"`{(s['sha256'] or '')[:16]}` |")
     lines += ["", f"## {phrase('parameters_heading', lang)}", "", "```json",
               json.dumps(meta["parameter"], indent=2, ensure_ascii=False), "```", ""]
     lines += [f"## {phrase('outputs_heading', lang)}", "", phrase("table_outputs", lang),
               "|---|---:|---|"]
-    for o in meta["keluaran"]:  # type: ignore[union-attr]
+    listed = meta["keluaran"]
+    assert isinstance(listed, list)
+    for o in listed:
         lines.append(f"| `{o['file']}` | {o['bytes']} | `{o['sha256']}` |")
     lines.append("")
     return "\n".join(lines)
 
 
 def write_metadata(
-    result,
-    out_dir,
+    result: PlanResult,
+    out_dir: str | os.PathLike[str],
     *,
     outputs: Mapping[str, str | os.PathLike[str]],
     lang: str = "en",
@@ -636,7 +670,7 @@ def write_metadata(
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _config_dict(cfg) -> dict[str, object]:
+def _config_dict(cfg: PlanConfig) -> dict[str, object]:
     """Every field of a :class:`~blankspot.plan.PlanConfig` as JSON-ready values."""
     from dataclasses import asdict, fields, is_dataclass
 
@@ -655,7 +689,7 @@ def _config_dict(cfg) -> dict[str, object]:
     return out
 
 
-def _jsonable(v):
+def _jsonable(v: object) -> object:
     if v is None or isinstance(v, bool | int | float | str):
         return v
     if isinstance(v, np.generic):

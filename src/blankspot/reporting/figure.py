@@ -3,6 +3,9 @@ RSRP, numbered towers, north arrow, scale bar, legend, and a caption naming the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
@@ -16,20 +19,31 @@ from blankspot.reporting.provenance import (
     terrain_text,
     version,
 )
+from blankspot.reporting.summary import _coverage, _sites, _villages
 from blankspot.reporting.tables import RSRP_CLASS_PHRASES, check_lang, phrase
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path as MplPath
+
+    from blankspot.plan import PlanResult
 
 __all__ = ["plan_figure"]
 
 
-def _paths_of(geoms):
+def _paths_of(geoms: Iterable[Any]) -> tuple[list[MplPath], list[int]]:
     """matplotlib Paths of (Multi)Polygons, holes included; empty geometries are skipped."""
     from matplotlib.path import Path as MplPath
 
-    out, keep = [], []
+    out: list[MplPath] = []
+    keep: list[int] = []
     for i, geom in enumerate(geoms):
         if geom is None or geom.is_empty:
             continue
-        verts, codes = [], []
+        verts: list[np.ndarray] = []
+        codes: list[np.ndarray] = []
         for poly in getattr(geom, "geoms", [geom]):
             for ring in (poly.exterior, *poly.interiors):
                 xy = np.asarray(ring.coords)[:, :2]
@@ -45,8 +59,9 @@ def _paths_of(geoms):
     return out, keep
 
 
-def _polygons(ax, geoms, *, facecolors="none", edgecolor="#555555", linewidth=0.4, zorder=1,
-              alpha=None):
+def _polygons(ax: Axes, geoms: Iterable[Any], *, facecolors: str | list[str] = "none",
+              edgecolor: str = "#555555", linewidth: float = 0.4, zorder: int = 1,
+              alpha: float | None = None) -> PatchCollection:
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import PathPatch
 
@@ -69,7 +84,7 @@ def _nice_length_m(span_m: float) -> float:
     return float(power)
 
 
-def _scale_bar(ax, bounds, *, lang):
+def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float], *, lang: str) -> None:
     xmin, ymin, xmax, ymax = bounds
     length = _nice_length_m(xmax - xmin)
     x0, y0 = xmin + 0.04 * (xmax - xmin), ymin + 0.035 * (ymax - ymin)
@@ -86,7 +101,7 @@ def _scale_bar(ax, bounds, *, lang):
                 ha="center", va="bottom", fontsize=7, zorder=9)
 
 
-def _north_arrow(ax, *, lang):
+def _north_arrow(ax: Axes, *, lang: str) -> None:
     ax.annotate("", xy=(0.95, 0.965), xytext=(0.95, 0.885), xycoords="axes fraction",
                 arrowprops={"facecolor": "black", "edgecolor": "black", "width": 3,
                             "headwidth": 11, "headlength": 11}, zorder=9)
@@ -94,7 +109,7 @@ def _north_arrow(ax, *, lang):
             fontsize=11, fontweight="bold", zorder=9)
 
 
-def plan_figure(result, *, lang: str = "en", created: str | None = None):
+def plan_figure(result: PlanResult, *, lang: str = "en", created: str | None = None) -> Figure:
     """A static map of the plan for printed reports (A4 portrait), as a matplotlib Figure.
 
     Desa are coloured by the share of people covered (the classes of the interactive map), the
@@ -112,8 +127,8 @@ def plan_figure(result, *, lang: str = "en", created: str | None = None):
 
 
     check_lang(lang)
-    cov, cfg = result.coverage, result.config
-    villages = result.villages
+    cov, cfg = _coverage(result), result.config
+    villages = _villages(result)
     fig = Figure(figsize=(8.27, 11.69))
     ax = fig.add_axes((0.04, 0.25, 0.92, 0.66))
     xmin, ymin, xmax, ymax = villages.total_bounds
@@ -148,7 +163,7 @@ def plan_figure(result, *, lang: str = "en", created: str | None = None):
         _polygons(ax, villages.geometry[villages["target"].astype(bool)], edgecolor="#b2182b",
                   linewidth=1.6, zorder=5)
 
-    sites = result.sites
+    sites = _sites(result)
     ax.scatter(sites.geometry.x, sites.geometry.y, s=6, c="#555555", zorder=6, linewidths=0)
     ranking = result.ranking
     if len(ranking):

@@ -20,13 +20,22 @@ import html
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from affine import Affine
 
 from blankspot.crs import WGS84, as_crs
 from blankspot.reporting.tables import format_idr
+
+if TYPE_CHECKING:
+    import folium
+    import geopandas as gpd
+    import numpy.typing as npt
+    import pandas as pd
+    from branca.element import Element, Figure, MacroElement
 
 WEB_MERCATOR = "EPSG:3857"
 
@@ -75,7 +84,7 @@ COST_COMPONENTS = ("tower", "land", "road", "power", "backhaul", "equipment", "c
 (*perkiraan*) when ``name`` is in the row's ``estimated_components`` (``capex`` flags the total)."""
 
 
-def _latlon_bounds(bounds_xy, crs) -> list[list[float]]:
+def _latlon_bounds(bounds_xy: Sequence[float], crs: object) -> list[list[float]]:
     """[[lat_min, lon_min], [lat_max, lon_max]] from (xmin, ymin, xmax, ymax) in ``crs``.
 
     The single place where x/y order turns into folium's lat/lon order.
@@ -83,18 +92,19 @@ def _latlon_bounds(bounds_xy, crs) -> list[list[float]]:
     from pyproj import Transformer
 
     t = Transformer.from_crs(as_crs(crs), WGS84, always_xy=True)
-    xmin, ymin, xmax, ymax = t.transform_bounds(*bounds_xy, densify_pts=21)
+    left, bottom, right, top = bounds_xy
+    xmin, ymin, xmax, ymax = t.transform_bounds(left, bottom, right, top, densify_pts=21)
     return [[ymin, xmin], [ymax, xmax]]
 
 
-def _latlon(x, y, crs) -> tuple[float, float]:
+def _latlon(x: float, y: float, crs: object) -> tuple[float, float]:
     from pyproj import Transformer
 
     lon, lat = Transformer.from_crs(as_crs(crs), WGS84, always_xy=True).transform(x, y)
     return float(lat), float(lon)
 
 
-def _esc(text) -> str:
+def _esc(text: object) -> str:
     """HTML-escape a user-supplied string, ``{`` included.
 
     branca renders each element's script and then compiles the result as a Jinja template once
@@ -107,7 +117,7 @@ def _esc(text) -> str:
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def _js_json(obj) -> str:
+def _js_json(obj: object) -> str:
     """JSON for inlining in a ``<script>`` (and in a branca template).
 
     ``<``, ``>`` and ``&`` are escaped as jinja's tojson does, so no string can close the script;
@@ -118,7 +128,7 @@ def _js_json(obj) -> str:
     return _JSON_STRING.sub(lambda m: m.group().replace("{", "\\u007b"), text)
 
 
-def _raw(text: str):
+def _raw(text: str) -> Element:
     """A branca element that renders ``text`` verbatim.
 
     ``folium.Element(text)`` would compile ``text`` as a Jinja template, so a ``{{`` in a
@@ -127,13 +137,17 @@ def _raw(text: str):
     from branca.element import Element
     from jinja2 import Template
 
-    el = Element()
-    el._template = Template("{{ this.raw_text }}")
-    el.raw_text = text
-    return el
+    class _Raw(Element):
+        _template = Template("{{ this.raw_text }}")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.raw_text = text
+
+    return _Raw()
 
 
-def _bind(method: str, html_text: str, options: dict):
+def _bind(method: str, html_text: str, options: Mapping[str, object]) -> MacroElement:
     """A Leaflet popup or tooltip holding ``html_text`` (already escaped), bound to its parent.
 
     folium's Popup builds its content with jQuery, and its Tooltip pastes the text into a
@@ -150,8 +164,8 @@ def _bind(method: str, html_text: str, options: dict):
             "{% endmacro %}"
         )
 
-        def __init__(self):
-            super().__init__()
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]  # branca: unannotated
             self._name = "Blankspot" + method
             self.method = method
             # a JSON string literal that can never close the <script>
@@ -161,12 +175,12 @@ def _bind(method: str, html_text: str, options: dict):
     return _Bound()
 
 
-def _popup(html_text: str, *, max_width_px: int = 300):
+def _popup(html_text: str, *, max_width_px: int = 300) -> MacroElement:
     """A Leaflet popup holding ``html_text`` (already escaped), bound to its parent marker."""
     return _bind("bindPopup", html_text, {"maxWidth": int(max_width_px)})
 
 
-def _tooltip(html_text: str, **options):
+def _tooltip(html_text: str, **options: object) -> MacroElement:
     """A Leaflet tooltip holding ``html_text`` (already escaped), bound to its parent marker."""
     return _bind("bindTooltip", html_text, options)
 
@@ -176,7 +190,7 @@ def vendored_assets() -> list[tuple[str, str]]:
     from importlib.resources import files
 
     root = files("blankspot._vendor")
-    out = []
+    out: list[tuple[str, str]] = []
     for folder, (css, js) in VENDORED.items():
         out.append((
             (root / folder / css).read_text(encoding="utf-8"),
@@ -185,7 +199,7 @@ def vendored_assets() -> list[tuple[str, str]]:
     return out
 
 
-def _embed_leaflet(fmap) -> None:
+def _embed_leaflet(fmap: folium.Map) -> None:
     """Replace folium's CDN scripts and stylesheets by vendored Leaflet and plugins, inlined.
 
     The map then opens without internet (only basemap tiles need a connection). folium's other
@@ -194,7 +208,7 @@ def _embed_leaflet(fmap) -> None:
     """
     fmap.default_js = []
     fmap.default_css = []
-    header = fmap.get_root().header
+    header = _root(fmap).header
     header.add_child(_raw('<meta charset="utf-8">'), name="charset", index=0)
     for i, (css, js) in enumerate(vendored_assets()):
         name = list(VENDORED)[i].replace("-", "_")
@@ -202,7 +216,7 @@ def _embed_leaflet(fmap) -> None:
         header.add_child(_raw(f"<script>{js}</script>"), name=f"{name}_js", index=2 + 2 * i)
 
 
-def share_colour(share: float) -> str:
+def share_colour(share: float | np.floating[Any] | None) -> str:
     """Fill colour for a share of people covered (0..1); grey for NaN."""
     if share is None or not np.isfinite(share):
         return "#bdbdbd"
@@ -235,7 +249,7 @@ def rsrp_to_rgba(rsrp_dbm: np.ndarray, *, alpha: int = 170) -> np.ndarray:
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 def palette_png(index: np.ndarray, colours: Sequence[str]) -> bytes:
@@ -264,8 +278,13 @@ def _png_data_url(png: bytes) -> str:
 
 
 def reproject_to_web_mercator(
-    array, transform: Affine, crs, *, max_pixels: int = 1_500_000, categorical: bool = False
-):
+    array: np.ndarray,
+    transform: Affine,
+    crs: object,
+    *,
+    max_pixels: int = 1_500_000,
+    categorical: bool = False,
+) -> tuple[npt.NDArray[np.float32], list[list[float]]]:
     """Reproject a float raster to EPSG:3857, downsampled to at most ``max_pixels`` (maximum).
 
     NaN is nodata. A downsampled pixel takes the maximum of the cells it spans (the best signal,
@@ -307,11 +326,12 @@ def reproject_to_web_mercator(
     return dst, _latlon_bounds(b, WEB_MERCATOR)
 
 
-def _round_coordinates(geoms, decimals: int):
+def _round_coordinates(geoms: npt.ArrayLike, decimals: int) -> np.ndarray:
     """Geometries with every coordinate rounded to ``decimals`` (display only)."""
     import shapely
 
-    return shapely.transform(np.asarray(geoms), lambda xy: np.round(xy, decimals))
+    rounded: np.ndarray = shapely.transform(np.asarray(geoms), lambda xy: np.round(xy, decimals))
+    return rounded
 
 
 def _swatch(colour: str, *, outline: str = "#555", width_px: int = 14) -> str:
@@ -394,131 +414,21 @@ _CSS = """
 .leaflet-control-search .search-tip {font:12px system-ui,sans-serif}
 """
 
-_GLUE_JS = """
-(function () {
-  var map = %(map)s;
-  var layers = %(layers)s;
-  var cfg = %(cfg)s;
-  var bs = window.blankspot = {map: map, layers: layers, towers: cfg.towers, found: null};
-
-  // the title and legend live inside the map container, so they stay in fullscreen
-  var title = document.getElementById('blankspot-title');
-  if (title) {
-    map.getContainer().appendChild(title);
-    L.DomEvent.disableClickPropagation(title);
-    L.DomEvent.disableScrollPropagation(title);
-    // as wide as the space left of the layer control allows
-    var fitTitle = function () {
-      var lc = map.getContainer().querySelector('.leaflet-control-layers');
-      var room = map.getSize().x - 56 - (lc ? lc.offsetWidth + 30 : 20);
-      title.style.maxWidth = Math.max(200, Math.min(640, room)) + 'px';
-    };
-    map.on('resize', fitTitle);
-    setTimeout(fitTitle, 0);
-  }
-  L.control.scale({imperial: false, position: 'bottomleft'}).addTo(map);
-  var legend = document.getElementById('blankspot-legend');
-  if (legend) {
-    var Legend = L.Control.extend({
-      options: {position: 'bottomleft'},
-      onAdd: function () {
-        L.DomEvent.disableClickPropagation(legend);
-        L.DomEvent.disableScrollPropagation(legend);
-        return legend;
-      }
-    });
-    new Legend().addTo(map);
-    var slider = document.getElementById('blankspot-opacity');
-    var shown = document.getElementById('blankspot-opacity-value');
-    if (slider) {
-      slider.addEventListener('input', function () {
-        var v = Number(slider.value) / 100;
-        [layers.coverage, layers.bestServer].forEach(function (l) { if (l) { l.setOpacity(v); } });
-        shown.textContent = slider.value + ' %%';
-      });
-    }
-    var bsLegend = document.getElementById('blankspot-legend-best-server');
-    if (bsLegend && layers.bestServer) {
-      var syncLegend = function () {
-        bsLegend.style.display = map.hasLayer(layers.bestServer) ? '' : 'none';
-      };
-      map.on('overlayadd overlayremove', syncLegend);
-      syncLegend();
-    }
-  }
-
-  // fullscreen (leaflet.fullscreen), in the zoom bar
-  bs.fullscreen = new L.Control.FullScreen({
-    position: 'topleft', title: 'Full screen', titleCancel: 'Exit full screen'
-  }).addTo(map);
-
-  // distance measure (Leaflet.PolylineMeasure): click to add points, double-click to finish
-  bs.measure = L.control.polylineMeasure({
-    position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
-    showClearControl: true, measureControlTitleOn: 'Measure a distance',
-    measureControlTitleOff: 'Stop measuring', clearControlTitle: 'Clear measurements'
-  }).addTo(map);
-
-  // search by desa name (leaflet-search) over the desa layer. Names reach the page
-  // HTML-escaped; the search matches and shows them as plain text, never as markup.
-  if (layers.desa) {
-    var plain = function (s) {
-      return new DOMParser().parseFromString(String(s), 'text/html').documentElement.textContent;
-    };
-    layers.desa.eachLayer(function (l) {
-      var p = l.feature.properties;
-      l.options.searchLabel = plain(p.name) + ' (' + plain(p.kecamatan) + ') ' + plain(p.village_id);
-    });
-    var highlighted = null;
-    bs.search = new L.Control.Search({
-      layer: layers.desa,
-      propertyName: 'searchLabel',
-      position: 'topleft',
-      initial: false,
-      autoType: false,
-      collapsed: true,
-      marker: false,
-      tooltipLimit: 20,
-      firstTipSubmit: true,
-      textPlaceholder: 'Cari desa / search desa...',
-      textErr: 'Desa not found',
-      textCancel: 'Clear',
-      filterData: function (text, records) {
-        var q = text.toLowerCase(), out = {};
-        var keys = Object.keys(records).filter(function (k) {
-          return k.toLowerCase().indexOf(q) !== -1;
-        });
-        keys.sort(function (a, b) {
-          var pa = a.toLowerCase().indexOf(q) !== 0, pb = b.toLowerCase().indexOf(q) !== 0;
-          return (pa - pb) || a.localeCompare(b);
-        });
-        keys.forEach(function (k) { out[k] = records[k]; });
-        return out;
-      },
-      buildTip: function (text) {
-        var li = L.DomUtil.create('li');
-        li.textContent = text;
-        return li;
-      },
-      moveToLocation: function (latlng, title, m) {
-        var l = latlng.layer;
-        if (highlighted && highlighted !== l) { layers.desa.resetStyle(highlighted); }
-        m.fitBounds(l.getBounds(), {maxZoom: 13, padding: [40, 40]});
-        l.setStyle({weight: 4, color: '#000', opacity: 1});
-        l.bringToFront();
-        highlighted = l;
-        bs.found = l.feature.properties.village_id;
-        l.openTooltip(l.getBounds().getCenter());
-      }
-    }).addTo(map);
-  }
-
-  bs.ready = true;
-})();
-"""
 
 
-def _glue(fmap, layers: dict, cfg: dict):
+@cache
+def _glue_js() -> str:
+    """The controls' script, ``plan_map.js`` next to this module: a %-format string taking
+    ``map`` (the map's variable), ``layers`` (a JavaScript object of layer variables) and
+    ``cfg`` (JSON); a literal percent sign is written ``%%``."""
+    from importlib.resources import files
+
+    return (files("blankspot.reporting") / "plan_map.js").read_text(encoding="utf-8")
+
+
+def _glue(
+    fmap: folium.Map, layers: Mapping[str, Element | None], cfg: Mapping[str, object]
+) -> MacroElement:
     """The script that adds the controls and exposes ``window.blankspot`` (after every layer)."""
     from branca.element import MacroElement
     from jinja2 import Template
@@ -526,20 +436,20 @@ def _glue(fmap, layers: dict, cfg: dict):
     refs = ", ".join(
         f"{key}: {layer.get_name() if layer is not None else 'null'}" for key, layer in layers.items()
     )
-    js = _GLUE_JS % {"map": fmap.get_name(), "layers": "{" + refs + "}", "cfg": _js_json(cfg)}
+    js = _glue_js() % {"map": fmap.get_name(), "layers": "{" + refs + "}", "cfg": _js_json(cfg)}
 
     class _Glue(MacroElement):
         _template = Template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
 
-        def __init__(self):
-            super().__init__()
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]  # branca: unannotated
             self._name = "BlankspotControls"
             self.js = js
 
     return _Glue()
 
 
-def _tower_popup(r, format_idr) -> str:
+def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str]) -> str:
     """Popup HTML of one ranked tower: rank, height, cost breakdown, people and desa served."""
     estimated = {s.strip() for s in str(r.get("estimated_components", "") or "").split(",") if s.strip()}
 
@@ -582,23 +492,23 @@ def _tower_popup(r, format_idr) -> str:
 
 
 def plan_map(
-    villages,
+    villages: gpd.GeoDataFrame,
     *,
-    ranking=None,
-    candidates=None,
-    rsrp_dbm=None,
-    rsrp_transform=None,
-    rsrp_crs=None,
+    ranking: pd.DataFrame | None = None,
+    candidates: gpd.GeoDataFrame | None = None,
+    rsrp_dbm: np.ndarray | None = None,
+    rsrp_transform: Affine | None = None,
+    rsrp_crs: object = None,
     title: str = "blankspot plan",
     terrain_note: str = "",
     simplify_m: float = 60.0,
-    best_server=None,
+    best_server: npt.ArrayLike | None = None,
     best_server_ids: Sequence[str] | None = None,
     tiles: str | None = BASEMAP_TILES,
     coord_decimals: int = 5,
     max_overlay_pixels: int = 1_500_000,
     overlay_opacity: float = 0.7,
-):
+) -> folium.Map:
     """A folium map of a tower plan, for a planner.
 
     Desa coloured by share of people covered (blank-spot targets outlined on top), the coverage
@@ -644,217 +554,61 @@ def plan_map(
     folium.Map
     """
     import folium
+
     n_desa = len(villages)
     v = villages.copy()
     v["geometry"] = v.geometry.simplify(simplify_m, preserve_topology=True)
     v = v.to_crs(WGS84)
     v["geometry"] = _round_coordinates(v.geometry.to_numpy(), coord_decimals)
-    xmin, ymin, xmax, ymax = v.total_bounds
-    fmap = folium.Map(
-        location=[(ymin + ymax) / 2, (xmin + xmax) / 2],
-        zoom_start=9,
-        tiles=None,
-        control_scale=False,  # a metric-only scale is added with the other controls
-    )
-    if tiles:
-        folium.TileLayer(
-            tiles=tiles,
-            name=BASEMAP_NAME,
-            attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
-            max_zoom=19,
-        ).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    # panes, bottom to top: desa fill (overlayPane 400) < rasters < target outlines < candidates
-    folium.map.CustomPane("bs-raster", z_index=410, pointer_events=False).add_to(fmap)
-    folium.map.CustomPane("bs-targets", z_index=420, pointer_events=False).add_to(fmap)
-    folium.map.CustomPane("bs-sites", z_index=430, pointer_events=True).add_to(fmap)
+    fmap = _base_map(v.total_bounds, tiles)
 
-    # --- desa ------------------------------------------------------------------------------
-    props = v.reset_index()
-    if "village_id" not in props.columns:
-        props = props.rename(columns={props.columns[0]: "village_id"})
-    share = props["share_covered"].astype(float)
-    props["share_pct"] = (share * 100).round(1)
-    props["share_covered"] = share.round(4)
-    props["population"] = props["population"].round(0)
-    props["population_covered"] = props["population_covered"].astype(float).round(0)
-    props["target"] = props["target"].astype(bool) if "target" in props else False
-    props["status"] = np.where(props["target"], "blank-spot target", "")
-    keep = ["village_id", "name", "kecamatan", "population", "population_covered", "share_pct",
-            "share_covered", "target", "status", "geometry"]
-    props = props[[c for c in keep if c in props.columns]]
-    for col in ("village_id", "name", "kecamatan"):
-        props[col] = props[col].astype(str).map(_esc)
-    props.index = props["village_id"]
+    props = _desa_properties(v)
     targets = props[props["target"]]
-
-    def _desa_style(feature):
-        p = feature["properties"]
-        return {
-            "fillColor": share_colour(p.get("share_covered")),
-            "color": "#555555",
-            "weight": 0.6,
-            "fillOpacity": 0.55,
-        }
-
-    desa_layer = folium.GeoJson(
-        props.to_json(drop_id=False),
-        name=LAYER_DESA,
-        style_function=_desa_style,
-        highlight_function=lambda f: {"weight": 3, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["village_id", "name", "kecamatan", "population", "population_covered",
-                    "share_pct", "status"],
-            aliases=["kode", "nama", "kecamatan", "population", "people covered",
-                     "share covered %", ""],
-            localize=True,
-            sticky=True,
-        ),
-    )
+    desa_layer = _desa_layer(props)
     desa_layer.add_to(fmap)
 
-    # --- rasters -----------------------------------------------------------------------------
-    coverage_layer = best_server_layer = None
-    best_server_items: list[tuple[str, str]] = []
     rank_of: dict[str, int] = {}
     if ranking is not None and len(ranking):
         rank_of = {str(s): int(k) for s, k in zip(ranking["site_id"], ranking["rank"], strict=True)}
+    coverage_layer = None
     if rsrp_dbm is not None:
-        merc, bounds = reproject_to_web_mercator(
-            rsrp_dbm, rsrp_transform, rsrp_crs, max_pixels=max_overlay_pixels
-        )
-        png = palette_png(rsrp_classes(merc), [c for *_x, c in RSRP_CLASSES_DBM])
-        coverage_layer = folium.raster_layers.ImageOverlay(
-            image=_png_data_url(png),
-            bounds=bounds,
-            name=LAYER_COVERAGE,
-            opacity=overlay_opacity,
-            mercator_project=False,
-            interactive=False,
-            pane="bs-raster",
-            className="bs-overlay-rsrp",
+        coverage_layer = _coverage_layer(
+            rsrp_dbm, _rsrp_grid(rsrp_transform), rsrp_crs, max_overlay_pixels, overlay_opacity
         )
         coverage_layer.add_to(fmap)
+    best_server_layer = None
+    best_server_items: list[tuple[str, str]] = []
     if best_server is not None and best_server_ids is not None and len(best_server_ids):
-        transform = rsrp_transform
-        crs = rsrp_crs
-        server = np.asarray(best_server)
-        ranks = np.array([rank_of.get(str(s), 0) for s in best_server_ids], dtype=np.int32)
-        # cell value: rank of its serving tower (1 = first pick); 0 / NaN where none
-        by_rank = np.where(server >= 0, ranks[np.clip(server, 0, None)], 0).astype(np.float32)
-        by_rank[by_rank <= 0] = np.nan
-        merc_rank, bounds = reproject_to_web_mercator(
-            by_rank, transform, crs, max_pixels=max_overlay_pixels, categorical=True
+        best_server_layer, best_server_items = _best_server_layer(
+            best_server, best_server_ids, rank_of, _rsrp_grid(rsrp_transform), rsrp_crs,
+            max_overlay_pixels, overlay_opacity,
         )
-        drawn = sorted({int(k) for k in ranks if k > 0})
-        if drawn:
-            rank = np.nan_to_num(merc_rank, nan=0.0).astype(np.int64)
-            # palette index k + 1 draws RANK_COLOURS[k]; the colours repeat, as rank_colour does
-            index = np.where(rank > 0, (rank - 1) % len(RANK_COLOURS) + 1, 0).astype(np.uint8)
-            png = palette_png(index, RANK_COLOURS)
-            best_server_layer = folium.raster_layers.ImageOverlay(
-                image=_png_data_url(png),
-                bounds=bounds,
-                name=LAYER_BEST_SERVER,
-                opacity=overlay_opacity,
-                mercator_project=False,
-                interactive=False,
-                pane="bs-raster",
-                className="bs-overlay-best-server",
-                show=False,
-            )
+        if best_server_layer is not None:
             best_server_layer.add_to(fmap)
-            ids = {k: s for s, k in rank_of.items()}
-            best_server_items = [(f"#{k} {ids.get(k, '')}", rank_colour(k)) for k in drawn]
 
-    # --- target outlines above the rasters -----------------------------------------------
-    target_layer = None
-    if len(targets):
-        outline = targets[["name", "geometry"]].reset_index(drop=True)
-        target_layer = folium.GeoJson(
-            outline.to_json(drop_id=True),
-            name=LAYER_TARGETS.format(n=len(targets)),
-            style_function=lambda f: {"color": TARGET_COLOUR, "weight": 3, "fill": False,
-                                      "opacity": 0.95},
-            interactive=False,
-            pane="bs-targets",
-        )
+    # above the rasters: target outlines, then candidates, then the chosen towers
+    target_layer = _target_layer(targets)
+    if target_layer is not None:
         target_layer.add_to(fmap)
-
-    # --- candidates ------------------------------------------------------------------------
-    candidate_layer = None
-    if candidates is not None and len(candidates):
-        c = candidates.to_crs(WGS84)
-        pts = c.reset_index()
-        id_col = pts.columns[0] if "site_id" not in pts.columns else "site_id"
-        heights = pts["height_agl_m"].astype(float) if "height_agl_m" in pts else np.nan
-        cand = pts[["geometry"]].copy()
-        cand["site_id"] = pts[id_col].astype(str).map(_esc)
-        cand["source"] = pts["source"].astype(str).map(_esc) if "source" in pts else ""
-        cand["height_agl_m"] = heights
-        cand["geometry"] = _round_coordinates(cand.geometry.to_numpy(), coord_decimals)
-        candidate_layer = folium.GeoJson(
-            cand.to_json(drop_id=True),
-            name=LAYER_CANDIDATES.format(n=len(cand)),
-            show=False,
-            marker=folium.CircleMarker(radius=3, weight=1, fill=True),
-            style_function=lambda f: {"color": "#333", "fillColor": "#777", "fillOpacity": 0.85,
-                                      "weight": 1},
-            tooltip=folium.GeoJsonTooltip(fields=["site_id", "source", "height_agl_m"],
-                                          aliases=["candidate", "source", "height m AGL"]),
-            pane="bs-sites",
-        )
+    candidate_layer = _candidate_layer(candidates, coord_decimals)
+    if candidate_layer is not None:
         candidate_layer.add_to(fmap)
-
-    # --- chosen towers ----------------------------------------------------------------------
-    tower_layer = None
-    towers = []
-    if ranking is not None and len(ranking):
-        tower_layer = folium.FeatureGroup(name=LAYER_TOWERS.format(n=len(ranking)))
-        for _, r in ranking.iterrows():
-            rank = int(r["rank"])
-            lat, lon = round(float(r["lat"]), coord_decimals), round(float(r["lon"]), coord_decimals)
-            towers.append({"rank": rank, "site_id": str(r["site_id"]), "lat": lat, "lon": lon})
-            marker = folium.Marker(
-                location=[lat, lon],
-                icon=folium.DivIcon(
-                    html=f'<div class="bs-tower">{rank}</div>',
-                    icon_size=(24, 24),
-                    icon_anchor=(12, 12),
-                    class_name="bs-tower-icon",
-                ),
-                z_index_offset=1000 - rank,
-            )
-            marker.add_to(tower_layer)
-            _tooltip(_esc(f"Tower #{rank} {r['site_id']}"), direction="top",
-                     offset=[0, -12]).add_to(marker)
-            _popup(_tower_popup(r, format_idr), max_width_px=340).add_to(marker)
+    tower_layer, towers = _tower_layer(ranking, coord_decimals)
+    if tower_layer is not None:
         tower_layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     _embed_leaflet(fmap)
-    fmap.get_root().header.add_child(_raw(f"<style>{_CSS}</style>"), name="blankspot_css")
-
-    title_html = f"<b>{_esc(title)}</b>"
-    if terrain_note:
-        cls = "bs-synthetic" if "SYNTHETIC" in terrain_note.upper() else ""
-        title_html += f'<br><span class="{cls}">{_esc(terrain_note)}</span>'
-    fmap.get_root().html.add_child(
-        _raw(f'<div id="blankspot-title" class="bs-box">{title_html}</div>')
-    )
-    desa_items = [
-        (f"{20 * i}–{20 * (i + 1)} %" if i < len(SHARE_COLOURS) - 1 else f"≥ {20 * i} %", col)
-        for i, col in enumerate(SHARE_COLOURS)
-    ]
-    fmap.get_root().html.add_child(
+    root = _root(fmap)
+    root.header.add_child(_raw(f"<style>{_CSS}</style>"), name="blankspot_css")
+    root.html.add_child(_raw(_title_html(title, terrain_note)))
+    root.html.add_child(
         _raw(
-            _legend_html(
-                desa_items=desa_items,
+            _plan_legend_html(
                 n_targets=len(targets),
-                rsrp_items=[(label, colour) for _lo, _hi, label, colour in RSRP_CLASSES_DBM]
-                if coverage_layer is not None else [],
+                with_rsrp=coverage_layer is not None,
                 best_server_items=best_server_items,
-                note="Terrain: SYNTHETIC demo DEM" if "SYNTHETIC" in terrain_note.upper() else "",
+                terrain_note=terrain_note,
                 opacity=overlay_opacity,
             )
         )
@@ -871,13 +625,287 @@ def plan_map(
     return fmap
 
 
+def _root(fmap: folium.Map) -> Figure:
+    """The page a map renders into (folium puts every Map in a branca Figure)."""
+    return cast("Figure", fmap.get_root())
+
+
+def _rsrp_grid(transform: Affine | None) -> Affine:
+    """``rsrp_transform``, which a raster drawn on the map needs."""
+    if transform is None:
+        raise ValueError(
+            "plan_map() draws rsrp_dbm and best_server on the grid of rsrp_transform and "
+            "rsrp_crs; pass them with the rasters."
+        )
+    return transform
+
+
+def _base_map(bounds_lonlat: Sequence[float], tiles: str | None) -> folium.Map:
+    """The map fitted to ``bounds_lonlat`` (the desa), with the basemap and the panes, bottom to
+    top: desa fill (overlayPane 400) < rasters < target outlines < candidates."""
+    import folium
+
+    xmin, ymin, xmax, ymax = bounds_lonlat
+    fmap = folium.Map(
+        location=[(ymin + ymax) / 2, (xmin + xmax) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=False,  # a metric-only scale is added with the other controls
+    )
+    if tiles:
+        folium.TileLayer(
+            tiles=tiles,
+            name=BASEMAP_NAME,
+            attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+            max_zoom=19,
+        ).add_to(fmap)
+    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    folium.map.CustomPane("bs-raster", z_index=410, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane("bs-targets", z_index=420, pointer_events=False).add_to(fmap)
+    folium.map.CustomPane("bs-sites", z_index=430, pointer_events=True).add_to(fmap)
+    return fmap
+
+
+def _desa_properties(v: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The desa as drawn (lon/lat): rounded figures, escaped names, target flag and status."""
+    props = v.reset_index()
+    if "village_id" not in props.columns:
+        props = props.rename(columns={props.columns[0]: "village_id"})
+    share = props["share_covered"].astype(float)
+    props["share_pct"] = (share * 100).round(1)
+    props["share_covered"] = share.round(4)
+    props["population"] = props["population"].round(0)
+    props["population_covered"] = props["population_covered"].astype(float).round(0)
+    props["target"] = props["target"].astype(bool) if "target" in props else False
+    props["status"] = np.where(props["target"], "blank-spot target", "")
+    keep = ["village_id", "name", "kecamatan", "population", "population_covered", "share_pct",
+            "share_covered", "target", "status", "geometry"]
+    props = props[[c for c in keep if c in props.columns]]
+    for col in ("village_id", "name", "kecamatan"):
+        props[col] = props[col].astype(str).map(_esc)
+    props.index = props["village_id"]
+    return props
+
+
+def _desa_style(feature: Mapping[str, Any]) -> dict[str, object]:
+    p = feature["properties"]
+    return {
+        "fillColor": share_colour(p.get("share_covered")),
+        "color": "#555555",
+        "weight": 0.6,
+        "fillOpacity": 0.55,
+    }
+
+
+def _desa_layer(props: gpd.GeoDataFrame) -> folium.GeoJson:
+    """Desa filled by share of people covered, with a tooltip of their figures."""
+    import folium
+
+    return folium.GeoJson(
+        props.to_json(drop_id=False),
+        name=LAYER_DESA,
+        style_function=_desa_style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["village_id", "name", "kecamatan", "population", "population_covered",
+                    "share_pct", "status"],
+            aliases=["kode", "nama", "kecamatan", "population", "people covered",
+                     "share covered %", ""],
+            localize=True,
+            sticky=True,
+        ),
+    )
+
+
+def _coverage_layer(
+    rsrp_dbm: np.ndarray, transform: Affine, crs: object, max_pixels: int, opacity: float
+) -> folium.raster_layers.ImageOverlay:
+    """The RSRP raster in planner classes, as an image in Web Mercator."""
+    import folium
+
+    merc, bounds = reproject_to_web_mercator(rsrp_dbm, transform, crs, max_pixels=max_pixels)
+    png = palette_png(rsrp_classes(merc), [c for *_x, c in RSRP_CLASSES_DBM])
+    return folium.raster_layers.ImageOverlay(
+        image=_png_data_url(png),
+        bounds=bounds,
+        name=LAYER_COVERAGE,
+        opacity=opacity,
+        mercator_project=False,
+        interactive=False,
+        pane="bs-raster",
+        className="bs-overlay-rsrp",
+    )
+
+
+def _best_server_layer(
+    best_server: npt.ArrayLike,
+    best_server_ids: Sequence[str],
+    rank_of: Mapping[str, int],
+    transform: Affine,
+    crs: object,
+    max_pixels: int,
+    opacity: float,
+) -> tuple[folium.raster_layers.ImageOverlay | None, list[tuple[str, str]]]:
+    """Each cell in the colour of its serving tower's rank (off by default), and the legend
+    items of the ranks drawn; None when no serving tower is ranked."""
+    import folium
+
+    server = np.asarray(best_server)
+    ranks = np.array([rank_of.get(str(s), 0) for s in best_server_ids], dtype=np.int32)
+    # cell value: rank of its serving tower (1 = first pick); 0 / NaN where none
+    by_rank = np.where(server >= 0, ranks[np.clip(server, 0, None)], 0).astype(np.float32)
+    by_rank[by_rank <= 0] = np.nan
+    merc_rank, bounds = reproject_to_web_mercator(
+        by_rank, transform, crs, max_pixels=max_pixels, categorical=True
+    )
+    drawn = sorted({int(k) for k in ranks if k > 0})
+    if not drawn:
+        return None, []
+    rank = np.nan_to_num(merc_rank, nan=0.0).astype(np.int64)
+    # palette index k + 1 draws RANK_COLOURS[k]; the colours repeat, as rank_colour does
+    index = np.where(rank > 0, (rank - 1) % len(RANK_COLOURS) + 1, 0).astype(np.uint8)
+    png = palette_png(index, RANK_COLOURS)
+    layer = folium.raster_layers.ImageOverlay(
+        image=_png_data_url(png),
+        bounds=bounds,
+        name=LAYER_BEST_SERVER,
+        opacity=opacity,
+        mercator_project=False,
+        interactive=False,
+        pane="bs-raster",
+        className="bs-overlay-best-server",
+        show=False,
+    )
+    ids = {k: s for s, k in rank_of.items()}
+    return layer, [(f"#{k} {ids.get(k, '')}", rank_colour(k)) for k in drawn]
+
+
+def _target_layer(targets: gpd.GeoDataFrame) -> folium.GeoJson | None:
+    """Outlines of the blank-spot target desa, above the rasters (None: no target)."""
+    import folium
+
+    if not len(targets):
+        return None
+    outline = targets[["name", "geometry"]].reset_index(drop=True)
+    return folium.GeoJson(
+        outline.to_json(drop_id=True),
+        name=LAYER_TARGETS.format(n=len(targets)),
+        style_function=lambda f: {"color": TARGET_COLOUR, "weight": 3, "fill": False,
+                                  "opacity": 0.95},
+        interactive=False,
+        pane="bs-targets",
+    )
+
+
+def _candidate_layer(
+    candidates: gpd.GeoDataFrame | None, coord_decimals: int
+) -> folium.GeoJson | None:
+    """Every candidate site as a small circle (off by default; None: no candidates)."""
+    import folium
+
+    if candidates is None or not len(candidates):
+        return None
+    c = candidates.to_crs(WGS84)
+    pts = c.reset_index()
+    id_col = pts.columns[0] if "site_id" not in pts.columns else "site_id"
+    heights = pts["height_agl_m"].astype(float) if "height_agl_m" in pts else np.nan
+    cand = pts[["geometry"]].copy()
+    cand["site_id"] = pts[id_col].astype(str).map(_esc)
+    cand["source"] = pts["source"].astype(str).map(_esc) if "source" in pts else ""
+    cand["height_agl_m"] = heights
+    cand["geometry"] = _round_coordinates(cand.geometry.to_numpy(), coord_decimals)
+    return folium.GeoJson(
+        cand.to_json(drop_id=True),
+        name=LAYER_CANDIDATES.format(n=len(cand)),
+        show=False,
+        marker=folium.CircleMarker(radius=3, weight=1, fill=True),
+        style_function=lambda f: {"color": "#333", "fillColor": "#777", "fillOpacity": 0.85,
+                                  "weight": 1},
+        tooltip=folium.GeoJsonTooltip(fields=["site_id", "source", "height_agl_m"],
+                                      aliases=["candidate", "source", "height m AGL"]),
+        pane="bs-sites",
+    )
+
+
+def _tower_layer(
+    ranking: pd.DataFrame | None, coord_decimals: int
+) -> tuple[folium.FeatureGroup | None, list[dict[str, object]]]:
+    """The chosen towers as numbered markers with tooltip and cost popup, and their
+    rank, id and position for ``window.blankspot.towers`` (None, []: no ranking)."""
+    import folium
+
+    towers: list[dict[str, object]] = []
+    if ranking is None or not len(ranking):
+        return None, towers
+    layer = folium.FeatureGroup(name=LAYER_TOWERS.format(n=len(ranking)))
+    for _, r in ranking.iterrows():
+        rank = int(r["rank"])
+        lat, lon = round(float(r["lat"]), coord_decimals), round(float(r["lon"]), coord_decimals)
+        towers.append({"rank": rank, "site_id": str(r["site_id"]), "lat": lat, "lon": lon})
+        marker = folium.Marker(
+            location=[lat, lon],
+            icon=folium.DivIcon(
+                html=f'<div class="bs-tower">{rank}</div>',
+                icon_size=(24, 24),
+                icon_anchor=(12, 12),
+                class_name="bs-tower-icon",
+            ),
+            z_index_offset=1000 - rank,
+        )
+        marker.add_to(layer)
+        _tooltip(_esc(f"Tower #{rank} {r['site_id']}"), direction="top",
+                 offset=[0, -12]).add_to(marker)
+        _popup(_tower_popup(r, format_idr), max_width_px=340).add_to(marker)
+    return layer, towers
+
+
+def _title_html(title: str, terrain_note: str) -> str:
+    """The title box: ``title``, and the terrain note (red when the terrain is synthetic)."""
+    title_html = f"<b>{_esc(title)}</b>"
+    if terrain_note:
+        cls = "bs-synthetic" if "SYNTHETIC" in terrain_note.upper() else ""
+        title_html += f'<br><span class="{cls}">{_esc(terrain_note)}</span>'
+    return f'<div id="blankspot-title" class="bs-box">{title_html}</div>'
+
+
+def _plan_legend_html(
+    *,
+    n_targets: int,
+    with_rsrp: bool,
+    best_server_items: Sequence[tuple[str, str]],
+    terrain_note: str,
+    opacity: float,
+) -> str:
+    """:func:`_legend_html` with the plan map's share classes, RSRP classes when the coverage
+    is drawn, and a note when the terrain is synthetic."""
+    desa_items = [
+        (f"{20 * i}–{20 * (i + 1)} %" if i < len(SHARE_COLOURS) - 1 else f"≥ {20 * i} %", col)
+        for i, col in enumerate(SHARE_COLOURS)
+    ]
+    return _legend_html(
+        desa_items=desa_items,
+        n_targets=n_targets,
+        rsrp_items=[(label, colour) for _lo, _hi, label, colour in RSRP_CLASSES_DBM]
+        if with_rsrp else [],
+        best_server_items=best_server_items,
+        note="Terrain: SYNTHETIC demo DEM" if "SYNTHETIC" in terrain_note.upper() else "",
+        opacity=opacity,
+    )
+
+
 SCENARIO_COLOURS = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#35978f", "#c51b7d",
                     "#4d4d4d")
 """Tower colour of each scenario in :func:`scenarios_map`, in order (repeating)."""
 
 
-def scenarios_map(villages, rankings, *, title: str = "blankspot scenarios", terrain_note: str = "",
-                  **plan_map_options):
+def scenarios_map(
+    villages: gpd.GeoDataFrame,
+    rankings: Mapping[str, pd.DataFrame],
+    *,
+    title: str = "blankspot scenarios",
+    terrain_note: str = "",
+    **plan_map_options: Any,
+) -> folium.Map:
     """One map comparing scenarios: each scenario's ranked towers are a layer of their own.
 
     The base is :func:`plan_map` of ``villages`` without towers (its coverage colours the desa:

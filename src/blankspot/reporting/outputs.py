@@ -12,7 +12,14 @@ import numpy as np
 
 from blankspot.io.outputs import write_csv, write_raster, write_text
 from blankspot.reporting.export import write_reports
-from blankspot.reporting.summary import best_rsrp_dbm, plan_folium_map, plan_summary, terrain_note
+from blankspot.reporting.summary import (
+    _coverage,
+    _solution,
+    best_rsrp_dbm,
+    plan_folium_map,
+    plan_summary,
+    terrain_note,
+)
 
 if TYPE_CHECKING:
     import os
@@ -38,7 +45,7 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     cfg = result.config
-    cov = result.coverage
+    cov = _coverage(result)
     rsrp = best_rsrp_dbm(result)
     note = terrain_note(result)
     paths["coverage.tif"] = out / "coverage.tif"
@@ -51,10 +58,10 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
         description="best-server RSRP of the chosen towers, dBm (NaN: no signal)",
         tags={
             "units": "dBm",
-            "model": result.coverage.model,
+            "model": cov.model,
             "threshold_dbm": str(cfg.link.threshold_dbm),
             "terrain": note,
-            "towers": ",".join(result.solution.site_ids),
+            "towers": ",".join(map(str, _solution(result).site_ids)),
         },
     )
     paths["ranking.csv"] = out / "ranking.csv"

@@ -18,11 +18,11 @@ import pandas as pd
 
 from blankspot._version import __version__
 from blankspot.io.datasets import DEMO_DEM_FILE, DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
-from blankspot.reporting.summary import terrain_note
+from blankspot.reporting.summary import _coverage, _villages, terrain_note
 from blankspot.reporting.tables import format_idr, phrase
 
 if TYPE_CHECKING:
-    pass
+    from blankspot.plan import PlanResult
 
 PASER_KABUPATEN = ("64.01", "Kabupaten Paser, Kalimantan Timur")
 """Kemendagri code and name of the kabupaten the Paser dataset covers."""
@@ -57,7 +57,7 @@ PASER_PERIOD = {
 }
 
 
-def input_sources(result) -> list[dict[str, object]]:
+def input_sources(result: PlanResult) -> list[dict[str, object]]:
     """The inputs of a run: file, role, SHA-256 and licence from the data registry, origin.
 
     Paser inputs are recognised by name in :data:`blankspot.io.datasets.REGISTRY`; any other
@@ -119,35 +119,35 @@ def software() -> dict[str, str]:
             "gdal": rasterio.__gdal_version__}
 
 
-def is_paser(result) -> bool:
-    ids = result.villages.index.astype(str)
+def is_paser(result: PlanResult) -> bool:
+    ids = _villages(result).index.astype(str)
     return len(ids) > 0 and bool(ids.str.startswith(PASER_KABUPATEN[0] + ".").all())
 
 
-def area_of(result) -> tuple[str, str]:
+def area_of(result: PlanResult) -> tuple[str, str]:
     """(Kemendagri code, name) of the area the villages cover: Paser, or the common prefix."""
     if is_paser(result):
         return PASER_KABUPATEN
-    ids = result.villages.index.astype(str)
+    ids = _villages(result).index.astype(str)
     prefixes = {".".join(i.split(".")[:2]) for i in ids}
     code = prefixes.pop() if len(prefixes) == 1 else ""
     return code, (f"Kabupaten/Kota {code}" if code else "study area")
 
 
-def crs_label(result) -> str:
-    crs = result.coverage.crs
+def crs_label(result: PlanResult) -> str:
+    crs = _coverage(result).crs
     epsg = crs.to_epsg()
     return f"{crs.name} (EPSG:{epsg})" if epsg else crs.name
 
 
-def terrain_text(result, lang: str) -> str:
+def terrain_text(result: PlanResult, lang: str) -> str:
 
     if result.terrain_synthetic:
         return phrase("synthetic_terrain", lang)
     return terrain_note(result)
 
 
-def short_sources(result, lang: str) -> list[str]:
+def short_sources(result: PlanResult, lang: str) -> list[str]:
     out = []
     for s in input_sources(result):
         name = Path(str(s["file"])).name
@@ -158,7 +158,7 @@ def short_sources(result, lang: str) -> list[str]:
     return out
 
 
-def map_title(result, lang: str) -> str:
+def map_title(result: PlanResult, lang: str) -> str:
     cfg = result.config
     return phrase(
         "map_title", lang, n=len(result.ranking), cost=format_idr(result.total_cost_idr),

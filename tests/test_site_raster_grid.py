@@ -132,6 +132,18 @@ def test_projected_fspl_is_the_distance_to_each_dem_cell_centre(tmp_path):
     np.testing.assert_allclose(r.values[ok], free_space_loss_db(d[ok], 900.0), atol=1e-3)
 
 
+def test_projected_itm_runs_on_the_dem_cells(tmp_path):
+    origin = (400_007.0, 9_798_013.0)
+    dem_path = tmp_path / "dem.tif"
+    _write_dem(dem_path, from_origin(*origin, 30.0, 30.0), UTM, 301, 300)
+    lon, lat = TO_LONLAT.transform(origin[0] + 150.2 * 30.0, origin[1] - 150.7 * 30.0)
+    with rasterio.open(dem_path) as dem, _run_cli(dem_path, lon, lat, 2.0, "itm", tmp_path / "itm.tif") as out:
+        c, r = _assert_on_lattice(out, dem)
+        v = out.read(1)
+        assert v[150 - r, 150 - c] == np.nanmin(v) < 60.0  # the site's own cell: the least loss
+        assert "DEM's own cells" in out.tags()["analysis_grid"]
+
+
 def test_projected_dem_with_a_coarser_analysis_cell_is_written_back_on_the_dem_grid(tmp_path):
     dem_path = tmp_path / "dem.tif"
     _write_dem(dem_path, from_origin(400_007.0, 9_798_013.0, 30.0, 30.0), UTM, 401, 400)

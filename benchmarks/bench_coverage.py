@@ -16,7 +16,9 @@ SPLAT!'s tiles put cell centres on whole arc-seconds, so its terrain is the DEM 
 cell over, and each of its points (a whole arc-second) lies on a corner of four DEM cells, where
 the peer script files it. ``grid: srtm`` first resamples the demo DEM (bilinear, once, rounded to
 whole metres as SPLAT!'s tiles are) onto the SRTM lattice (cell centres on whole arc-seconds) and
-gives that file to both: the same elevations, and every SPLAT! point on one cell's centre.
+gives that file to both: SPLAT!'s tiles are then that file exactly, every SPLAT! point lies on
+one cell's centre, and blankspot writes on that lattice too (it still reads the file onto its own
+UTM analysis grid, bilinear, and resamples back, nearest, as for any geographic DEM).
 """
 
 from __future__ import annotations

@@ -231,3 +231,22 @@ class _Meta:
         self.crs, self.transform = rasterio.crs.CRS.from_wkt(r.crs.to_wkt()), r.transform
         self.height, self.width = r.values.shape
         self.res = (r.transform.a, -r.transform.e)
+
+
+def test_read_terrain_native_returns_the_dem_cells_unchanged(tmp_path):
+    from blankspot.io.terrain import dem_grid, read_terrain_native
+
+    origin = (400_007.0, 9_798_013.0)
+    transform = from_origin(*origin, 30.0, 30.0)
+    dem_path = tmp_path / "dem.tif"
+    z = _write_dem(dem_path, transform, UTM, 101, 120)
+    g = dem_grid(dem_path)
+    assert g.shared and g.square_metric and (g.width, g.height) == (120, 101)
+    assert g.transform.almost_equals(transform)
+    # bounds running past the west and north edges: clipped there, on the DEM's cell edges
+    t = read_terrain_native(dem_path, (origin[0] - 500.0, origin[1] - 1_000.0, origin[0] + 900.0, origin[1] + 500.0))
+    c, r = (t.transform.c - origin[0]) / 30.0, (origin[1] - t.transform.f) / 30.0
+    assert (c, r) == (0.0, 0.0)
+    rows, cols = t.shape
+    np.testing.assert_array_equal(t.elevation_m, z[:rows, :cols])
+    assert cols * 30.0 >= 900.0 and rows * 30.0 >= 1_000.0

@@ -10,12 +10,22 @@ all cores (``parallel=True``, engine only), then SPLAT! through ``../shared/benc
 splat process alone, as the peer script reports it). Both use ITM with climate 1 (equatorial),
 N_0 = 301, ε 15, σ 0.005 S/m, vertical polarisation, 50 % time/situations, no clutter. Prints
 JSON lines with each time, the ratios, and the median / p95 |Δ| dB over cells both computed.
+
+Each case runs twice. ``grid: demo`` is the demo DEM as it is (cell edges on whole arc-seconds):
+SPLAT!'s tiles put cell centres on whole arc-seconds, so its terrain is the DEM resampled half a
+cell over, and each of its points (a whole arc-second) lies on a corner of four DEM cells, where
+the peer script files it. ``grid: srtm`` first resamples the demo DEM (bilinear, once, rounded to
+whole metres as SPLAT!'s tiles are) onto the SRTM lattice (cell centres on whole arc-seconds) and
+gives that file to both: SPLAT!'s tiles are then that file exactly, every SPLAT! point lies on
+one cell's centre, and blankspot writes on that lattice too (it still reads the file onto its own
+UTM analysis grid, bilinear, and resamples back, nearest, as for any geographic DEM).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -69,6 +79,28 @@ def _ours_parallel(dem, res_m):
     return time.perf_counter() - t0
 
 
+def _srtm_lattice_dem(dem, out):
+    """The demo DEM around the site, resampled (bilinear) onto the SRTM lattice, whole metres."""
+    from rasterio.enums import Resampling
+    from rasterio.transform import from_origin
+    from rasterio.warp import reproject
+
+    step = 1.0 / 3600.0
+    half_deg = R_KM / 111.0 + 0.06
+    west = math.floor((LON - half_deg) * 3600.0) / 3600.0  # a whole arc-second: a cell centre
+    north = math.ceil((LAT + half_deg) * 3600.0) / 3600.0
+    n = math.ceil(2.0 * half_deg * 3600.0) + 1
+    transform = from_origin(west - step / 2.0, north + step / 2.0, step, step)
+    z = np.full((n, n), np.nan, dtype=np.float32)
+    with rasterio.open(dem) as src:
+        reproject(rasterio.band(src, 1), z, dst_transform=transform, dst_crs="EPSG:4326",
+                  dst_nodata=np.nan, resampling=Resampling.bilinear)
+    with rasterio.open(out, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=transform, nodata=np.nan) as dst:
+        dst.write(np.round(z), 1)
+    return out
+
+
 def _splat(dem, hd, out):
     cmd = [sys.executable, str(SPLAT_PEER), str(dem), "--lat", str(LAT), "--lon", str(LON),
            "--height-agl-m", str(H_M), "--freq-mhz", str(F_MHZ), "--radius-km", str(R_KM),
@@ -120,25 +152,27 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--skip-hd", action="store_true", help="skip splat-hd (1 arc-second, about a minute)")
     args = ap.parse_args()
-    dem = paser_path(DEMO_DEM_FILE, args.data_dir)
+    demo = paser_path(DEMO_DEM_FILE, args.data_dir)
     with tempfile.TemporaryDirectory() as tmp:
+        srtm = _srtm_lattice_dem(demo, Path(tmp) / "demo_synthetic_on_srtm_lattice.tif")
         for hd, res_m in ((False, 90.0), (True, 30.0)):
             if hd and args.skip_hd:
                 continue
-            ours, ours_s = _ours(dem, res_m)
-            par_s = _ours_parallel(dem, res_m)
-            out = Path(tmp) / f"splat_{'hd' if hd else 'sd'}.tif"
-            peer = _splat(dem, hd, out)
-            agreement = _compare(ours, out)
-            print(json.dumps({
-                "dem": "SYNTHETIC Paser demo DEM", "splat": peer["peer"], "splat_tiles": "1 arcsec" if hd else "3 arcsec",
-                "blankspot_res_m": res_m, "blankspot_s": round(ours_s, 2), "splat_s": peer["wall_s"],
-                "speedup_vs_splat": round(peer["wall_s"] / ours_s, 2),
-                "blankspot_parallel_s": round(par_s, 2),
-                "speedup_parallel_vs_splat": round(peer["wall_s"] / par_s, 2),
-                **agreement,
-            }), flush=True)
-
+            for grid, dem in (("demo", demo), ("srtm", srtm)):
+                ours, ours_s = _ours(dem, res_m)
+                par_s = _ours_parallel(dem, res_m)
+                out = Path(tmp) / f"splat_{'hd' if hd else 'sd'}_{grid}.tif"
+                peer = _splat(dem, hd, out)
+                agreement = _compare(ours, out)
+                print(json.dumps({
+                    "dem": "SYNTHETIC Paser demo DEM", "grid": grid,
+                    "splat": peer["peer"], "splat_tiles": "1 arcsec" if hd else "3 arcsec",
+                    "blankspot_res_m": res_m, "blankspot_s": round(ours_s, 2), "splat_s": peer["wall_s"],
+                    "speedup_vs_splat": round(peer["wall_s"] / ours_s, 2),
+                    "blankspot_parallel_s": round(par_s, 2),
+                    "speedup_parallel_vs_splat": round(peer["wall_s"] / par_s, 2),
+                    **agreement,
+                }), flush=True)
 
 if __name__ == "__main__":
     main()

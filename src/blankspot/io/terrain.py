@@ -31,7 +31,7 @@ from blankspot.errors import BlankspotWarning, CRSError, DataError, UnitsError
 from blankspot.io.datasets import _Problems
 from blankspot.terrain import Terrain
 
-__all__ = ["default_res_m", "read_terrain"]
+__all__ = ["DemGrid", "default_res_m", "dem_grid", "read_terrain", "read_terrain_native"]
 
 _MARGIN_CELLS = 4
 """Source cells read beyond the area of interest, so resampling kernels see their neighbours."""
@@ -599,6 +599,92 @@ def _source_label(names: list[str], sources: list[_Source], synthetic: bool) -> 
     if synthetic:
         source += " (SYNTHETIC demo relief)"
     return source
+
+
+@dataclass(frozen=True)
+class DemGrid:
+    """The lattice of a DEM: the first file's grid, extended over the files that share it."""
+
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+    shared: bool
+    """True when every file lies on this one lattice (same CRS, cell size and alignment)."""
+
+    @property
+    def square_metric(self) -> bool:
+        """North-up square cells in a projected CRS in metres (a grid the engines can run on)."""
+        t = self.transform
+        return (is_metric(self.crs) and t.b == 0 and t.d == 0 and t.a > 0 and t.e < 0
+                and math.isclose(t.a, -t.e, rel_tol=1e-9))
+
+
+def dem_grid(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> DemGrid:
+    """The lattice outputs "on the DEM's grid" are written on (no cell is read)."""
+    path_list = ([os.fspath(paths)] if isinstance(paths, (str, os.PathLike))
+                 else [os.fspath(p) for p in paths])
+    problems = _Problems()
+    if not path_list:
+        problems.add("no DEM path given; pass one path or a list of tiles.", DataError)
+    sources = _open_sources(path_list, problems)
+    problems.raise_if_any("dem_grid()")
+    groups = _groups(sources)
+    group = groups[0]
+    ref = group[0].transform
+    inv = ~ref
+    cols, rows = [], []
+    for s in group:
+        x0, y0, x1, y1 = s.bounds
+        for x, y in ((x0, y0), (x1, y1)):
+            c, r = inv @ (x, y)
+            cols.append(round(c))
+            rows.append(round(r))
+    c0, r0 = min(cols), min(rows)
+    return DemGrid(crs=group[0].crs, transform=ref @ Affine.translation(c0, r0),
+                   width=max(cols) - c0, height=max(rows) - r0, shared=len(groups) == 1)
+
+
+def read_terrain_native(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    bounds: Sequence[float],
+    *,
+    synthetic: bool | None = None,
+) -> Terrain:
+    """The cells of the DEM covering ``bounds`` (its own CRS), read on its own lattice.
+
+    Unlike :func:`read_terrain` nothing is resampled: the window's cell edges are the DEM's,
+    clipped to its extent. The files must share one lattice of square cells in a projected CRS
+    in metres (:attr:`DemGrid.square_metric`); else use :func:`read_terrain`.
+    """
+    path_list = ([os.fspath(paths)] if isinstance(paths, (str, os.PathLike))
+                 else [os.fspath(p) for p in paths])
+    grid = dem_grid(path_list)
+    if not (grid.shared and grid.square_metric):
+        raise CRSError(
+            f"read_terrain_native() needs files on one lattice of square cells in metres; "
+            f"{grid.crs.to_string()} with transform {tuple(grid.transform)[:6]} "
+            f"({'one lattice' if grid.shared else 'several lattices'}). Use read_terrain()."
+        )
+    problems = _Problems()
+    b = _check_bounds(bounds, grid.crs, problems)
+    problems.raise_if_any("read_terrain_native()")
+    sources = _open_sources(path_list, problems)
+    window = _mosaic_window(sources, b)
+    if window is None:
+        raise DataError(f"the bounds {_fmt(b)} ({grid.crs.to_string()}) do not intersect "
+                        f"{', '.join(Path(p).name for p in path_list)}.")
+    elevation, transform = window
+    nodata = np.isnan(elevation)
+    if nodata.all():
+        raise DataError(f"every cell in the bounds {_fmt(b)} ({grid.crs.to_string()}) is nodata.")
+    _warn_holes(nodata, transform, grid.crs, b, grid.crs)
+    names = [Path(p).name for p in path_list]
+    if synthetic is None:
+        synthetic = any("synthetic" in n.lower() for n in names)
+    source = ", ".join(names) + (" (SYNTHETIC demo relief)" if synthetic else "")
+    return Terrain(elevation_m=elevation, transform=transform, crs=grid.crs, nodata_mask=nodata,
+                   source=source, synthetic=bool(synthetic))
 
 
 def _warn_holes(

@@ -84,6 +84,13 @@ PASER_SOURCES: dict[str, dict[str, str]] = {
         "invented detail below 10 km; not survey data",
         "phrase": "source_dem_synthetic",
     },
+    "paser_dem_demo_3s_synthetic.tif": {
+        "role": "terrain (SYNTHETIC 3 arc-second demo DEM, embedded in blankspot)",
+        "origin": "mean of 3x3 blocks of the SYNTHETIC 1 arc-second demo DEM (real 5 arc-minute "
+        "Mapzen terrain relief via pvlib, BSD-3-Clause, plus invented detail below 10 km); "
+        "not survey data",
+        "phrase": "source_dem_synthetic",
+    },
 }
 """What each Paser input is and where it came from (after ``SOURCES.md`` of the dataset);
 ``phrase`` names its short credit in :data:`blankspot.report.PHRASES`."""
@@ -674,7 +681,7 @@ def input_sources(result) -> list[dict[str, object]]:
     Paser inputs are recognised by name in :data:`blankspot.io.datasets.REGISTRY`; any other
     terrain is listed by the name it was read from.
     """
-    from blankspot.io.datasets import DEMO_DEM_FILE, DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
+    from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
 
     terrain_file = str(result.terrain_source).split(" ")[0]
     names = []
@@ -693,7 +700,7 @@ def input_sources(result) -> list[dict[str, object]]:
             "sha256": entry.sha256,
             "licence": entry.licence,
             "registry": f"data/{entry.kind}/registry.txt",
-            "synthetic": name == DEMO_DEM_FILE,
+            "synthetic": entry.licence.startswith("synthetic"),
         })
     if terrain_file not in REGISTRY:
         out.append({

@@ -346,11 +346,14 @@ def embedded_data_dir() -> Path | None:
 
     marker = Path(TERRAIN_DIR) / DEMO_DEM_3S_FILE
     try:
-        root = Path(str(importlib.resources.files(EMBEDDED_PACKAGE)))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - package data stripped
-        root = None
-    if root is not None and (root / marker).is_file():
-        return root
+        # in a wheel the package has no __init__.py (it is data/), so files() may give a
+        # MultiplexedPath: step down with joinpath, which gives a real path on disk
+        terrain = importlib.resources.files(EMBEDDED_PACKAGE).joinpath(TERRAIN_DIR)
+        found = Path(str(terrain.joinpath(DEMO_DEM_3S_FILE)))
+    except (ModuleNotFoundError, TypeError, ValueError):  # pragma: no cover - no package data
+        found = None
+    if found is not None and found.is_file():
+        return found.parents[1]
     checkout = Path(__file__).resolve().parents[3] / "data"
     if (checkout / marker).is_file() and (checkout.parent / "src" / "blankspot").is_dir():
         return checkout

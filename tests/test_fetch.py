@@ -399,6 +399,26 @@ def test_a_server_that_never_answers_times_out(server, tmp_path):
     assert _half_written(tmp_path / "data") == []
 
 
+def test_without_a_network_the_error_names_the_url_and_the_hand_over(tmp_path):
+    dead = {s: "http://127.0.0.1:9/nothing" for s in P.SOURCES}  # port 9: nobody answers
+    settings = F.FetchSettings(timeout_s=0.5, retries=1, backoff_s=0.01, progress=False,
+                               base_urls=dead)
+    with pytest.raises(DataError) as info:
+        F.fetch_area(["dem"], area="64.01", data_dir=tmp_path, settings=settings)
+    msg = str(info.value)
+    assert "http://127.0.0.1:9/nothing/tileList.txt: the connection failed" in msg
+    assert "blankspot data fetch dem --area CODE --from-dir DIR" in msg
+    assert _half_written(tmp_path) == [] and not list(tmp_path.rglob("*.part"))
+
+
+def test_an_overpass_error_remark_is_not_taken_for_data(server, tmp_path):
+    answer = {"elements": [], "remark": "runtime error: Query timed out in \"query\" at line 3"}
+    server.files["/overpass/api/interpreter"] = json.dumps(answer).encode()
+    with pytest.raises(DataError, match="answered with an error: runtime error: Query timed out"):
+        F.fetch_area(["osm"], bounds=BOUNDS, data_dir=tmp_path, settings=_settings(server))
+    assert not list((tmp_path / "downloads" / "overpass").glob("*.json"))
+
+
 def test_an_area_at_sea_has_no_tiles(server, tmp_path):
     data = tmp_path / "data"
     with pytest.raises(DataError, match=r"no Copernicus GLO-30 tile.*the area is sea"):

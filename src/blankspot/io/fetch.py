@@ -123,7 +123,10 @@ class FetchSettings:
     """Show a tqdm bar per file."""
     base_urls: dict[str, str] = field(default_factory=dict)
     """Base URL per source, over the environment and the defaults of :data:`PROVIDERS`."""
-    user_agent: str = "blankspot (+https://github.com/blankspot)"
+    overpass_timeout_s: int = 180
+    """Time the Overpass server may take for the query; it sends nothing until done, so the
+    read timeout of that request is ``timeout_s`` plus this."""
+    user_agent: str = "blankspot data fetch"
 
 
 # --- areas -----------------------------------------------------------------------------------------
@@ -316,8 +319,10 @@ class _Downloader:
     """
 
     def __init__(self, name: str, partial_dir: Path, settings: FetchSettings,
-                 method: str = "GET", data: Mapping[str, str] | None = None):
+                 method: str = "GET", data: Mapping[str, str] | None = None,
+                 read_timeout_s: float | None = None):
         self.name = name
+        self.read_timeout_s = read_timeout_s or settings.timeout_s
         self.partial_dir = partial_dir
         self.settings = settings
         self.method = method
@@ -378,7 +383,7 @@ class _Downloader:
             if meta.get("validator"):
                 headers["If-Range"] = meta["validator"]
         with session.request(self.method, url, headers=headers, data=self.data, stream=True,
-                             timeout=(s.timeout_s, s.timeout_s)) as resp:
+                             timeout=(s.timeout_s, self.read_timeout_s)) as resp:
             if resp.status_code == 416 and have:  # nothing left to send, or a stale .part
                 self._discard()
                 raise DownloadFailed("the server refused the resume range; starting over",
@@ -449,7 +454,7 @@ class _Fetcher:
 
     def get(self, source: str, url: str, relpath: str, *, method: str = "GET",
             data: Mapping[str, str] | None = None, refresh: bool = False,
-            local_names: Iterable[str] = ()) -> Path:
+            local_names: Iterable[str] = (), read_timeout_s: float | None = None) -> Path:
         """The provider file ``relpath`` (under downloads/), downloaded or handed over.
 
         ``local_names``: names to look for in ``from_dir`` instead of downloading.
@@ -470,7 +475,8 @@ class _Fetcher:
         pooch.get_logger().setLevel(logging.WARNING)
         partial = self.downloads / PARTIAL_DIR
         safe = relpath.replace("/", "__")
-        downloader = _Downloader(safe, partial, self.settings, method=method, data=data)
+        downloader = _Downloader(safe, partial, self.settings, method=method, data=data,
+                                 read_timeout_s=read_timeout_s)
         try:
             path = Path(pooch.retrieve(url, known_hash=known, fname=final.name, path=final.parent,
                                        downloader=downloader, progressbar=False))
@@ -738,11 +744,12 @@ def _fetch_osm(fetcher: _Fetcher, area: Area, out_dir: Path,
     provider = PROVIDERS["osm"]
     url = provider.url(fetcher.settings.base_urls)
     bounds = area.with_margin(provider.margin_km)
-    query = overpass_query(bounds)
-    key = hashlib.sha256(query.encode()).hexdigest()[:12]
+    query = overpass_query(bounds, fetcher.settings.overpass_timeout_s)
+    key = hashlib.sha256(overpass_query(bounds).encode()).hexdigest()[:12]
     relpath = f"overpass/overpass_{area.name}_{key}.json"
     fetcher.get("osm", url, relpath, method="POST", data={"data": query}, refresh=refresh,
-                local_names=["overpass.json", Path(relpath).name])
+                local_names=["overpass.json", Path(relpath).name],
+                read_timeout_s=fetcher.settings.timeout_s + fetcher.settings.overpass_timeout_s)
     try:
         answer = json.loads((fetcher.downloads / relpath).read_text(encoding="utf-8"))
         if not isinstance(answer, dict) or "elements" not in answer:
@@ -751,7 +758,7 @@ def _fetch_osm(fetcher: _Fetcher, area: Area, out_dir: Path,
         fetcher.forget(relpath)
         raise DataError(f"the Overpass answer from {url} is not Overpass JSON ({exc}); it was "
                         "removed: run the fetch again.") from exc
-    if answer.get("remark") and not answer["elements"]:
+    if "error" in str(answer.get("remark", "")).lower():  # e.g. a timeout: elements incomplete
         fetcher.forget(relpath)
         raise DataError(f"the Overpass API at {url} answered with an error: {answer['remark']}. "
                         "Try again later or set BLANKSPOT_OVERPASS_URL to another instance.")

@@ -12,7 +12,7 @@ lon/lat bounds, and writes into the data directory::
 
 Downloads go through :mod:`pooch`: a file is written under a temporary name and moved into place
 only once complete and its hash checked, so nothing half-written is ever left where data is
-read. None of the five providers publishes per-file checksums that could be checked, so the
+read. blankspot knows of no per-file checksums published by the five providers, so the
 SHA-256 of a first download is recorded in ``downloads/registry.json`` and every later use checks
 it (a file changed since is fetched again; a provider file that changed is reported). Transfers
 are retried; an interrupted one resumes with an HTTP ``Range`` request from the bytes kept in
@@ -277,8 +277,7 @@ def fetched_sources(
     provider's file as published, or ``product``: the clipped file an analysis reads), ``file``
     (relative to the data directory), ``url`` (None for products; secrets redacted), ``bytes``,
     ``sha256``, ``date`` (UTC, ISO 8601), ``licence``, ``attribution`` and ``hash`` (for
-    downloads: ``recorded`` when the SHA-256 was recorded at the first download, as no provider
-    publishes one). Products also list ``derived_from`` (files) and ``bounds``.
+    downloads: ``recorded``, the SHA-256 recorded at the first download and checked since). Products also list ``derived_from`` (files) and ``bounds``.
 
     Meant for a run's ``metadata.json``: the inputs of a run on fetched data, with provenance.
     Returns an empty list when nothing was fetched for ``area``.

@@ -277,7 +277,8 @@ def fetched_sources(
     provider's file as published, or ``product``: the clipped file an analysis reads), ``file``
     (relative to the data directory), ``url`` (None for products; secrets redacted), ``bytes``,
     ``sha256``, ``date`` (UTC, ISO 8601), ``licence``, ``attribution`` and ``hash`` (for
-    downloads: ``recorded``, the SHA-256 recorded at the first download and checked since). Products also list ``derived_from`` (files) and ``bounds``.
+    downloads: ``recorded``, the SHA-256 recorded at the first download and checked since).
+    Products also list ``derived_from`` (files) and ``bounds``.
 
     Meant for a run's ``metadata.json``: the inputs of a run on fetched data, with provenance.
     Returns an empty list when nothing was fetched for ``area``.

@@ -365,8 +365,9 @@ class _Downloader:
         finally:
             session.close()
         assert last is not None
-        if last.status is not None and last.status < 500 and last.status not in (408, 429):
-            self._discard()  # the file is not there: bytes kept from before are of no use
+        if (last.status is not None and last.status < 500 and last.status not in (408, 429)) \
+                or self.method != "GET":
+            self._discard()  # the file is not there, or a POST answer cannot be resumed
         raise last
 
     def _discard(self) -> None:

@@ -15,9 +15,11 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Fetch the Paser dataset into ./data (checksums verified) and run the demo into $(OUT)
+## Run the demo into $(OUT) on the data that ships in data/ (the 3 arc-second SYNTHETIC demo DEM).
+## When $(PASER_SRC) exists, its full dataset (with the 1 arc-second demo DEM) is fetched first.
 demo: $(BIN)/.installed
-	$(BIN)/blankspot data fetch --from $(PASER_SRC)
+	@if [ -d "$(PASER_SRC)" ]; then $(BIN)/blankspot data fetch --from $(PASER_SRC); \
+	else echo "$(PASER_SRC) not found: using the embedded demo data"; fi
 	$(BIN)/blankspot demo --out $(OUT)
 
 lint: $(BIN)/.installed

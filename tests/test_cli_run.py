@@ -120,7 +120,10 @@ def test_run_with_a_bad_override_or_no_output_folder_is_a_usage_error(tmp_path):
     assert res.exit_code == 2 and "does not exist" in res.output
 
 
-def test_run_without_data_exits_3_and_says_how_to_get_it(tmp_path):
+def test_run_with_damaged_data_exits_3_and_says_how_to_get_it(tmp_path):
+    # an empty data directory runs on the embedded data; a damaged file there is an error
+    (tmp_path / "boundaries").mkdir()
+    (tmp_path / "boundaries" / "paser_desa.geojson").write_text("{}")
     res = CliRunner().invoke(main, ["run", str(DEMO_TOML), "--out", str(tmp_path / "o"),
                                     "--set", f"data_dir={json.dumps(str(tmp_path))}"])
     assert res.exit_code == 3

@@ -13,6 +13,7 @@ from blankspot.io import (
     DEMO_DEM_FILE,
     DESA_FILE,
     REGISTRY,
+    embedded_path,
     fetch_paser,
     paser_path,
     sha256_file,
@@ -46,7 +47,7 @@ def test_repository_registry_files_match_packaged_registry(kind):
 
 
 def test_registry_contents():
-    assert len(REGISTRY) == 11
+    assert len(REGISTRY) == 12
     assert REGISTRY[DEMO_DEM_FILE].kind == "terrain"
     assert REGISTRY[DEMO_DEM_FILE].source == "terrain/paser_dem_demo_1s_synthetic.tif"
     assert REGISTRY[DEMO_DEM_FILE].licence.startswith("synthetic")
@@ -59,7 +60,10 @@ def test_registry_contents():
 
 def test_registry_checksums_match_shared_data(paser_source_dir):
     for entry in REGISTRY.values():
-        assert sha256_file(paser_source_dir / entry.source) == entry.sha256, entry.name
+        source = paser_source_dir / entry.source
+        if not source.is_file():  # the 3 arc-second demo DEM exists only embedded
+            source = embedded_path(entry.name)
+        assert sha256_file(source) == entry.sha256, entry.name
 
 
 def test_parse_registry_reports_every_bad_line():
@@ -108,7 +112,8 @@ def test_fetch_corrupted_and_missing_sources_report_all_and_copy_nothing(paser_c
     data = bytearray(dem.read_bytes())
     data[len(data) // 2] ^= 0xFF
     dem.write_bytes(bytes(data))
-    (paser_copy / "paser_kecamatan.csv").unlink()
+    (paser_copy / "paser_dem_etopo5.tif").unlink()  # embedded: copied from blankspot's own copy
+    (paser_copy / "paser_kecamatan.csv").write_text("tampered\n")
     (paser_copy / "paser_places_geonames.csv").write_text("tampered\n")
     dest = tmp_path / "data"
     with pytest.raises(DataError) as info:
@@ -118,7 +123,7 @@ def test_fetch_corrupted_and_missing_sources_report_all_and_copy_nothing(paser_c
     assert "terrain/paser_dem_demo_1s_synthetic.tif has SHA-256" in msg
     assert REGISTRY[DEMO_DEM_FILE].sha256 in msg
     assert "paser_places_geonames.csv has SHA-256" in msg
-    assert "paser_kecamatan.csv is missing" in msg
+    assert "paser_kecamatan.csv has SHA-256" in msg
     assert "Nothing was copied" in msg
     # no temporary, partial or even verified file is left behind
     assert _files_under(dest) == []
@@ -155,7 +160,7 @@ def test_fetch_from_missing_folder(tmp_path):
 # --- paser_path / verify_paser --------------------------------------------------------------------
 def test_paser_path_missing_says_how_to_fetch(tmp_path):
     with pytest.raises(DataError) as info:
-        paser_path(DESA_FILE, tmp_path)
+        paser_path(DESA_FILE, tmp_path, embedded=False)
     msg = str(info.value)
     assert "Paser dataset not found" in msg
     assert "boundaries/paser_desa.geojson is missing" in msg
@@ -185,7 +190,8 @@ def test_verify_paser_states(tmp_path):
     status = verify_paser(tmp_path)
     assert list(status) == list(REGISTRY)
     assert status["SOURCES.md"] == "mismatch"
-    assert status[DESA_FILE] == "missing"
+    assert status[DESA_FILE] == "embedded"
+    assert status[DEMO_DEM_FILE] == "missing"
 
 
 def test_sha256_file(tmp_path):

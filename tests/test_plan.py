@@ -169,7 +169,10 @@ def test_cli_demo_small_window(paser_data_dir, tmp_path):
     assert (out / "map.html").is_file() and (out / "ranking.csv").is_file()
 
 
-def test_cli_demo_without_data_says_how_to_get_it(tmp_path):
+def test_cli_demo_with_a_damaged_data_file_says_how_to_get_it(tmp_path):
+    # an empty data directory runs on the embedded data; a damaged file there is an error
+    (tmp_path / "boundaries").mkdir()
+    (tmp_path / "boundaries" / "paser_desa.geojson").write_text("{}")
     res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)])
     assert res.exit_code == 3
     assert "blankspot data fetch" in res.output

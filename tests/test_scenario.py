@@ -194,6 +194,8 @@ def test_parse_overrides_reads_toml_values_and_checks_names():
 
 
 def test_missing_input_files_are_listed_together(tmp_path):
+    (tmp_path / "boundaries").mkdir()  # a damaged desa file (an absent one is embedded)
+    (tmp_path / "boundaries" / "paser_desa.geojson").write_text("{}")
     spec = ScenarioSpec.from_dict({"data": {"data_dir": str(tmp_path), "sites": str(tmp_path / "s.csv"),
                                             "existing": str(tmp_path / "e.csv")}})
     with pytest.raises(DataError) as exc:

@@ -33,6 +33,7 @@ _LAZY = {
     "read_villages": "blankspot.io",
     "read_sites": "blankspot.io",
     "fetch_paser": "blankspot.io",
+    "fetch_area": "blankspot.io",
 }
 
 __all__ = ["__version__", "show_versions", *_LAZY]
@@ -54,7 +55,7 @@ def show_versions() -> None:
     print(f"blankspot  {__version__}")
     print(f"python     {platform.python_version()} ({platform.machine()})")
     for pkg in ("numpy", "numba", "scipy", "pandas", "geopandas", "shapely", "pyproj", "rasterio",
-                "pyogrio", "folium", "click"):
+                "pyogrio", "folium", "click", "pooch"):
         try:
             print(f"{pkg:10s} {version(pkg)}")
         except PackageNotFoundError:

@@ -45,35 +45,93 @@ def main(ctx, debug, quiet):
 
 @main.group()
 def data():
-    """Get and check the datasets (the repository holds no third-party data)."""
+    """Get and check the datasets: the embedded Paser demo data and real public data."""
 
 
 @data.command("fetch")
-@click.option("--from", "src", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder laid out like shared/data/paser.")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--from", "src", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Copy the Paser dataset from a folder laid out like shared/data/paser "
+                   "(no SOURCE).")
+@click.option("--area", default=None, metavar="CODE",
+              help="Kode wilayah of the embedded boundaries: 64.01, a kecamatan or desa code.")
+@click.option("--bounds", nargs=4, type=float, default=None,
+              metavar="LON_MIN LAT_MIN LON_MAX LAT_MAX", help="Any other area, in degrees.")
+@click.option("--name", default=None, help="Folder name for --bounds (default bbox_...).")
+@click.option("--from-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Take the providers' files from this folder instead of downloading.")
+@click.option("--from-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="towers: an OpenCelliD CSV you already have (plain or .gz).")
+@click.option("--refresh", is_flag=True, help="Download again, accepting changed provider files.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="Seconds to wait for a server.")
+@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Destination (default: $BLANKSPOT_DATA_DIR or ./data).")
 @click.pass_context
-def data_fetch(ctx, src, data_dir):
-    """Copy the Paser dataset into the data directory, verifying every checksum."""
-    from blankspot.io import fetch_paser
+def data_fetch(ctx, sources, src, area, bounds, name, from_dir, from_file, refresh, timeout_s,
+               retries, data_dir):
+    """Get data into the data directory, checking every file.
 
-    paths = fetch_paser(src, data_dir)
-    if not ctx.obj["quiet"]:
-        click.echo(f"{len(paths)} files verified in {data_dir or 'the data directory'}")
+    \b
+    With --from DIR: copy the Paser dataset (adds the 1 arc-second demo DEM).
+    With SOURCE... (dem landcover population osm towers, or all) and --area or --bounds:
+    download, verify, mosaic and clip real public data into DATA_DIR/AREA/:
+      dem         Copernicus DEM GLO-30 (30 km margin)
+      landcover   ESA WorldCover 10 m 2021 (30 km margin)
+      population  WorldPop 2020 constrained, 100 m
+      osm         OpenStreetMap roads, power lines, settlements (Overpass API)
+      towers      OpenCelliD cells of MCC 510 (token in $OPENCELLID_API_KEY, or --from-file)
+    \b
+    Example: blankspot data fetch dem landcover population osm --area 64.01
+    """
+    quiet = ctx.obj["quiet"]
+    if not sources:
+        if src is None:
+            raise click.UsageError("give SOURCE... with --area/--bounds, or --from DIR for the "
+                                   "Paser dataset.")
+        from blankspot.io import fetch_paser
+
+        paths = fetch_paser(src, data_dir)
+        if not quiet:
+            click.echo(f"{len(paths)} files verified in {data_dir or 'the data directory'}")
+        return
+    if src is not None:
+        raise click.UsageError("--from DIR copies the Paser dataset; for SOURCE... use "
+                               "--from-dir DIR to hand over provider files.")
+    from blankspot.io.fetch import FetchSettings, fetch_area
+
+    settings = FetchSettings(timeout_s=timeout_s, retries=retries, progress=not quiet)
+    results = fetch_area(sources, area, bounds=bounds, name=name, data_dir=data_dir,
+                         from_dir=from_dir, from_file=from_file, refresh=refresh,
+                         settings=settings)
+    if not quiet:
+        for source, path in results.items():
+            click.echo(f"{source:10s} {path}")
+        click.echo(f"registry: {next(iter(results.values())).parent / 'sources.json'}")
 
 
 @data.command("status")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 def data_status(data_dir):
-    """Show which registered files are present and verified."""
-    from blankspot.io import verify_paser
+    """Show which registered files are present and verified, and the fetched areas.
+
+    Exits with status 3 when a file is damaged (mismatch) or missing without an embedded copy;
+    the 1 arc-second demo DEM is optional.
+    """
+    from blankspot.io.datasets import DEMO_DEM_FILE, verify_paser
+    from blankspot.io.fetch import fetched_areas
 
     status = verify_paser(data_dir)
     for name, state in status.items():
-        click.echo(f"{state:10s} {name}")
-    if any(s != "ok" for s in status.values()):
-        click.echo("Get missing files with: blankspot data fetch --from PATH/TO/paser")
+        note = " (optional; the embedded 3 arc-second demo DEM is used)" \
+            if name == DEMO_DEM_FILE and state == "missing" else ""
+        click.echo(f"{state:10s} {name}{note}")
+    for area, entries in fetched_areas(data_dir).items():
+        click.echo(f"area {area}: {', '.join(sorted({e['source'] for e in entries}))}")
+    bad = [n for n, s in status.items() if s == "mismatch" or (s == "missing" and n != DEMO_DEM_FILE)]
+    if bad:
+        click.echo("Get missing or damaged files with: blankspot data fetch --from PATH/TO/paser")
         sys.exit(3)
 
 

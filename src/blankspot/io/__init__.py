@@ -1,6 +1,8 @@
 """Reading and writing: the only part of blankspot that touches disk.
 
 - :mod:`blankspot.io.datasets`: the Paser data registry, :func:`fetch_paser`, :func:`paser_path`.
+- :mod:`blankspot.io.fetch`: :func:`fetch_area` (real public data for an area, from the
+  providers in :mod:`blankspot.io.providers`) and :func:`fetched_sources` (its registry).
 - :mod:`blankspot.io.vectors`: :func:`read_villages`, :func:`read_sites` and the sites schema.
 - :mod:`blankspot.io.terrain`: :func:`read_terrain` (GeoTIFF, SRTM ``.hgt``, VRT, tiles).
 - :mod:`blankspot.io.outputs`: atomic writers (:func:`write_csv`, :func:`write_raster`,
@@ -20,6 +22,7 @@ _EXPORTS = {
         "BOUNDARIES_DIR",
         "DEM_ETOPO5_FILE",
         "DEM_MAPZEN_FILE",
+        "DEMO_DEM_3S_FILE",
         "DEMO_DEM_FILE",
         "DESA_CSV_FILE",
         "DESA_FILE",
@@ -32,11 +35,14 @@ _EXPORTS = {
         "SOURCES_FILE",
         "TERRAIN_DIR",
         "RegistryEntry",
+        "embedded_data_dir",
+        "embedded_path",
         "fetch_paser",
         "paser_path",
         "sha256_file",
         "verify_paser",
     ),
+    "fetch": ("FetchSettings", "fetch_area", "fetched_areas", "fetched_sources"),
     "vectors": (
         "PASER_VILLAGE_COLUMNS",
         "SITE_COLUMNS",
@@ -61,6 +67,7 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "BOUNDARIES_DIR",
+    "DEMO_DEM_3S_FILE",
     "DEMO_DEM_FILE",
     "DEM_ETOPO5_FILE",
     "DEM_MAPZEN_FILE",
@@ -76,10 +83,16 @@ __all__ = [
     "SITE_COLUMNS",
     "SOURCES_FILE",
     "TERRAIN_DIR",
+    "FetchSettings",
     "RegistryEntry",
     "atomic_path",
     "default_res_m",
+    "embedded_data_dir",
+    "embedded_path",
+    "fetch_area",
     "fetch_paser",
+    "fetched_areas",
+    "fetched_sources",
     "paser_path",
     "read_sites",
     "read_terrain",
@@ -102,6 +115,7 @@ if TYPE_CHECKING:  # pragma: no cover
         BOUNDARIES_DIR,
         DEM_ETOPO5_FILE,
         DEM_MAPZEN_FILE,
+        DEMO_DEM_3S_FILE,
         DEMO_DEM_FILE,
         DESA_CSV_FILE,
         DESA_FILE,
@@ -114,11 +128,14 @@ if TYPE_CHECKING:  # pragma: no cover
         SOURCES_FILE,
         TERRAIN_DIR,
         RegistryEntry,
+        embedded_data_dir,
+        embedded_path,
         fetch_paser,
         paser_path,
         sha256_file,
         verify_paser,
     )
+    from blankspot.io.fetch import FetchSettings, fetch_area, fetched_areas, fetched_sources
     from blankspot.io.outputs import (
         atomic_path,
         write_cog,

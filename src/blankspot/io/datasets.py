@@ -1,9 +1,13 @@
 """The Paser sample-data registry: which files make up the dataset, their checksums, and fetching.
 
-The repository holds no third-party data. The Kabupaten Paser dataset lives in a folder laid out
-like ``shared/data/paser`` (vector files and tables at the top, the demo DEM under ``terrain/``);
+The small part of the Kabupaten Paser dataset that the demo needs is embedded: the boundaries
+and tables, the two 5 arc-minute DEMs and a 3 arc-second SYNTHETIC demo DEM ship with blankspot
+(the repository's ``data/`` folder, packaged as ``blankspot._demo_data``; see
+:func:`embedded_data_dir`). The full dataset lives in a folder laid out like ``shared/data/paser``
+(vector files and tables at the top, the 1 arc-second demo DEM under ``terrain/``);
 :func:`fetch_paser` copies it into the data directory (``$BLANKSPOT_DATA_DIR`` or ``./data``),
-verifying every SHA-256, and :func:`paser_path` finds a file there.
+verifying every SHA-256, and :func:`paser_path` finds a file there, falling back to the embedded
+copy when the data directory lacks it.
 
 The data directory is split by kind::
 
@@ -63,7 +67,12 @@ DEM_MAPZEN_FILE = "paser_dem_mapzen_pvlib.tif"
 DEM_ETOPO5_FILE = "paser_dem_etopo5.tif"
 """Real 5 arc-minute ETOPO5 relief and bathymetry, kept for cross-checking."""
 DEMO_DEM_FILE = "paser_dem_demo_1s_synthetic.tif"
-"""SYNTHETIC 1 arc-second demo DEM: real coarse relief plus invented detail below 10 km."""
+"""SYNTHETIC 1 arc-second demo DEM: real coarse relief plus invented detail below 10 km.
+
+Optional (``blankspot data fetch --from DIR``); :func:`paser_path` gives the embedded
+:data:`DEMO_DEM_3S_FILE` for this name when it has not been fetched."""
+DEMO_DEM_3S_FILE = "paser_dem_demo_3s_synthetic.tif"
+"""SYNTHETIC 3 arc-second demo DEM, the mean of 3x3 blocks of :data:`DEMO_DEM_FILE`; embedded."""
 
 BOUNDARIES_DIR = "boundaries"
 TERRAIN_DIR = "terrain"
@@ -73,6 +82,9 @@ FETCH_HINT = (
     f"shared/data/paser, e.g. ../shared/data/paser), or set {DATA_DIR_ENV} to a folder that "
     "holds it."
 )
+
+EMBEDDED_PACKAGE = "blankspot._demo_data"
+"""The package whose folder holds the embedded demo data (``boundaries/``, ``terrain/``)."""
 
 _HEADER = (
     "# blankspot {kind} registry. Columns (whitespace separated): file_name sha256 "
@@ -99,6 +111,7 @@ SOURCES.md	58f18a04f5d76dbe7a4bd5d2f069d6562b1f138df429238fc77594079e936c7b	SOUR
 paser_dem_mapzen_pvlib.tif	0196e672a6bf9959d6d7a992493f1fdcf7015cbdd70d1c4457ecf4cafe4d5bbb	paser_dem_mapzen_pvlib.tif	BSD-3-Clause;data:Mapzen
 paser_dem_etopo5.tif	ff49acd3a4cb5aece7297edbfceac7b2bd8b2afa666e2c5b57d9dbb5a3246c16	paser_dem_etopo5.tif	public-domain;data:NOAA
 paser_dem_demo_1s_synthetic.tif	581dcb099481c88afe7d6a4efb76fe56fb7490286db128d1f368affcb85a95e3	terrain/paser_dem_demo_1s_synthetic.tif	synthetic;BSD-3-Clause;data:Mapzen
+paser_dem_demo_3s_synthetic.tif	f4d25852990290e8c268f85fbc7d80c40b79a3c6bd69897f2366c80711faeb9c	terrain/paser_dem_demo_3s_synthetic.tif	synthetic;BSD-3-Clause;data:Mapzen
 """,
 }
 """The text of ``data/<kind>/registry.txt`` for each kind (``boundaries``, ``terrain``)."""
@@ -239,7 +252,9 @@ def fetch_paser(
         ``./data``). Files go to ``<data_dir>/boundaries/`` and ``<data_dir>/terrain/``.
     progress
         ``True`` for a tqdm bar, or a callable ``progress(file_name, status)`` called once per
-        file with status ``"copied"`` or ``"skipped"`` (already present and verified).
+        file with status ``"copied"`` or ``"skipped"`` (already present and verified). A file
+        that ``src_dir`` lacks but blankspot embeds (the 3 arc-second demo DEM) is copied from
+        the embedded copy.
 
     Returns
     -------
@@ -272,6 +287,8 @@ def fetch_paser(
                 report(entry.name, "skipped")
                 continue
             source = src / entry.source
+            if not source.is_file():
+                source = embedded_path(entry.name) or source
             if not source.is_file():
                 problems.append(f"{entry.source} is missing from {src}")
                 continue
@@ -314,6 +331,42 @@ def fetch_paser(
     return destinations
 
 
+def embedded_data_dir() -> Path | None:
+    """The folder of the embedded demo data (``boundaries/``, ``terrain/``), or None.
+
+    Installed from a wheel, this is the folder of the package :data:`EMBEDDED_PACKAGE`, found with
+    :mod:`importlib.resources`. Run from a source checkout without installing
+    (``PYTHONPATH=src``), that package is a stub without data and the checkout's own ``data/``
+    folder (next to ``src/``) is used. None when neither holds the embedded files.
+    """
+    import importlib.resources
+
+    marker = Path(TERRAIN_DIR) / DEMO_DEM_3S_FILE
+    try:
+        # in a wheel the package has no __init__.py (it is data/), so files() may give a
+        # MultiplexedPath: step down with joinpath, which gives a real path on disk
+        terrain = importlib.resources.files(EMBEDDED_PACKAGE).joinpath(TERRAIN_DIR)
+        found = Path(str(terrain.joinpath(DEMO_DEM_3S_FILE)))
+    except (ModuleNotFoundError, TypeError, ValueError):  # pragma: no cover - no package data
+        found = None
+    if found is not None and found.is_file():
+        return found.parents[1]
+    checkout = Path(__file__).resolve().parents[3] / "data"
+    if (checkout / marker).is_file() and (checkout.parent / "src" / "blankspot").is_dir():
+        return checkout
+    return None
+
+
+def embedded_path(name: str) -> Path | None:
+    """The embedded copy of a registered file, or None when it is not embedded."""
+    entry = _entry(name)
+    root = embedded_data_dir()
+    if root is None:
+        return None
+    path = root / entry.kind / entry.name
+    return path if path.is_file() else None
+
+
 _VERIFIED: dict[tuple[str, int, int], str] = {}
 """Checksums already computed in this process, keyed by (path, size, mtime_ns)."""
 
@@ -336,9 +389,18 @@ def _entry(name: str) -> RegistryEntry:
 
 
 def paser_path(
-    name: str, data_dir: str | os.PathLike[str] | None = None, *, verify: bool = True
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    verify: bool = True,
+    embedded: bool = True,
 ) -> Path:
-    """The path of a registered Paser file in the data directory.
+    """The path of a registered Paser file: in the data directory, else its embedded copy.
+
+    The data directory wins when it holds the file. Otherwise the copy embedded in blankspot
+    (:func:`embedded_data_dir`) is used. :data:`DEMO_DEM_FILE` names the demo terrain: the
+    1 arc-second DEM when it has been fetched into the data directory, else the embedded
+    3 arc-second :data:`DEMO_DEM_3S_FILE` (a file with another name; both are SYNTHETIC).
 
     Parameters
     ----------
@@ -348,16 +410,30 @@ def paser_path(
         Default :func:`blankspot.options.data_dir`.
     verify
         Check the SHA-256 (once per process and file version; the 18 MB demo DEM takes ~50 ms).
+    embedded
+        Fall back to the embedded copy (default). False: only the data directory counts.
 
     Raises
     ------
     DataError
-        If the name is not registered, the file is missing (the message says how to fetch it),
-        or its checksum does not match.
+        If the name is not registered, the file is missing from the data directory and not
+        embedded (the message says how to fetch it), or its checksum does not match.
     """
     entry = _entry(name)
     root = Path(data_dir) if data_dir is not None else _default_data_dir()
     path = root / entry.kind / entry.name
+    if not path.is_file() and embedded:
+        fallback = embedded_path(entry.name)
+        if fallback is None and entry.name == DEMO_DEM_FILE:
+            fallback = embedded_path(DEMO_DEM_3S_FILE)
+            if fallback is not None:
+                log.info(
+                    "%s is not in %s; using the embedded 3 arc-second SYNTHETIC demo DEM %s",
+                    DEMO_DEM_FILE, (root / entry.kind).as_posix(), DEMO_DEM_3S_FILE,
+                )
+                entry = REGISTRY[DEMO_DEM_3S_FILE]
+        if fallback is not None:
+            path = fallback
     if not path.is_file():
         raise DataError(f"Paser dataset not found: {path.as_posix()} is missing. {FETCH_HINT}")
     if verify:
@@ -376,15 +452,16 @@ def verify_paser(data_dir: str | os.PathLike[str] | None = None) -> dict[str, st
     Returns
     -------
     dict
-        ``{file_name: "ok" | "missing" | "mismatch"}`` in registry order; ``"mismatch"`` means
-        the file exists but its SHA-256 differs from the registry.
+        ``{file_name: "ok" | "embedded" | "missing" | "mismatch"}`` in registry order;
+        ``"embedded"`` means the data directory lacks the file and blankspot's embedded copy is
+        used; ``"mismatch"`` means the file exists but its SHA-256 differs from the registry.
     """
     root = Path(data_dir) if data_dir is not None else _default_data_dir()
     status: dict[str, str] = {}
     for entry in REGISTRY.values():
         path = root / entry.kind / entry.name
         if not path.is_file():
-            status[entry.name] = "missing"
+            status[entry.name] = "embedded" if embedded_path(entry.name) else "missing"
         else:
             status[entry.name] = "ok" if _cached_sha256(path) == entry.sha256 else "mismatch"
     return status

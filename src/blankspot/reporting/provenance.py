@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from blankspot._version import __version__
-from blankspot.io.datasets import DEMO_DEM_FILE, DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
+from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
 from blankspot.reporting.summary import _coverage, _villages, terrain_note
 from blankspot.reporting.tables import format_idr, phrase
 
@@ -44,6 +44,13 @@ PASER_SOURCES: dict[str, dict[str, str]] = {
         "role": "terrain (SYNTHETIC 1 arc-second demo DEM)",
         "origin": "real 5 arc-minute Mapzen terrain relief (via pvlib, BSD-3-Clause) plus "
         "invented detail below 10 km; not survey data",
+        "phrase": "source_dem_synthetic",
+    },
+    "paser_dem_demo_3s_synthetic.tif": {
+        "role": "terrain (SYNTHETIC 3 arc-second demo DEM, embedded in blankspot)",
+        "origin": "mean of 3x3 blocks of the SYNTHETIC 1 arc-second demo DEM (real 5 arc-minute "
+        "Mapzen terrain relief via pvlib, BSD-3-Clause, plus invented detail below 10 km); "
+        "not survey data",
         "phrase": "source_dem_synthetic",
     },
 }
@@ -81,7 +88,7 @@ def input_sources(result: PlanResult) -> list[dict[str, object]]:
             "sha256": entry.sha256,
             "licence": entry.licence,
             "registry": f"data/{entry.kind}/registry.txt",
-            "synthetic": name == DEMO_DEM_FILE,
+            "synthetic": entry.licence.startswith("synthetic"),
         })
     if terrain_file not in REGISTRY:
         out.append({

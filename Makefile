@@ -5,11 +5,11 @@ PASER_SRC ?= ../shared/data/paser
 OUT ?= out/paser-demo
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install
+.PHONY: demo test lint typecheck install
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77" wheel
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
@@ -25,6 +25,9 @@ demo: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks
 
-## Lint, then the whole test suite
-test: lint
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+## Lint, type-check, then the whole test suite (doctests included)
+test: lint typecheck
 	$(BIN)/pytest

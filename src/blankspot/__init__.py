@@ -39,7 +39,7 @@ _LAZY = {
 __all__ = ["__version__", "show_versions", *_LAZY]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

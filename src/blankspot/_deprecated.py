@@ -35,7 +35,7 @@ def moved_module(old: str, new: str) -> Callable[[str], Any]:
     """A module ``__getattr__`` that finds every public name of ``old`` in ``new``."""
 
     class _Every(dict[str, str]):
-        def get(self, key: str, default: Any = None) -> str:  # type: ignore[override]
+        def get(self, key: str, default: Any = None) -> str:
             return new
 
     return moved_names(old, _Every())

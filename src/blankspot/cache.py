@@ -230,7 +230,7 @@ def write_entry(cache_dir: str | os.PathLike[str], key: str, arrays: Mapping[str
     fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -13,12 +13,14 @@ rest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from blankspot.clutter import ClutterModel
+from blankspot.costs import CostParameters
 from blankspot.errors import ConfigError, UnitsError, raise_if_problems
 from blankspot.propagation.budget import LinkBudget
 from blankspot.settings import CoverageSettings
@@ -54,15 +56,15 @@ class PlanConfig:
 
     budget_idr: int = PASER_BUDGET_IDR
     tower_cost_idr: int | None = None
-    cost_params: object = None
+    cost_params: CostParameters | None = None
     height_agl_m: float = 72.0
     rx_height_agl_m: float = 1.5
     radius_m: float = 30_000.0
     k_factor: float = DEFAULT_K_FACTOR
     link: LinkBudget = field(default_factory=LinkBudget)
     model: str = "itm"
-    clutter: object = "auto"
-    targets: object = "blankspot"
+    clutter: Any = "auto"
+    targets: str | Sequence[str] = "blankspot"
     cell_size_m: float = 250.0
     terrain_res_m: float | None = 90.0
     n_high_points: int = 40

@@ -315,7 +315,7 @@ def _stream(
     engine: _Engine, tasks: Sequence[_SiteTask], extra: tuple[Any, ...] = ()
 ) -> Iterator[tuple[int, Any]]:
     """(site position, result) as tasks complete, with a bounded number in flight."""
-    pending: dict[Future, int] = {}
+    pending: dict[Future[Any], int] = {}
     nxt = 0
     limit = _IN_FLIGHT_PER_SLOT * engine.slots()
     done_count = 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,20 +81,20 @@ class PlanResult:
     """Every intermediate object of one run of the chain."""
 
     config: PlanConfig
-    villages: object  # GeoDataFrame with population estimates, coverage summary and target flag
+    villages: gpd.GeoDataFrame  # population estimates, coverage summary and target flag
     target_ids: tuple[str, ...]
-    demand: object  # demand cells of the target desa
-    sites: object  # all candidate sites
-    matrix: object  # CoverageMatrix (target demand × candidates)
-    problem: object  # SitingProblem
-    solution: object  # SitingResult
-    coverage: object  # CoverageResult of the chosen towers (full footprints)
+    demand: gpd.GeoDataFrame  # demand cells of the target desa
+    sites: gpd.GeoDataFrame  # all candidate sites
+    matrix: CoverageMatrix  # target demand × candidates
+    problem: SitingProblem
+    solution: SitingResult
+    coverage: CoverageResult  # of the chosen towers (full footprints)
     ranking: pd.DataFrame
     desa: pd.DataFrame
     kecamatan: pd.DataFrame
     site_costs: pd.DataFrame
     people_served_existing: float  # people in target desa already served by existing towers
-    certificate: object  # SitingResult of the exact solver, or None
+    certificate: SitingResult | None  # of the exact solver
     curve: pd.DataFrame | None
     stability: pd.DataFrame | None
     terrain_source: str
@@ -208,7 +208,8 @@ def default_curve_budgets_idr(budget_idr: int, step_idr: int) -> tuple[int, ...]
     return tuple(sorted(values))
 
 
-def _desa_newly_served(matrix, order, demand, names) -> list[list[str]]:
+def _desa_newly_served(matrix: Any, order: Sequence[int], demand: pd.DataFrame,
+                       names: dict[str, str]) -> list[list[str]]:
     """For each pick, the desa in which that pick newly covers people (in pick order)."""
     csc = sp.csc_matrix(matrix)
     covered = np.zeros(csc.shape[0], dtype=bool)
@@ -295,7 +296,7 @@ def _curve_and_stability(problem: SitingProblem, matrices: list[CoverageMatrix],
     stability = None
     if config.stability_threshold_db:
         d = config.stability_threshold_db
-        scenarios = {
+        scenarios: dict[Hashable, SitingProblem] = {
             "base": problem,
             "cost x0.6": problem.with_costs(np.round(costs * 0.6).astype(np.int64)),
             "cost x1.4": problem.with_costs(np.round(costs * 1.4).astype(np.int64)),

@@ -430,7 +430,7 @@ class ScenarioSpec:
             kecamatan_totals=self.kecamatan_totals,
             crs=self.crs,
             dem=None if self.dem is None else tuple(self.dem),
-            bounds=None if self.bounds is None else tuple(self.bounds),  # type: ignore[arg-type]
+            bounds=None if self.bounds is None else tuple(self.bounds),
             sites=self.sites,
             existing=self.existing,
             where=f"{_what(self.source)} [data]",
@@ -1103,7 +1103,7 @@ class ScenarioResult:
         return summary_html(
             self.plan,
             heading=f"blankspot scenario: {self.name}",
-            rows=[("spec hash", self.spec_hash[:16]), ("started (UTC)", self.started_utc)],
+            rows=(("spec hash", self.spec_hash[:16]), ("started (UTC)", self.started_utc)),
         )
 
 

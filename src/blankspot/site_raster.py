@@ -16,8 +16,9 @@ the DEM's cell edges, clipped to the DEM's extent (tiles sharing one lattice cou
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from affine import Affine
@@ -50,15 +51,16 @@ class SiteRaster:
     crs: CRS
     nodata: float
     model: str
-    tags: dict
+    tags: dict[str, str]
 
     @property
     def units(self) -> str:
         return "visible (1) / hidden (0)" if self.model == "los" else "dB path loss"
 
 
-def _check(model, lon, lat, height_agl_m, rx_height_agl_m, freq_mhz, radius_m, k_factor):
-    problems = []
+def _check(model: str, lon: float, lat: float, height_agl_m: float, rx_height_agl_m: float,
+           freq_mhz: float, radius_m: float, k_factor: float) -> None:
+    problems: list[str] = []
     if model not in MODELS:
         problems.append(f"model must be one of {', '.join(MODELS)}; received {model!r}.")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -76,7 +78,7 @@ def _check(model, lon, lat, height_agl_m, rx_height_agl_m, freq_mhz, radius_m, k
 
 
 def site_raster(
-    dem_paths,
+    dem_paths: str | os.PathLike[str] | list[str | os.PathLike[str]],
     lon: float,
     lat: float,
     *,
@@ -87,7 +89,7 @@ def site_raster(
     rx_height_agl_m: float = 1.5,
     k_factor: float = DEFAULT_K_FACTOR,
     res_m: float | None = None,
-    **model_options,
+    **model_options: Any,
 ) -> SiteRaster:
     """Path loss (or the LOS mask) of one site on the DEM's grid.
 
@@ -136,7 +138,8 @@ def site_raster(
             win = np.where(vs.visible, 1, 0).astype(np.uint8)
             win[~np.isfinite(vs.distance_m)] = LOS_NODATA
         else:
-            win = free_space_loss_db(np.asarray(vs.distance_m, dtype=float), freq_mhz).astype(np.float32)
+            win = np.asarray(free_space_loss_db(np.asarray(vs.distance_m, dtype=float), freq_mhz),
+                             dtype=np.float32)
         row_off, col_off = vs.row_off, vs.col_off
     else:
         from blankspot.coverage import site_footprint
@@ -221,7 +224,7 @@ def _onto_dem_grid(
     return dst, dst_transform
 
 
-def write_site_raster(raster: SiteRaster, path) -> None:
+def write_site_raster(raster: SiteRaster, path: str | os.PathLike[str]) -> None:
     """Write a :class:`SiteRaster` as a GeoTIFF (atomically)."""
     from blankspot.io.outputs import write_raster
 

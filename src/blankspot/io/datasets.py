@@ -32,7 +32,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,7 +210,8 @@ def _copy_hashing(src: Path, dst: Path) -> str:
 ProgressCallback = Callable[[str, str], None]
 
 
-def _progress_reporter(progress, total: int):
+def _progress_reporter(progress: bool | ProgressCallback | None, total: int
+                       ) -> tuple[ProgressCallback, Callable[[], None]]:
     """A ``(name, status)`` callback and a closer, from ``progress`` (None, bool or callable)."""
     if callable(progress):
         return progress, lambda: None
@@ -471,9 +472,9 @@ _Problems = Problems
 """The collector of :mod:`blankspot.errors` (kept under its old private name for the readers)."""
 
 
-def _listing(items, limit: int = 10) -> str:
+def _listing(items: Iterable[object], limit: int = 10) -> str:
     """``'a', 'b', 'c'`` or ``'a', ..., 'j' and 5 more (15 in all)``."""
-    items = [str(i) for i in items]
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit} more ({len(items)} in all)"
+    texts = [str(i) for i in items]
+    if len(texts) <= limit:
+        return ", ".join(texts)
+    return f"{', '.join(texts[:limit])} and {len(texts) - limit} more ({len(texts)} in all)"

@@ -669,6 +669,7 @@ def read_terrain_native(
     problems = _Problems()
     b = _check_bounds(bounds, grid.crs, problems)
     problems.raise_if_any("read_terrain_native()")
+    assert b is not None  # checked just above
     sources = _open_sources(path_list, problems)
     window = _mosaic_window(sources, b)
     if window is None:

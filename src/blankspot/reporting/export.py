@@ -61,12 +61,6 @@ from blankspot.reporting.provenance import (
     version,
 )
 from blankspot.reporting.summary import (
-    _coverage,
-    _demand,
-    _matrix,
-    _sites,
-    _solution,
-    _villages,
     plan_summary,
     terrain_note,
 )
@@ -226,7 +220,7 @@ def report_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
     table has the candidate ``site_id`` as its first column.
     """
     kec = result.kecamatan.copy()
-    villages = _villages(result)
+    villages = result.villages
     if "kecamatan_id" in villages.columns and "kecamatan_id" not in kec.columns:
         codes = villages.groupby("kecamatan", sort=False)["kecamatan_id"].first().astype(str)
         kec.insert(0, "kecamatan_id", kec["kecamatan"].map(codes))
@@ -347,9 +341,9 @@ def report_layers(result: PlanResult, *, lang: str = "en") -> dict[str, gpd.GeoD
 
     from blankspot.crs import require_same
 
-    crs = _coverage(result).crs
-    villages = _villages(result)
-    sites = _sites(result)
+    crs = result.coverage.crs
+    villages = result.villages
+    sites = result.sites
     require_same(villages.crs, crs, "villages", "the coverage grid")
     require_same(sites.crs, crs, "sites", "the coverage grid")
 
@@ -389,7 +383,7 @@ def report_layers(result: PlanResult, *, lang: str = "en") -> dict[str, gpd.GeoD
 
     layers: dict[str, gpd.GeoDataFrame] = {"desa": desa, "kecamatan": kecamatan, "towers": towers,
                                  "candidates": candidates}
-    demand = _demand(result)
+    demand = result.demand
     if demand is not None and len(demand) and hasattr(demand, "geometry"):
         cells = demand.copy()
         cells["village_id"] = cells["village_id"].astype(str)
@@ -418,13 +412,13 @@ def _translated(layer: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
 
 def _served_by_rank(result: PlanResult, n_cells: int) -> np.ndarray | None:
     """Per demand cell the rank of the first chosen tower covering it (0: none)."""
-    matrix = _matrix(result)
+    matrix = result.matrix
     if matrix is None or matrix.matrix.shape[0] != n_cells:
         return None
     column = {str(s): j for j, s in enumerate(matrix.site_ids)}
     served = np.zeros(n_cells, dtype=np.int64)
     csc = matrix.matrix.tocsc()
-    for rank, sid in enumerate(_solution(result).site_ids, 1):
+    for rank, sid in enumerate(result.solution.site_ids, 1):
         j = column.get(str(sid))
         if j is None:
             continue
@@ -442,14 +436,14 @@ def write_coverage_cogs(result: PlanResult, out_dir: str | os.PathLike[str]) -> 
     """Best-server RSRP and, when there are towers, the serving tower's rank, as COGs."""
 
     out = Path(out_dir)
-    cov, cfg = _coverage(result), result.config
+    cov, cfg = result.coverage, result.config
     has_towers = len(cov.footprints) > 0
     rsrp = cov.best_rsrp_dbm() if has_towers else np.full(cov.shape, np.nan, np.float32)
     tags = {
         "model": cov.model,
         "threshold_dbm": f"{cfg.link.threshold_dbm:g}",
         "terrain": terrain_note(result),
-        "towers": ",".join(map(str, _solution(result).site_ids)),
+        "towers": ",".join(map(str, result.solution.site_ids)),
         "crs": crs_label(result),
     }
     paths = {RSRP_COG_FILE: write_cog(
@@ -458,7 +452,7 @@ def write_coverage_cogs(result: PlanResult, out_dir: str | os.PathLike[str]) -> 
         tags={"units": "dBm", **tags}, resampling="average",
     )}
     if has_towers:
-        rank_of = {str(s): i + 1 for i, s in enumerate(_solution(result).site_ids)}
+        rank_of = {str(s): i + 1 for i, s in enumerate(result.solution.site_ids)}
         lut = np.array([0] + [rank_of.get(str(s), 0) for s in cov.site_ids], dtype=np.uint16)
         server = lut[cov.best_server(covered_only=True) + 1]
         ranks = {f"rank_{r}": s for s, r in rank_of.items()}
@@ -504,7 +498,7 @@ def run_metadata(
         en, id_ = UNIT_LABELS[key]
         return {"id": id_, "en": en}
 
-    villages = _villages(result)
+    villages = result.villages
     kec_codes = sorted(map(str, villages["kecamatan_id"].unique())) \
         if "kecamatan_id" in villages.columns else []
     period: dict[str, object] = {"tanggal_analisis": created[:10]}

@@ -19,7 +19,6 @@ from blankspot.reporting.provenance import (
     terrain_text,
     version,
 )
-from blankspot.reporting.summary import _coverage, _sites, _villages
 from blankspot.reporting.tables import RSRP_CLASS_PHRASES, check_lang, phrase
 
 if TYPE_CHECKING:
@@ -127,8 +126,8 @@ def plan_figure(result: PlanResult, *, lang: str = "en", created: str | None = N
 
 
     check_lang(lang)
-    cov, cfg = _coverage(result), result.config
-    villages = _villages(result)
+    cov, cfg = result.coverage, result.config
+    villages = result.villages
     fig = Figure(figsize=(8.27, 11.69))
     ax = fig.add_axes((0.04, 0.25, 0.92, 0.66))
     xmin, ymin, xmax, ymax = villages.total_bounds
@@ -163,7 +162,7 @@ def plan_figure(result: PlanResult, *, lang: str = "en", created: str | None = N
         _polygons(ax, villages.geometry[villages["target"].astype(bool)], edgecolor="#b2182b",
                   linewidth=1.6, zorder=5)
 
-    sites = _sites(result)
+    sites = result.sites
     ax.scatter(sites.geometry.x, sites.geometry.y, s=6, c="#555555", zorder=6, linewidths=0)
     ranking = result.ranking
     if len(ranking):

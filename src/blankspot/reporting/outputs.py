@@ -13,8 +13,6 @@ import numpy as np
 from blankspot.io.outputs import write_csv, write_raster, write_text
 from blankspot.reporting.export import write_reports
 from blankspot.reporting.summary import (
-    _coverage,
-    _solution,
     best_rsrp_dbm,
     plan_folium_map,
     plan_summary,
@@ -45,7 +43,7 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     cfg = result.config
-    cov = _coverage(result)
+    cov = result.coverage
     rsrp = best_rsrp_dbm(result)
     note = terrain_note(result)
     paths["coverage.tif"] = out / "coverage.tif"
@@ -61,7 +59,7 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
             "model": cov.model,
             "threshold_dbm": str(cfg.link.threshold_dbm),
             "terrain": note,
-            "towers": ",".join(map(str, _solution(result).site_ids)),
+            "towers": ",".join(map(str, result.solution.site_ids)),
         },
     )
     paths["ranking.csv"] = out / "ranking.csv"

@@ -18,7 +18,7 @@ import pandas as pd
 
 from blankspot._version import __version__
 from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
-from blankspot.reporting.summary import _coverage, _villages, terrain_note
+from blankspot.reporting.summary import terrain_note
 from blankspot.reporting.tables import format_idr, phrase
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def software() -> dict[str, str]:
 
 
 def is_paser(result: PlanResult) -> bool:
-    ids = _villages(result).index.astype(str)
+    ids = result.villages.index.astype(str)
     return len(ids) > 0 and bool(ids.str.startswith(PASER_KABUPATEN[0] + ".").all())
 
 
@@ -135,14 +135,14 @@ def area_of(result: PlanResult) -> tuple[str, str]:
     """(Kemendagri code, name) of the area the villages cover: Paser, or the common prefix."""
     if is_paser(result):
         return PASER_KABUPATEN
-    ids = _villages(result).index.astype(str)
+    ids = result.villages.index.astype(str)
     prefixes = {".".join(i.split(".")[:2]) for i in ids}
     code = prefixes.pop() if len(prefixes) == 1 else ""
     return code, (f"Kabupaten/Kota {code}" if code else "study area")
 
 
 def crs_label(result: PlanResult) -> str:
-    crs = _coverage(result).crs
+    crs = result.coverage.crs
     epsg = crs.to_epsg()
     return f"{crs.name} (EPSG:{epsg})" if epsg else crs.name
 

@@ -8,7 +8,8 @@ They take a :class:`blankspot.plan.PlanResult` and never import the chain.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,12 +18,8 @@ from blankspot.reporting.tables import format_idr
 
 if TYPE_CHECKING:
     import folium
-    import geopandas as gpd
 
-    from blankspot.aggregate import CoverageMatrix
-    from blankspot.coverage import CoverageResult
     from blankspot.plan import PlanResult
-    from blankspot.siting import SitingProblem, SitingResult
 
 __all__ = [
     "best_rsrp_dbm",
@@ -32,48 +29,6 @@ __all__ = [
     "summary_html",
     "terrain_note",
 ]
-
-
-# PlanResult declares these fields as ``object``; reporting reads them through the functions
-# below, which name their types for the checker and return the field itself.
-def _solution(result: PlanResult) -> SitingResult:
-    """``result.solution``: the chosen towers."""
-    return cast("SitingResult", result.solution)
-
-
-def _certificate(result: PlanResult) -> SitingResult | None:
-    """``result.certificate``: the exact solver's result, or None."""
-    return cast("SitingResult | None", result.certificate)
-
-
-def _problem(result: PlanResult) -> SitingProblem:
-    """``result.problem``: the siting problem that was solved."""
-    return cast("SitingProblem", result.problem)
-
-
-def _coverage(result: PlanResult) -> CoverageResult:
-    """``result.coverage``: footprints of the chosen towers."""
-    return cast("CoverageResult", result.coverage)
-
-
-def _matrix(result: PlanResult) -> CoverageMatrix | None:
-    """``result.matrix``: target demand x candidates."""
-    return cast("CoverageMatrix | None", result.matrix)
-
-
-def _villages(result: PlanResult) -> gpd.GeoDataFrame:
-    """``result.villages``: the desa with population, coverage summary and target flag."""
-    return cast("gpd.GeoDataFrame", result.villages)
-
-
-def _demand(result: PlanResult) -> gpd.GeoDataFrame | None:
-    """``result.demand``: the demand cells of the target desa."""
-    return cast("gpd.GeoDataFrame | None", result.demand)
-
-
-def _sites(result: PlanResult) -> gpd.GeoDataFrame:
-    """``result.sites``: every candidate site."""
-    return cast("gpd.GeoDataFrame", result.sites)
 
 
 def terrain_note(result: PlanResult) -> str:
@@ -88,19 +43,19 @@ def terrain_note(result: PlanResult) -> str:
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:
     """The headline figures of a plan and how far it is from optimal, for ``summary.json``."""
-    sol, cert, cfg = _solution(result), _certificate(result), result.config
+    sol, cert, cfg = result.solution, result.certificate, result.config
     summary: dict[str, Any] = {
         "towers": list(sol.site_ids),
         "total_cost_idr": int(sol.total_cost_idr),
         "budget_idr": int(cfg.budget_idr),
         "people_covered": round(float(sol.covered_weight), 1),
-        "people_in_target_desa_not_yet_served": round(float(_problem(result).total_weight), 1),
+        "people_in_target_desa_not_yet_served": round(float(result.problem.total_weight), 1),
         "people_in_target_desa_served_by_existing_towers": round(result.people_served_existing, 1),
         "target_desa": list(result.target_ids),
         "solver": sol.solver,
         "status": sol.status,
         "bound_people": None if sol.bound is None else round(float(sol.bound), 1),
-        "model": _coverage(result).model,
+        "model": result.coverage.model,
         "threshold_dbm": cfg.link.threshold_dbm,
         "terrain": terrain_note(result),
         "timings_s": {k: round(v, 2) for k, v in result.timings_s.items()},
@@ -120,7 +75,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
 
 def best_rsrp_dbm(result: PlanResult) -> np.ndarray:
     """Best-server RSRP (dBm) of the chosen towers on the analysis grid; NaN without signal."""
-    cov = _coverage(result)
+    cov = result.coverage
     if len(cov.footprints):
         return cov.best_rsrp_dbm()
     return np.full(cov.shape, np.nan, np.float32)
@@ -139,12 +94,12 @@ def plan_title(result: PlanResult) -> str:
 
 def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None) -> folium.Map:
     """The folium map of a plan, as written to ``map.html`` (``rsrp_dbm``: precomputed raster)."""
-    cov = _coverage(result)
+    cov = result.coverage
     title = plan_title(result)
     return plan_map(
-        _villages(result),
+        result.villages,
         ranking=result.ranking,
-        candidates=_sites(result),
+        candidates=result.sites,
         rsrp_dbm=best_rsrp_dbm(result) if rsrp_dbm is None else rsrp_dbm,
         rsrp_transform=cov.transform,
         rsrp_crs=cov.crs,
@@ -156,20 +111,20 @@ def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None) -
 
 
 def summary_html(result: PlanResult, *, heading: str = "blankspot plan",
-                 rows: tuple[tuple[str, Any], ...] = ()) -> str:
+                 rows: Sequence[tuple[str, Any]] = ()) -> str:
     """A compact HTML table of a plan's headline figures (notebooks show it for a result).
 
     ``rows`` are extra (label, value) pairs put first. Every string is HTML-escaped.
     """
-    cfg, sol, cert = result.config, _solution(result), _certificate(result)
+    cfg, sol, cert = result.config, result.solution, result.certificate
     share = result.total_cost_idr / cfg.budget_idr if cfg.budget_idr else 0.0
     table = [
         *rows,
-        ("towers", f"{len(result.ranking)} of {len(_sites(result))} candidates"),
+        ("towers", f"{len(result.ranking)} of {len(result.sites)} candidates"),
         ("cost", f"{format_idr(result.total_cost_idr)} of {format_idr(cfg.budget_idr)} "
                  f"({share:.0%} of the budget)"),
         ("people newly covered", f"{result.people_covered:,.0f} of "
-                                 f"{float(_problem(result).total_weight):,.0f} in "
+                                 f"{float(result.problem.total_weight):,.0f} in "
                                  f"{len(result.target_ids)} target desa"),
         ("model", f"{cfg.model_label()}, RSRP ≥ {cfg.link.threshold_dbm:g} dBm, "
                   f"{cfg.height_agl_m:g} m towers"),

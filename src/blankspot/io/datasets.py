@@ -359,10 +359,15 @@ def embedded_data_dir() -> Path | None:
 
 
 def embedded_path(name: str) -> Path | None:
-    """The embedded copy of a registered file, or None when it is not embedded."""
+    """The embedded copy of a registered file, or None when it is not embedded.
+
+    Every registered file ships but the 1 arc-second demo DEM (18 MB); in a checkout, the
+    ``data/`` folder is also the default data directory, so a 1 arc-second DEM fetched there is
+    data, never an embedded copy.
+    """
     entry = _entry(name)
     root = embedded_data_dir()
-    if root is None:
+    if root is None or entry.name == DEMO_DEM_FILE:
         return None
     path = root / entry.kind / entry.name
     return path if path.is_file() else None

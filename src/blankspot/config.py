@@ -108,7 +108,7 @@ class PlanConfig:
             problems.append(f"batch_size must be ≥ 1; received {self.batch_size!r}.")
         if self.model not in ("los", "itm", "p1812"):
             problems.append(f"model must be 'los', 'itm' or 'p1812'; received {self.model!r}.")
-        elif isinstance(self.clutter, str | int) and self.clutter != "auto":
+        elif isinstance(self.clutter, str | int) and self.clutter not in ("auto", "landcover"):
             if self.model == "los":
                 problems.append(
                     f"clutter={self.clutter!r} needs model 'itm' or 'p1812': line of sight has no "
@@ -121,29 +121,42 @@ class PlanConfig:
                     problems.append(f"clutter: {exc}")
         raise_if_problems("PlanConfig", problems, UnitsError)
 
-    def clutter_model(self) -> Any:
+    def clutter_model(self, landcover: Any = None) -> Any:
         """The clutter the coverage models get (None, a ClutterModel or a grid).
 
-        ``"auto"`` is Paser's tropical forest everywhere for ``"itm"`` and ``"p1812"``
-        (:meth:`blankspot.clutter.ClutterModel.uniform` ``("tree")``) and none for ``"los"``; a
-        class name or code is that class everywhere.
+        ``"auto"`` is the land cover under each handset when a land-cover grid (WorldCover
+        classes on the terrain grid) is given, else Paser's tropical forest everywhere, for
+        ``"itm"`` and ``"p1812"`` (:meth:`blankspot.clutter.ClutterModel.uniform`
+        ``("tree")``), and none for ``"los"``; ``"landcover"`` needs the grid; a class name or
+        code is that class everywhere.
         """
         c = self.clutter
-        if isinstance(c, str) and c == "auto":
-            return None if self.model == "los" else ClutterModel.uniform("tree")
+        if isinstance(c, str) and c in ("auto", "landcover"):
+            if self.model == "los":
+                return None
+            if landcover is not None:
+                return ClutterModel.paser().with_landcover(landcover)
+            if c == "landcover":
+                raise ConfigError(
+                    "clutter='landcover' needs a land-cover grid: name a land-cover raster "
+                    "([data] landcover = ...), or fetch one with: blankspot data fetch landcover "
+                    "--area AREA, and name the area ([data] area = ...)."
+                )
+            return ClutterModel.uniform("tree")
         if isinstance(c, str | int) and not isinstance(c, bool):
             return ClutterModel.uniform(c)
         return c
 
-    def coverage_settings(self) -> CoverageSettings:
-        """The radio settings of this config, as the coverage engine and the store take them."""
+    def coverage_settings(self, landcover: Any = None) -> CoverageSettings:
+        """The radio settings of this config, as the coverage engine and the store take them
+        (``landcover``: WorldCover classes on the terrain grid, see :meth:`clutter_model`)."""
         return CoverageSettings(
             model=self.model,
             radius_m=float(self.radius_m),
             rx_height_agl_m=float(self.rx_height_agl_m),
             k_factor=float(self.k_factor),
             link=self.link,
-            clutter=self.clutter_model(),
+            clutter=self.clutter_model(landcover),
         )
 
     def model_label(self) -> str:

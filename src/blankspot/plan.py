@@ -101,6 +101,19 @@ class PlanResult:
     terrain_synthetic: bool
     timings_s: dict[str, float]
     footprint_cache: dict[str, Any] | None = None  # {"folder", "hits", "misses"} when run with cache_dir
+    demand_model: str = "uniform"
+    """How people are placed within each desa: ``uniform`` over the polygon, or
+    ``population raster (FILE)``."""
+    data_sources: tuple[dict[str, Any], ...] = ()
+    """Registry entries of fetched public data the plan used (URL, bytes, SHA-256, licence)."""
+    settings: CoverageSettings | None = None
+    """The radio settings the coverage ran with (the clutter resolved, a land-cover grid too)."""
+
+    def model_label(self) -> str:
+        """The propagation model as it ran, in words (model, clutter, terrain resolution)."""
+        if self.settings is None:
+            return self.config.model_label()
+        return self.settings.label(self.config.terrain_res_m)
 
     @property
     def total_cost_idr(self) -> int:
@@ -247,10 +260,14 @@ def _candidates(villages: gpd.GeoDataFrame, targets: Sequence[str], terrain: Ter
     return sites
 
 
-def _priced(sites: gpd.GeoDataFrame, config: PlanConfig) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Sites with ``cost_idr`` filled (a given cost is kept), and every site's cost breakdown."""
+def _priced(sites: gpd.GeoDataFrame, config: PlanConfig, *,
+            roads: gpd.GeoDataFrame | None = None, power_lines: gpd.GeoDataFrame | None = None,
+            ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Sites with ``cost_idr`` filled (a given cost is kept), and every site's cost breakdown:
+    road and grid distances measured from the ``roads`` and ``power_lines`` layers when given
+    (their flags then say measured), else the cost model's default distances."""
     model = CostModel(config.cost_params or CostParameters.default())
-    site_costs = model.site_costs(sites)
+    site_costs = model.site_costs(sites, roads=roads, grid=power_lines)
     if config.tower_cost_idr is not None:
         estimate = pd.Series(config.tower_cost_idr, index=sites.index, dtype="Int64")
     else:
@@ -320,6 +337,11 @@ def plan(
     client: Any = None,
     terrain_source: TerrainSource | None = None,
     cache_dir: str | os.PathLike[str] | bool | None = None,
+    landcover: np.ndarray | None = None,
+    population_raster: str | os.PathLike[str] | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    power_lines: gpd.GeoDataFrame | None = None,
+    data_sources: Sequence[dict[str, Any]] = (),
 ) -> PlanResult:
     """Run the chain on any data already read into the analysis CRS.
 
@@ -336,6 +358,12 @@ def plan(
     ``villages`` follows the villages schema (index ``village_id``; ``name``, ``kecamatan``,
     ``population``); when ``kecamatan_totals`` is given, missing and dated figures are estimated
     with :func:`blankspot.population.estimate_population` first.
+
+    Real data, where read (:func:`blankspot.io.inputs.read_inputs`): ``landcover``
+    (WorldCover classes on the terrain grid) is the clutter under each handset with
+    ``clutter="auto"``; ``population_raster`` places each desa's people within it; ``roads``
+    and ``power_lines`` give each candidate its measured road and grid distance in the cost
+    model; ``data_sources`` (registry entries of fetched files) go into the metadata.
     """
     timings: dict[str, float] = {}
     t0 = t = time.perf_counter()
@@ -343,8 +371,9 @@ def plan(
     if kecamatan_totals is not None:
         villages = estimate_population(villages, kecamatan_totals)
     targets = select_villages(villages, config.targets)
-    demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets)
-    settings = config.coverage_settings()
+    demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets,
+                          population_raster=population_raster)
+    settings = config.coverage_settings(landcover)
     store = FootprintStore.open(cache_dir, terrain_key=terrain_key(terrain),
                                 grid=Grid.from_terrain(terrain), settings=settings)
     timings["demand_s"] = time.perf_counter() - t
@@ -363,7 +392,7 @@ def plan(
     sites = _candidates(villages, targets, terrain, config, user_sites)
     timings["candidates_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    sites, site_costs = _priced(sites, config)
+    sites, site_costs = _priced(sites, config, roads=roads, power_lines=power_lines)
     timings["costs_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -399,7 +428,7 @@ def plan(
     chosen = sites.loc[list(solution.site_ids)]
     coverage = _coverage(terrain, chosen, settings, store)
     tables = _tables(villages, targets, demand, sites, site_costs, matrix, solution, config,
-                     (coverage, existing_cov))
+                     (coverage, existing_cov), population_raster)
     timings["report_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
 
@@ -425,6 +454,10 @@ def plan(
         terrain_synthetic=bool(terrain.synthetic),
         timings_s=timings,
         footprint_cache=None if store is None else store.stats(),
+        demand_model=("uniform" if population_raster is None
+                      else f"population raster ({Path(population_raster).name})"),
+        data_sources=tuple(data_sources),
+        settings=settings,
     )
 
 
@@ -454,9 +487,11 @@ def _distributed_matrices(terrain: Terrain, terrain_source: TerrainSource | None
 def _tables(villages: gpd.GeoDataFrame, targets: Sequence[str], demand: pd.DataFrame,
             sites: gpd.GeoDataFrame, site_costs: pd.DataFrame, matrix: CoverageMatrix,
             solution: SitingResult, config: PlanConfig,
-            coverages: tuple[CoverageResult | None, ...]) -> dict[str, Any]:
+            coverages: tuple[CoverageResult | None, ...],
+            population_raster: str | os.PathLike[str] | None) -> dict[str, Any]:
     """The ranking, per-desa and per-kecamatan tables, over every desa (not only the targets)."""
-    all_cells = demand_cells(villages, cell_size_m=config.cell_size_m)
+    all_cells = demand_cells(villages, cell_size_m=config.cell_size_m,
+                             population_raster=population_raster)
     covered_all = np.zeros(len(all_cells), dtype=bool)
     for cov in coverages:
         if cov is not None and len(cov.footprints):
@@ -525,6 +560,11 @@ def plan_inputs(inputs: Inputs, *, config: PlanConfig, user_sites: gpd.GeoDataFr
         scheduler=scheduler,
         client=client,
         cache_dir=cache_dir,
+        landcover=inputs.landcover,
+        population_raster=inputs.population_raster,
+        roads=inputs.roads,
+        power_lines=inputs.power_lines,
+        data_sources=inputs.data_sources,
     )
     timings = {"read_s": inputs.read_s, **result.timings_s}
     timings["total_s"] = timings["total_s"] + inputs.read_s

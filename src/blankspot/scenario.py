@@ -69,6 +69,7 @@ from blankspot.errors import BlankspotError, DataError, Problems, SchemaError, f
 from blankspot.io import DESA_FILE, PASER_VILLAGE_COLUMNS, paser_path, read_villages, sha256_file
 from blankspot.io.inputs import InputSpec, read_inputs
 from blankspot.io.outputs import write_text
+from blankspot.io.providers import SOURCES
 from blankspot.plan import PlanResult, plan_inputs
 from blankspot.reporting.maps import plan_map, scenarios_map
 from blankspot.reporting.outputs import write_outputs
@@ -163,6 +164,24 @@ class ScenarioSpec:
     crs: str | None = _key(
         "data", "crs", None, "analysis CRS (projected, metres); default EPSG:32750 for Paser, "
         "else the UTM zone of the villages", nullable=True, example="EPSG:32750")
+    landcover: str | None = _key(
+        "data", "path", None, "land-cover raster (ESA WorldCover classes): the clutter under "
+        "each handset, cell by cell (with clutter = \"auto\")", nullable=True,
+        example="landcover.tif")
+    population: str | None = _key(
+        "data", "path", None, "population raster (persons per pixel): where people live within "
+        "each desa", nullable=True, example="population.tif")
+    osm: str | None = _key(
+        "data", "path", None, "GeoPackage with roads and power line layers: measured distances "
+        "in the cost model", nullable=True, example="osm.gpkg")
+    area: str | None = _key(
+        "data", "str", None, "an area fetched with `blankspot data fetch ... --area AREA` (a "
+        "folder of the data directory): its DEM, land cover, population, OSM and towers are "
+        "used", nullable=True, example="64.01")
+    fetched: tuple | None = _key(
+        "data", "sources", None, "which fetched sources of the area the run uses; default all "
+        "(dem, landcover, population, osm, towers)", nullable=True,
+        example=["dem", "landcover", "population", "osm"])
     # --- [radio] -----------------------------------------------------------------------------
     model: str = _key("radio", "choice", _PLAN.model, "propagation model",
                       choices=_model_names)
@@ -392,7 +411,7 @@ class ScenarioSpec:
     def uses_paser_data(self) -> bool:
         """True when villages, population totals and DEM all come from the Paser dataset."""
         return self.villages is None and self.kecamatan_totals is None and self.dem is None \
-            and self.crs is None
+            and self.crs is None and self.area is None
 
     # --- variants ----------------------------------------------------------------------------
     def replace(self, **changes: Any) -> ScenarioSpec:
@@ -433,6 +452,11 @@ class ScenarioSpec:
             bounds=None if self.bounds is None else tuple(self.bounds),
             sites=self.sites,
             existing=self.existing,
+            landcover=self.landcover,
+            population=self.population,
+            osm=self.osm,
+            area=self.area,
+            fetched=None if self.fetched is None else tuple(self.fetched),
             where=f"{_what(self.source)} [data]",
         )
 
@@ -457,7 +481,8 @@ _PLAN_FIELD_KEYS = {
 }
 """PlanConfig fields filled from keys of another name; every other field has a key of its own."""
 _NOT_PLAN = ("name", "description", "data_dir", "villages", "village_columns", "kecamatan_totals",
-             "dem", "sites", "existing", "bounds", "crs", "out_dir")
+             "dem", "sites", "existing", "bounds", "crs", "landcover", "population", "osm",
+             "area", "fetched", "out_dir")
 """Keys naming data and outputs, not PlanConfig values."""
 
 
@@ -627,6 +652,12 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
             return tuple(value), None
         return value, (f"{bad} must be one of {', '.join(map(repr, TARGET_KEYWORDS))} or a list "
                        f"of kode in quotes; {_received(value)}. {_fix(f)}")
+    if kind == "sources":
+        known = tuple(SOURCES)
+        if not isinstance(value, (list, tuple)) or not all(v in known for v in value):
+            return value, (f"{bad} must be a list of {', '.join(map(repr, known))}; "
+                           f"{_received(value)}. {_fix(f)}")
+        return tuple(value), None
     if kind == "idr_list":
         if not isinstance(value, (list, tuple)) or not value or not all(
                 isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
@@ -1151,7 +1182,7 @@ def compare(results_or_specs: Any, *, cache_dir=None) -> pd.DataFrame:
             "people_covered": round(r.people_covered, 1),
             "target_desa": len(r.plan.target_ids),
             "desa_resolved": r.desa_resolved,
-            "model": cfg.model_label(),
+            "model": r.plan.model_label(),
             "threshold_dbm": cfg.link.threshold_dbm,
             "height_agl_m": cfg.height_agl_m,
             "radius_m": cfg.radius_m,

@@ -150,8 +150,11 @@ class CoverageSettings:
         text = MODEL_NAMES.get(self.model, self.model)
         if self.clutter is not None:
             where = "at the handset (P.2108)" if self.model == "itm" else "along the path"
-            name = self.clutter.name if isinstance(self.clutter, ClutterModel) else "grid"
-            text += f" with {name} clutter {where}"
+            if isinstance(self.clutter, ClutterModel) and self.clutter.landcover is not None:
+                text += f" with land-cover clutter cell by cell ({self.clutter.name}) {where}"
+            else:
+                name = self.clutter.name if isinstance(self.clutter, ClutterModel) else "grid"
+                text += f" with {name} clutter {where}"
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

@@ -18,21 +18,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import pyogrio
 import rasterio
 from pyproj import Transformer
 
+from blankspot.clutter import landcover_classes
 from blankspot.crs import PASER_CRS, WGS84
 from blankspot.demand import select_villages
-from blankspot.errors import BlankspotWarning, DataError, Problems
+from blankspot.errors import BlankspotWarning, ConfigError, DataError, Problems
 from blankspot.io.datasets import DEMO_DEM_FILE, DESA_FILE, KECAMATAN_CSV_FILE, paser_path
+from blankspot.io.fetch import PRODUCT_FILES, fetched_sources
+from blankspot.io.providers import SOURCES
 from blankspot.io.terrain import read_terrain
 from blankspot.io.vectors import read_sites, read_villages
+from blankspot.options import data_dir as default_data_dir
 from blankspot.population import read_kecamatan_totals
 from blankspot.terrain import Terrain
 
 if TYPE_CHECKING:
-    import geopandas as gpd
+    import numpy.typing as npt
     import pandas as pd
 
     from blankspot.config import PlanConfig
@@ -45,6 +51,10 @@ __all__ = [
     "read_existing_sites",
     "read_inputs",
 ]
+
+FETCHED_ROLES = {"dem": "dem", "landcover": "landcover", "population": "population",
+                 "osm": "osm", "towers": "existing"}
+"""The role in a run of each source ``blankspot data fetch`` gets."""
 
 EXISTING_DEFAULT_HEIGHT_AGL_M = 30.0
 """Antenna height assumed for an existing tower whose file gives none (typical rooftop/monopole)."""
@@ -71,6 +81,15 @@ class InputSpec:
         the coverage radius, within the DEM.
     sites, existing
         The planner's candidate sites, and existing towers (e.g. an OpenCelliD export).
+    landcover, population, osm
+        A land-cover raster (ESA WorldCover classes: the clutter under each handset, cell by
+        cell), a population raster (persons per pixel: where people live within each desa) and a
+        GeoPackage with ``roads`` and ``power`` line layers (distances in the cost model).
+    area, fetched
+        An area fetched with ``blankspot data fetch SOURCE... --area AREA`` (a folder of the data
+        directory), and which of its sources the run uses (default: all five, ``dem``,
+        ``landcover``, ``population``, ``osm``, ``towers``). A source named here and not fetched
+        is an error that gives the fetch command. A path given for the same role wins.
     where
         How paths are named in messages, e.g. ``"scenario.toml [data]"``.
     """
@@ -84,6 +103,11 @@ class InputSpec:
     bounds: tuple[float, float, float, float] | None = None
     sites: str | os.PathLike[str] | None = None
     existing: str | os.PathLike[str] | None = None
+    landcover: str | os.PathLike[str] | None = None
+    population: str | os.PathLike[str] | None = None
+    osm: str | os.PathLike[str] | None = None
+    area: str | None = None
+    fetched: tuple[str, ...] | None = None
     where: str = "inputs"
 
     @property
@@ -125,15 +149,46 @@ class InputSpec:
         else:
             given("villages", self.villages, "villages")
         given("kecamatan_totals", self.kecamatan_totals, "kecamatan_totals")
-        if self.dem is None:
+        fetched = self.fetched_paths(problems) if self.area is not None else {}
+        if self.dem is None and "dem" not in fetched:
             paser("dem", DEMO_DEM_FILE)
-        else:
+        elif self.dem is not None:
             for i, d in enumerate(self.dem):
                 given("dem" if len(self.dem) == 1 else f"dem[{i}]", d, "dem")
         given("sites", self.sites, "sites")
         given("existing", self.existing, "existing")
+        given("landcover", self.landcover, "landcover")
+        given("population", self.population, "population")
+        given("osm", self.osm, "osm")
+        for role, path in fetched.items():  # a path given for the role wins
+            paths.setdefault(role, path)
         problems.raise_if_any(f"{self.where}: input files")
         return paths
+
+    def fetched_paths(self, problems: Problems) -> dict[str, Path]:
+        """The products of :attr:`area` this run uses, by role; missing ones go to ``problems``
+        with the command that fetches them."""
+        root = Path(self.data_dir) if self.data_dir is not None else default_data_dir()
+        sources = tuple(SOURCES) if self.fetched is None else tuple(self.fetched)
+        unknown = [s for s in sources if s not in SOURCES]
+        if unknown:
+            problems.add(f"fetched: unknown source(s) {', '.join(map(repr, unknown))}; choose from "
+                         f"{', '.join(SOURCES)}.", ConfigError)
+        found: dict[str, Path] = {}
+        missing = []
+        for source in (s for s in sources if s in SOURCES):
+            path = root / str(self.area) / PRODUCT_FILES[source]
+            if path.is_file():
+                found[FETCHED_ROLES[source]] = path
+            else:
+                missing.append(source)
+        if missing:
+            where = "" if self.data_dir is None else f" --data-dir {os.fspath(self.data_dir)}"
+            problems.add(
+                f"area {self.area!r}: {', '.join(missing)} not fetched into {root / str(self.area)}. "
+                f"Get {'it' if len(missing) == 1 else 'them'} with: blankspot data fetch "
+                f"{' '.join(missing)} --area {self.area}{where}", DataError)
+        return found
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +205,13 @@ class Inputs:
     existing_sites: gpd.GeoDataFrame | None
     paths: dict[str, Path]
     read_s: float
+    landcover: npt.NDArray[np.int16] | None = None
+    """ESA WorldCover class of every terrain cell, or None."""
+    population_raster: Path | None = None
+    roads: gpd.GeoDataFrame | None = None
+    power_lines: gpd.GeoDataFrame | None = None
+    data_sources: tuple[dict[str, Any], ...] = ()
+    """Registry entries (URL, bytes, SHA-256, date, licence) of the fetched files used."""
 
 
 def read_inputs(spec: InputSpec, config: PlanConfig) -> Inputs:
@@ -183,9 +245,46 @@ def read_inputs(spec: InputSpec, config: PlanConfig) -> Inputs:
         user_sites = read_sites(paths["sites"], crs=terrain.crs, terrain=terrain,
                                 default_height_agl_m=config.height_agl_m)
     existing = read_existing_sites(paths["existing"], terrain) if "existing" in paths else None
+    landcover = landcover_classes(terrain, paths["landcover"]) if "landcover" in paths else None
+    roads = power = None
+    if "osm" in paths:
+        roads, power = read_osm_lines(paths["osm"], terrain.crs)
+    sources: tuple[dict[str, Any], ...] = ()
+    if spec.area is not None:
+        used = {os.fspath(p) for p in paths.values()}
+        root = Path(spec.data_dir) if spec.data_dir is not None else default_data_dir()
+        entries = fetched_sources(spec.area, root)
+        kept = {e["source"] for e in entries
+                if e.get("kind") == "product" and os.fspath(root / e["file"]) in used}
+        sources = tuple(e for e in entries if e.get("source") in kept)
     return Inputs(villages=villages, terrain=terrain, kecamatan_totals=totals,
                   user_sites=user_sites, existing_sites=existing, paths=paths,
-                  read_s=time.perf_counter() - t)
+                  read_s=time.perf_counter() - t, landcover=landcover,
+                  population_raster=paths.get("population"), roads=roads, power_lines=power,
+                  data_sources=sources)
+
+
+def read_osm_lines(path: str | os.PathLike[str], crs: Any
+                   ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The ``roads`` and ``power`` line layers of an OSM GeoPackage (as ``blankspot data fetch
+    osm`` writes it), in ``crs``; a layer the file lacks is None.
+
+    Power lines stand for the PLN grid in the cost model: OpenStreetMap maps high-voltage lines
+    (``power=line``) and, where mapped, distribution lines (``minor_line``); both are taken.
+    """
+    try:
+        layers = set(pyogrio.list_layers(path)[:, 0])
+    except Exception as exc:  # pyogrio raises its own DataSourceError for unreadable files
+        raise DataError(f"{os.fspath(path)} is not a readable GeoPackage ({exc}); fetch it again "
+                        "with: blankspot data fetch osm --area AREA --refresh") from exc
+    out: list[gpd.GeoDataFrame | None] = []
+    for name in ("roads", "power"):
+        if name not in layers:
+            out.append(None)
+            continue
+        frame = gpd.read_file(path, layer=name)
+        out.append(frame.to_crs(crs) if len(frame) else None)
+    return out[0], out[1]
 
 
 def clip_to_raster(bounds_xy: Sequence[float], crs: Any, raster_path: str | os.PathLike[str]

@@ -555,7 +555,7 @@ def run_metadata(
         "metode": {
             "deskripsi": both("method_description"),
             "model": summary["model"],
-            "model_label": cfg.model_label(),
+            "model_label": result.model_label(),
             "solver": summary["solver"],
             "status": summary["status"],
             "sertifikat": summary.get("certificate"),

@@ -220,7 +220,7 @@ def plan_figure(result: PlanResult, *, lang: str = "en", created: str | None = N
 
     caption = [
         terrain_text(result, lang),
-        phrase("model_line", lang, model=cfg.model_label(), threshold=cfg.link.threshold_dbm,
+        phrase("model_line", lang, model=result.model_label(), threshold=cfg.link.threshold_dbm,
                height=cfg.height_agl_m, crs=crs_label(result)).replace("≥ -", "≥ −"),
         phrase("sources_line", lang, sources="; ".join(short_sources(result, lang))),
         phrase("made_line", lang, version=version(), date=(created or now_iso())[:10]),

@@ -104,6 +104,13 @@ def input_sources(result: PlanResult) -> list[dict[str, object]]:
                     "role": "provenance of every Paser file (origin, processing, known gaps)",
                     "origin": "dataset notes", "sha256": REGISTRY["SOURCES.md"].sha256,
                     "licence": REGISTRY["SOURCES.md"].licence})
+    for fetched in result.data_sources:  # public data from `blankspot data fetch`
+        out.append({"file": fetched.get("file"),
+                     "role": f"{fetched.get('source')} ({fetched.get('kind')})",
+                     "origin": fetched.get("title") or fetched.get("url"),
+                     "url": fetched.get("url"), "bytes": fetched.get("bytes"),
+                     "sha256": fetched.get("sha256"), "date": fetched.get("date"),
+                     "licence": fetched.get("licence"), "attribution": fetched.get("attribution")})
     return out
 
 

@@ -58,6 +58,8 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "model": result.coverage.model,
         "threshold_dbm": cfg.link.threshold_dbm,
         "terrain": terrain_note(result),
+        "propagation": result.model_label(),
+        "demand_model": result.demand_model,
         "timings_s": {k: round(v, 2) for k, v in result.timings_s.items()},
     }
     if cert is not None:
@@ -87,7 +89,7 @@ def plan_title(result: PlanResult) -> str:
     return (
         f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
         f"{format_idr(cfg.budget_idr)}, {result.people_covered:,.0f} people newly covered in "
-        f"{len(result.target_ids)} target desa ({cfg.model_label()}, "
+        f"{len(result.target_ids)} target desa ({result.model_label()}, "
         f"RSRP ≥ {cfg.link.threshold_dbm:g} dBm)"
     )
 
@@ -126,7 +128,7 @@ def summary_html(result: PlanResult, *, heading: str = "blankspot plan",
         ("people newly covered", f"{result.people_covered:,.0f} of "
                                  f"{float(result.problem.total_weight):,.0f} in "
                                  f"{len(result.target_ids)} target desa"),
-        ("model", f"{cfg.model_label()}, RSRP ≥ {cfg.link.threshold_dbm:g} dBm, "
+        ("model", f"{result.model_label()}, RSRP ≥ {cfg.link.threshold_dbm:g} dBm, "
                   f"{cfg.height_agl_m:g} m towers"),
         ("solver", f"{sol.solver} ({sol.status})"),
     ]

@@ -1010,7 +1010,7 @@ def run(
     paths = _input_paths(spec)
     config = spec.to_plan_config()
     t = time.perf_counter()
-    inputs = read_inputs(spec.input_spec(), config)
+    inputs = read_inputs(spec.input_spec(), config, paths)
     result = plan_inputs(inputs, config=config, progress=progress, scheduler=scheduler,
                          client=client, cache_dir=cache_dir)
     plan_s = time.perf_counter() - t

@@ -214,16 +214,18 @@ class Inputs:
     """Registry entries (URL, bytes, SHA-256, date, licence) of the fetched files used."""
 
 
-def read_inputs(spec: InputSpec, config: PlanConfig) -> Inputs:
+def read_inputs(spec: InputSpec, config: PlanConfig,
+                paths: Mapping[str, Path] | None = None) -> Inputs:
     """Read the inputs ``spec`` names, for the targets and radius of ``config``.
 
     Villages are read into the analysis CRS; the terrain only for ``spec.bounds`` or the target
     desa plus the coverage radius (kept inside the DEM), resampled to
     ``config.terrain_res_m``; candidate sites without a height get ``config.height_agl_m``;
-    existing towers off the terrain are dropped with a warning.
+    existing towers off the terrain are dropped with a warning. ``paths``: the files of
+    :meth:`InputSpec.paths` when the caller already resolved them.
     """
     t = time.perf_counter()
-    paths = spec.paths()
+    paths = dict(spec.paths() if paths is None else paths)
     crs = spec.crs or (PASER_CRS if spec.villages is None else None)
     villages = read_villages(paths["villages"], columns=dict(spec.village_columns) or None, crs=crs)
     totals = (read_kecamatan_totals(paths["kecamatan_totals"])

@@ -185,6 +185,15 @@ def fresnel_knife_edge(v2):
 
 
 @njit(nogil=True, cache=True)
+def surface_refractivity(n0: float, h_sys_m: float) -> tuple[float, float]:
+    """``(n_s, gamma_e)``: surface refractivity (N-units) at the mean path elevation ``h_sys_m``
+    (metres above sea level) and the effective-earth curvature (1/m) it gives."""
+    n_s = n0 if h_sys_m == 0.0 else n0 * math.exp(-h_sys_m / 9460.0)
+    gamma_e = GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    return n_s, gamma_e
+
+
+@njit(nogil=True, cache=True)
 def initialize_point_to_point(f_mhz, h_sys_m, n0, pol, epsilon, sigma):
     """Ground impedance, effective-earth curvature and surface refractivity.
 
@@ -192,8 +201,7 @@ def initialize_point_to_point(f_mhz, h_sys_m, n0, pol, epsilon, sigma):
     ``pol == 1``), curvature in 1/m and N_s in N-units, with ``h_sys_m`` the mean path
     elevation above sea level in metres.
     """
-    n_s = n0 if h_sys_m == 0.0 else n0 * math.exp(-h_sys_m / 9460.0)
-    gamma_e = GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    n_s, gamma_e = surface_refractivity(n0, h_sys_m)
     ep_r = complex(epsilon, 18000.0 * sigma / f_mhz)
     z_g = cmath.sqrt(ep_r - 1.0)
     if pol == 1:
@@ -262,17 +270,25 @@ def find_horizons(z, n, xi, a_e_m, h_tx_m, h_rx_m):
 
 
 @njit(nogil=True, cache=True)
+def fit_span(n: int, xi: float, d_start_m: float, d_end_m: float) -> tuple[int, int]:
+    """First and last sample ``(i_start, i_end)`` of the line fit between two distances on a
+    profile of ``n`` intervals of ``xi`` metres (at least one interval apart)."""
+    i_start = int(_dim(d_start_m / xi, 0.0))
+    i_end = n - int(_dim(float(n), d_end_m / xi))
+    if i_end <= i_start:
+        i_start = int(_dim(float(i_start), 1.0))
+        i_end = n - int(_dim(float(n), i_end + 1.0))
+    return i_start, i_end
+
+
+@njit(nogil=True, cache=True)
 def least_squares_fit(z, n, xi, d_start_m, d_end_m):
     """Straight line fitted to the profile between two distances (trapezoid-weighted).
 
     Returns the fitted heights in metres at the start (``x = 0``) and the end (``x = n * xi``)
     of the whole profile.
     """
-    i_start = int(_dim(d_start_m / xi, 0.0))
-    i_end = n - int(_dim(float(n), d_end_m / xi))
-    if i_end <= i_start:
-        i_start = int(_dim(float(i_start), 1.0))
-        i_end = n - int(_dim(float(n), i_end + 1.0))
+    i_start, i_end = fit_span(n, xi, d_start_m, d_end_m)
     x_len = float(i_end - i_start)
     mid = -0.5 * x_len
     mid_end = i_end + mid
@@ -330,6 +346,51 @@ def compute_delta_h(z, n, xi, d_start_m, d_end_m):
 
 
 @njit(nogil=True, cache=True)
+def effective_heights(
+    fit_tx: float, fit_rx: float, z_tx_m: float, z_rx_m: float, h_tx_m: float, h_rx_m: float
+) -> tuple[float, float]:
+    """Effective antenna heights: structural height plus the ground's height above the fitted
+    line at each end (``z_*_m`` the terminals' ground, ``fit_*`` the line there), metres."""
+    return h_tx_m + _dim(z_tx_m, fit_tx), h_rx_m + _dim(z_rx_m, fit_rx)
+
+
+@njit(nogil=True, cache=True)
+def smooth_earth_horizons(
+    fit_tx: float, fit_rx: float, z_tx_m: float, z_rx_m: float, h_tx_m: float, h_rx_m: float,
+    delta_h_m: float, a_e_m: float, d_m: float,
+) -> tuple[float, float, float, float, float, float]:  # fmt: skip
+    """Horizons of a path well within line of sight, from the fitted effective heights.
+
+    ITM's ``QuickPfl`` branch for horizon distances summing to more than 1.5 times the path
+    length: the smooth-earth horizon distances of the effective heights (reduced by Δh), scaled
+    up when they do not reach across the path. Returns ``(theta_tx, theta_rx, d_hzn_tx_m,
+    d_hzn_rx_m, h_e_tx_m, h_e_rx_m)``.
+    """
+    a_e = a_e_m
+    d = d_m
+    delta_h = delta_h_m
+    he_tx, he_rx = effective_heights(fit_tx, fit_rx, z_tx_m, z_rx_m, h_tx_m, h_rx_m)
+    dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he_tx, 5.0)))
+    dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he_rx, 5.0)))
+    combined = dh_tx + dh_rx
+    if combined <= d:
+        q: float = (d / combined) ** 2
+        he_tx = he_tx * q
+        he_rx = he_rx * q
+        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
+            -0.07 * math.sqrt(delta_h / max(he_tx, 5.0))
+        )
+        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
+            -0.07 * math.sqrt(delta_h / max(he_rx, 5.0))
+        )
+    q = math.sqrt(2.0 * he_tx * a_e)
+    theta_tx = (0.65 * delta_h * (q / dh_tx - 1.0) - 2.0 * he_tx) / q
+    q = math.sqrt(2.0 * he_rx * a_e)
+    theta_rx = (0.65 * delta_h * (q / dh_rx - 1.0) - 2.0 * he_rx) / q
+    return theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx
+
+
+@njit(nogil=True, cache=True)
 def quick_pfl(z, n, xi, gamma_e, h_tx_m, h_rx_m):
     """Profile statistics for point-to-point mode.
 
@@ -347,34 +408,13 @@ def quick_pfl(z, n, xi, gamma_e, h_tx_m, h_rx_m):
     if dh_tx + dh_rx > 1.5 * d:
         # well within line of sight: smooth-earth horizons from the fitted effective heights
         fit_tx, fit_rx = least_squares_fit(z, n, xi, d_start, d_end)
-        he_tx = h_tx_m + _dim(z[0], fit_tx)
-        he_rx = h_rx_m + _dim(z[n], fit_rx)
-        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
-            -0.07 * math.sqrt(delta_h / max(he_tx, 5.0))
+        theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx = smooth_earth_horizons(
+            fit_tx, fit_rx, z[0], z[n], h_tx_m, h_rx_m, delta_h, a_e, d
         )
-        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
-            -0.07 * math.sqrt(delta_h / max(he_rx, 5.0))
-        )
-        combined = dh_tx + dh_rx
-        if combined <= d:
-            q = (d / combined) ** 2
-            he_tx = he_tx * q
-            he_rx = he_rx * q
-            dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
-                -0.07 * math.sqrt(delta_h / max(he_tx, 5.0))
-            )
-            dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
-                -0.07 * math.sqrt(delta_h / max(he_rx, 5.0))
-            )
-        q = math.sqrt(2.0 * he_tx * a_e)
-        theta_tx = (0.65 * delta_h * (q / dh_tx - 1.0) - 2.0 * he_tx) / q
-        q = math.sqrt(2.0 * he_rx * a_e)
-        theta_rx = (0.65 * delta_h * (q / dh_rx - 1.0) - 2.0 * he_rx) / q
     else:
-        fit_tx, _unused = least_squares_fit(z, n, xi, d_start, 0.9 * dh_tx)
-        he_tx = h_tx_m + _dim(z[0], fit_tx)
-        _unused, fit_rx = least_squares_fit(z, n, xi, d - 0.9 * dh_rx, d_end)
-        he_rx = h_rx_m + _dim(z[n], fit_rx)
+        fit_tx = least_squares_fit(z, n, xi, d_start, 0.9 * dh_tx)[0]
+        fit_rx = least_squares_fit(z, n, xi, d - 0.9 * dh_rx, d_end)[1]
+        he_tx, he_rx = effective_heights(fit_tx, fit_rx, z[0], z[n], h_tx_m, h_rx_m)
     return theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx, delta_h, d
 
 

@@ -50,9 +50,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+import blankspot.propagation._itm_kernels as _itm_kernels
+import blankspot.propagation._radial_kernels as _radial_kernels
 from blankspot.crs import require_metric
 from blankspot.errors import UnitsError, format_problems
-from blankspot.propagation import _itm_kernels, _radial_kernels
+from blankspot.propagation._p1812_kernels import inv_cum_norm
 from blankspot.propagation.los import _check_site_inputs, radial_plan, sweep_window
 from blankspot.propagation.models import free_space_loss_db
 from blankspot.terrain import Terrain
@@ -287,9 +289,7 @@ def free_space_headroom_db(model: str, params) -> float:
         return _itm_vmed_max_db(params.climate) + 0.1 if params.is_median else math.inf
     headroom = 0.1 + 2.6 * max(0.0, -math.log10(params.p_pct / 50.0))
     if params.pl_pct < 50.0:
-        headroom += float(-_radial_kernels._inv_cum_norm(params.pl_pct / 100.0)) * (
-            params.sigma_l_db
-        )
+        headroom += float(-inv_cum_norm(params.pl_pct / 100.0)) * params.sigma_l_db
     return headroom
 
 
@@ -456,31 +456,42 @@ def radial_path_loss(
         max(0, row_off - 1) : row_off + win_rows + 1, max(0, col_off - 1) : col_off + win_cols + 1
     ]
     check_nodata = bool(near.any())
-    elevation = np.ascontiguousarray(terrain.elevation_m)
-    mask = np.ascontiguousarray(terrain.nodata_mask)
-    common = (elevation, mask, check_nodata)
-    if model == "itm":
+    grid = _radial_kernels.SweepGrid(
+        np.ascontiguousarray(terrain.elevation_m), np.ascontiguousarray(terrain.nodata_mask),
+        check_nodata,
+    )  # fmt: skip
+    site = _radial_kernels.SweepSite(
+        row0, col0, z0, h_tx, h_rx, float(res_m), radius, int(n_radials), int(row_off),
+        int(col_off), int(win_rows), int(win_cols), int(near_cells),
+    )  # fmt: skip
+    if isinstance(params, ItmParams):
         p = params
-        kernel = _radial_kernels.itm_sweep_parallel if parallel else _radial_kernels.itm_sweep
-        loss = kernel(
-            *common, row0, col0, z0, h_tx, h_rx, res_m, radius, n_radials, row_off, col_off,
-            win_rows, win_cols, float(freq_mhz), p.climate, p.n0, p.pol, p.epsilon, p.sigma,
-            p.mdvar, p.time_pct, p.location_pct, p.situation_pct, int(near_cells),
-            int(dh_every), cut_db, headroom_db,
+        itm_params_k = _radial_kernels.ItmSweepParams(
+            float(freq_mhz), p.climate, p.n0, p.pol, p.epsilon, p.sigma, p.mdvar, p.time_pct,
+            p.location_pct, p.situation_pct, int(dh_every), cut_db, headroom_db,
         )  # fmt: skip
+        if parallel:
+            loss = _radial_kernels.itm_sweep_parallel(grid, site, itm_params_k)
+        else:
+            loss = _radial_kernels.itm_sweep(grid, site, itm_params_k)
     else:
-        p = params
+        q = params
         if lat_deg is None:
             lat_deg = site_latitude_deg(terrain, x_m, y_m)
-        kernel = _radial_kernels.p1812_sweep_parallel if parallel else _radial_kernels.p1812_sweep
-        has_clutter = clutter is not None
-        clutter_arr = clutter if has_clutter else np.zeros((1, 1), dtype=np.float32)
-        loss = kernel(
-            *common, np.ascontiguousarray(clutter_arr), has_clutter, row0, col0, z0, h_tx, h_rx,
-            res_m, radius, n_radials, row_off, col_off, win_rows, win_cols,
-            float(freq_mhz) / 1000.0, p.p_pct, p.pol, float(lat_deg), p.delta_n, p.n0, p.zone,
-            p.dct_km, p.dcr_km, p.pl_pct, p.sigma_l_db, int(near_cells),
+        p1812_params_k = _radial_kernels.P1812SweepParams(
+            float(freq_mhz) / 1000.0, q.p_pct, q.pol, float(lat_deg), q.delta_n, q.n0, q.zone,
+            q.dct_km, q.dcr_km, q.pl_pct, q.sigma_l_db,
         )  # fmt: skip
+        has_clutter = clutter is not None
+        clutter_arr = np.ascontiguousarray(
+            clutter if clutter is not None else np.zeros((1, 1), dtype=np.float32)
+        )
+        if parallel:
+            loss = _radial_kernels.p1812_sweep_parallel(
+                grid, site, p1812_params_k, clutter_arr, has_clutter
+            )
+        else:
+            loss = _radial_kernels.p1812_sweep(grid, site, p1812_params_k, clutter_arr, has_clutter)
     own_r = math.floor(row0 + 0.5) - row_off
     own_c = math.floor(col0 + 0.5) - col_off
     if 0 <= own_r < win_rows and 0 <= own_c < win_cols and np.isnan(loss[own_r, own_c]):

@@ -46,13 +46,24 @@ How one site is computed
      unimodal and found by binary search. The terrain roughness h_m between the two horizons is
      a plain scan too.
 
+Structure
+---------
+Each model has one sweep body (:func:`_itm_sweep`, :func:`_p1812_sweep`), inlined into two
+entry points: ``itm_sweep`` / ``p1812_sweep`` compiled serial, and ``*_parallel`` compiled with
+``parallel=True``, where the ``prange`` over radials is spread over numba's thread pool (radials
+write disjoint cells, so both give the same result bit for bit). Inputs travel as records
+(:class:`SweepGrid`, :class:`SweepSite`, :class:`ItmSweepParams`, :class:`P1812SweepParams`);
+a cell's closed-form model steps come from the kernel modules of the point-to-point models
+(:mod:`~blankspot.propagation._itm_kernels`, :mod:`~blankspot.propagation._p1812_kernels`), so
+the radial engine and the single-profile functions share one implementation of each formula.
+
 Units: metres, MHz (ITM) or GHz (P.1812), dB. Heights are above the DEM datum.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -60,17 +71,12 @@ from numba import njit, prange
 
 import blankspot.propagation._itm_kernels as _itm
 import blankspot.propagation._p1812_kernels as _p1812
-from blankspot.propagation._kernels import TWO_PI, approx_azimuth
+from blankspot.propagation._kernels import F32, F64, TWO_PI, Heights, Mask, approx_azimuth
 from blankspot.propagation.diffraction import _knife_edge_approx_db as knife_edge_db
 from blankspot.units import EARTH_RADIUS_KM, EARTH_RADIUS_M
 
-F64 = npt.NDArray[np.float64]
-F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
-Heights = npt.NDArray[np.floating[Any]]
-"""Terrain or clutter heights as the grid holds them (float32 or float64)."""
-Mask = npt.NDArray[np.bool_]
 
 
 # =================================================================================================
@@ -320,7 +326,8 @@ def prefix_sums(z: F64, n: int, p0: F64, p1: F64) -> None:
 @njit(nogil=True, cache=True, inline="always")
 def _zp(z: F64, j0: int, tail: F64, j: int) -> float:
     """Height ``j`` of a cell's path: radial sample ``j`` below ``j0``, else from ``tail``."""
-    return z[j] if j < j0 else tail[j - j0]
+    h: float = z[j] if j < j0 else tail[j - j0]
+    return h
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -497,8 +504,9 @@ def _select(a: F64, lo: int, hi: int, kth: int) -> float:
         elif kth >= i:
             lo = i
         else:
-            return a[kth]
-    return a[kth]
+            break
+    value: float = a[kth]
+    return value
 
 
 @njit(nogil=True, cache=True)
@@ -1066,7 +1074,7 @@ def bullington_scan_db(
         for i in range(1, n):
             gi = 0.0 if smooth else _zp(g, j0, gtail, i)
             numax = max(numax, _nu(gi, i * xi_m / 1000.0, dtot, hts, hrs, ce, lam))
-        luc = knife_edge_db(numax)
+        luc: float = knife_edge_db(numax)
     else:
         srim = -np.inf
         for i in range(1, n):

@@ -320,7 +320,9 @@ def test_spherical_earth_is_zero_with_ample_clearance():
     # 2 km between 100 m masts: far inside the smooth-earth horizon, clearance > 0.6 F1
     assert _p1812_kernels.spherical_earth_db(2.0, 100.0, 100.0, 8500.0, 0.9, 0.0, 2) == 0.0
     # beyond the smooth-earth horizon the loss is positive and rises with distance
-    far = [_p1812_kernels.spherical_earth_db(d, 10.0, 1.5, 8500.0, 0.9, 0.0, 2) for d in (30.0, 40.0)]
+    far = [
+        _p1812_kernels.spherical_earth_db(d, 10.0, 1.5, 8500.0, 0.9, 0.0, 2) for d in (30.0, 40.0)
+    ]
     assert 0.0 < far[0] < far[1]
 
 

@@ -127,6 +127,22 @@ def test_parallel_radials_give_the_same_result():
     np.testing.assert_array_equal(a.path_loss_db, b.path_loss_db)
 
 
+def test_kernel_layer_imports_its_modules_directly():
+    # a submodule importing from the package __init__ would be an import cycle
+    import ast
+    from pathlib import Path
+
+    import blankspot.propagation.radial as radial_module
+
+    root = Path(radial_module.__file__).parent
+    for name in ("_kernels", "_itm_kernels", "_p1812_kernels", "_radial_kernels", "itm", "p1812",
+                 "radial"):  # fmt: skip
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert node.module != "blankspot.propagation", f"{name}.py line {node.lineno}"
+
+
 def test_nodata_and_grid_edge():
     terrain = make_terrain("nodata_hole")
     x, y = cell_centre(terrain, 32, 32)

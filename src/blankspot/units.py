@@ -7,6 +7,9 @@ import numpy.typing as npt
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 EARTH_RADIUS_M = 6_371_000.0
+"""Mean earth radius (ITU-R P.1812 Eq. 7, P.2001 Attachment H, the k-factor radius)."""
+EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0
+"""The same radius in kilometres, for the kernels that work in km."""
 DEFAULT_K_FACTOR = 1.51
 """Effective-earth-radius factor for Paser (P.453 ΔN = −53 N/km gives k ≈ 1.51).
 

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from blankspot.propagation import itm, p1812
+from blankspot.propagation import _p1812_kernels, itm, p1812
 from blankspot.propagation.models import free_space_loss_db
 from reference.los import approx_azimuth
 
@@ -188,7 +188,7 @@ def p1812_exact(terrain, row0, col0, z0_m, cells, *, h_tx_m, h_rx_m, freq_mhz, p
             out[t] = res.lb_db
         else:
             buf = np.empty(p1812.N_RESULT_FIELDS)
-            p1812._p1812_kernel(
+            _p1812_kernels.p1812_kernel(
                 d_km, z, r, np.full(n + 1, zone), freq_mhz / 1000.0, params.p_pct, h_tx_m,
                 h_rx_m, params.pol, lat_deg, params.delta_n, params.n0,
                 p1812.DEFAULT_COAST_DISTANCE_KM, p1812.DEFAULT_COAST_DISTANCE_KM,

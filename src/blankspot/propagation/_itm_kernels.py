@@ -31,6 +31,7 @@ import cmath
 import math
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 # --- codes shared with the NTIA implementation -------------------------------------------------
@@ -55,6 +56,14 @@ ERR_GROUND_IMPEDANCE = 1013
 ERR_EFFECTIVE_EARTH = 1016
 ERR_SURFACE_REFRACTIVITY_SMALL = 1021
 ERR_SURFACE_REFRACTIVITY_LARGE = 1022
+
+F64 = npt.NDArray[np.float64]
+ItmOutput = tuple[
+    float, int, int, int, float, float, float, float, float, float, float, float, float, float,
+    float,
+]  # fmt: skip
+"""``(loss_db, warnings, err, prop_mode, theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m,
+h_e_rx_m, n_s, delta_h_m, a_ref_db, a_fs_db, d_m)`` of :func:`p2p_tls` and :func:`area_tls`."""
 
 MODE_NOT_SET = 0
 MODE_LINE_OF_SIGHT = 1
@@ -138,13 +147,13 @@ _H0_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 
 
 @njit(nogil=True, cache=True)
-def _dim(x, y):
+def _dim(x: float, y: float) -> float:
     """Positive difference: ``x - y`` when ``x > y``, else 0 (C's ``fdim``)."""
     return x - y if x > y else 0.0
 
 
 @njit(nogil=True, cache=True)
-def inverse_ccdf(q):
+def inverse_ccdf(q: float) -> float:
     """Inverse complementary normal CDF, Abramowitz & Stegun 26.2.23 (|error| < 4.5e-4).
 
     ``q`` is a fraction in (0, 1); returns the standard normal deviate z with Q(z) = q.
@@ -159,25 +168,25 @@ def inverse_ccdf(q):
 
 
 @njit(nogil=True, cache=True)
-def free_space_loss(d_m, f_mhz):
+def free_space_loss(d_m: float, f_mhz: float) -> float:
     """Free-space basic transmission loss in dB for distance in metres and frequency in MHz."""
     return 32.45 + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d_m / 1000.0)
 
 
 @njit(nogil=True, cache=True)
-def terrain_roughness(d_m, delta_h_m):
+def terrain_roughness(d_m: float, delta_h_m: float) -> float:
     """Δh(d), the irregularity seen over a path of ``d_m`` metres, in metres."""
     return delta_h_m * (1.0 - 0.8 * math.exp(-d_m / 50e3))
 
 
 @njit(nogil=True, cache=True)
-def sigma_h(delta_h_m):
+def sigma_h(delta_h_m: float) -> float:
     """RMS terrain deviation within the first Fresnel zone, metres, from Δh in metres."""
     return 0.78 * delta_h_m * math.exp(-0.5 * delta_h_m**0.25)
 
 
 @njit(nogil=True, cache=True)
-def fresnel_knife_edge(v2):
+def fresnel_knife_edge(v2: float) -> float:
     """Approximate knife-edge loss A(v, 0) in dB from the squared Fresnel parameter v²."""
     if v2 < 5.76:
         return 6.02 + 9.11 * math.sqrt(v2) - 1.27 * v2
@@ -185,15 +194,25 @@ def fresnel_knife_edge(v2):
 
 
 @njit(nogil=True, cache=True)
-def initialize_point_to_point(f_mhz, h_sys_m, n0, pol, epsilon, sigma):
+def surface_refractivity(n0: float, h_sys_m: float) -> tuple[float, float]:
+    """``(n_s, gamma_e)``: surface refractivity (N-units) at the mean path elevation ``h_sys_m``
+    (metres above sea level) and the effective-earth curvature (1/m) it gives."""
+    n_s = n0 if h_sys_m == 0.0 else n0 * math.exp(-h_sys_m / 9460.0)
+    gamma_e = GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    return n_s, gamma_e
+
+
+@njit(nogil=True, cache=True)
+def initialize_point_to_point(
+    f_mhz: float, h_sys_m: float, n0: float, pol: int, epsilon: float, sigma: float
+) -> tuple[complex, float, float]:
     """Ground impedance, effective-earth curvature and surface refractivity.
 
     Returns ``(z_g, gamma_e, n_s)``: complex ground impedance (vertical polarisation when
     ``pol == 1``), curvature in 1/m and N_s in N-units, with ``h_sys_m`` the mean path
     elevation above sea level in metres.
     """
-    n_s = n0 if h_sys_m == 0.0 else n0 * math.exp(-h_sys_m / 9460.0)
-    gamma_e = GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    n_s, gamma_e = surface_refractivity(n0, h_sys_m)
     ep_r = complex(epsilon, 18000.0 * sigma / f_mhz)
     z_g = cmath.sqrt(ep_r - 1.0)
     if pol == 1:
@@ -202,7 +221,7 @@ def initialize_point_to_point(f_mhz, h_sys_m, n0, pol, epsilon, sigma):
 
 
 @njit(nogil=True, cache=True)
-def input_warnings(h_tx_m, h_rx_m, f_mhz):
+def input_warnings(h_tx_m: float, h_rx_m: float, f_mhz: float) -> int:
     """Warning bits for terminal heights outside 1-1000 m and frequency outside 40-10000 MHz."""
     w = 0
     if h_tx_m < 1.0 or h_tx_m > 1000.0:
@@ -220,7 +239,7 @@ def input_warnings(h_tx_m, h_rx_m, f_mhz):
 
 
 @njit(nogil=True, cache=True)
-def mean_path_height(z, n):
+def mean_path_height(z: F64, n: int) -> float:
     """Mean elevation in metres of the profile, skipping the first and last 10 % of points."""
     p10 = int(0.1 * n)
     total = 0.0
@@ -230,7 +249,9 @@ def mean_path_height(z, n):
 
 
 @njit(nogil=True, cache=True)
-def find_horizons(z, n, xi, a_e_m, h_tx_m, h_rx_m):
+def find_horizons(
+    z: F64, n: int, xi: float, a_e_m: float, h_tx_m: float, h_rx_m: float
+) -> tuple[float, float, float, float]:
     """Radio horizons of both terminals over the profile.
 
     Returns ``(theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m)``: horizon elevation angles in radians
@@ -262,17 +283,27 @@ def find_horizons(z, n, xi, a_e_m, h_tx_m, h_rx_m):
 
 
 @njit(nogil=True, cache=True)
-def least_squares_fit(z, n, xi, d_start_m, d_end_m):
-    """Straight line fitted to the profile between two distances (trapezoid-weighted).
-
-    Returns the fitted heights in metres at the start (``x = 0``) and the end (``x = n * xi``)
-    of the whole profile.
-    """
+def fit_span(n: int, xi: float, d_start_m: float, d_end_m: float) -> tuple[int, int]:
+    """First and last sample ``(i_start, i_end)`` of the line fit between two distances on a
+    profile of ``n`` intervals of ``xi`` metres (at least one interval apart)."""
     i_start = int(_dim(d_start_m / xi, 0.0))
     i_end = n - int(_dim(float(n), d_end_m / xi))
     if i_end <= i_start:
         i_start = int(_dim(float(i_start), 1.0))
         i_end = n - int(_dim(float(n), i_end + 1.0))
+    return i_start, i_end
+
+
+@njit(nogil=True, cache=True)
+def least_squares_fit(
+    z: F64, n: int, xi: float, d_start_m: float, d_end_m: float
+) -> tuple[float, float]:
+    """Straight line fitted to the profile between two distances (trapezoid-weighted).
+
+    Returns the fitted heights in metres at the start (``x = 0``) and the end (``x = n * xi``)
+    of the whole profile.
+    """
+    i_start, i_end = fit_span(n, xi, d_start_m, d_end_m)
     x_len = float(i_end - i_start)
     mid = -0.5 * x_len
     mid_end = i_end + mid
@@ -290,7 +321,7 @@ def least_squares_fit(z, n, xi, d_start_m, d_end_m):
 
 
 @njit(nogil=True, cache=True)
-def compute_delta_h(z, n, xi, d_start_m, d_end_m):
+def compute_delta_h(z: F64, n: int, xi: float, d_start_m: float, d_end_m: float) -> float:
     """Terrain irregularity Δh in metres between two distances along the profile.
 
     The span is resampled to ``10 * p10 - 5`` points (at most 245), a line is fitted, and the
@@ -326,11 +357,59 @@ def compute_delta_h(z, n, xi, d_start_m, d_end_m):
     # p10-th largest minus (p90 + 1)-th largest residual
     q10 = diffs[n_s - p10]
     q90 = diffs[n_s - 1 - p90]
-    return (q10 - q90) / (1.0 - 0.8 * math.exp(-(d_end_m - d_start_m) / 50e3))
+    delta_h: float = (q10 - q90) / (1.0 - 0.8 * math.exp(-(d_end_m - d_start_m) / 50e3))
+    return delta_h
 
 
 @njit(nogil=True, cache=True)
-def quick_pfl(z, n, xi, gamma_e, h_tx_m, h_rx_m):
+def effective_heights(
+    fit_tx: float, fit_rx: float, z_tx_m: float, z_rx_m: float, h_tx_m: float, h_rx_m: float
+) -> tuple[float, float]:
+    """Effective antenna heights: structural height plus the ground's height above the fitted
+    line at each end (``z_*_m`` the terminals' ground, ``fit_*`` the line there), metres."""
+    return h_tx_m + _dim(z_tx_m, fit_tx), h_rx_m + _dim(z_rx_m, fit_rx)
+
+
+@njit(nogil=True, cache=True)
+def smooth_earth_horizons(
+    fit_tx: float, fit_rx: float, z_tx_m: float, z_rx_m: float, h_tx_m: float, h_rx_m: float,
+    delta_h_m: float, a_e_m: float, d_m: float,
+) -> tuple[float, float, float, float, float, float]:  # fmt: skip
+    """Horizons of a path well within line of sight, from the fitted effective heights.
+
+    ITM's ``QuickPfl`` branch for horizon distances summing to more than 1.5 times the path
+    length: the smooth-earth horizon distances of the effective heights (reduced by Δh), scaled
+    up when they do not reach across the path. Returns ``(theta_tx, theta_rx, d_hzn_tx_m,
+    d_hzn_rx_m, h_e_tx_m, h_e_rx_m)``.
+    """
+    a_e = a_e_m
+    d = d_m
+    delta_h = delta_h_m
+    he_tx, he_rx = effective_heights(fit_tx, fit_rx, z_tx_m, z_rx_m, h_tx_m, h_rx_m)
+    dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he_tx, 5.0)))
+    dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(he_rx, 5.0)))
+    combined = dh_tx + dh_rx
+    if combined <= d:
+        q: float = (d / combined) ** 2
+        he_tx = he_tx * q
+        he_rx = he_rx * q
+        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
+            -0.07 * math.sqrt(delta_h / max(he_tx, 5.0))
+        )
+        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
+            -0.07 * math.sqrt(delta_h / max(he_rx, 5.0))
+        )
+    q = math.sqrt(2.0 * he_tx * a_e)
+    theta_tx = (0.65 * delta_h * (q / dh_tx - 1.0) - 2.0 * he_tx) / q
+    q = math.sqrt(2.0 * he_rx * a_e)
+    theta_rx = (0.65 * delta_h * (q / dh_rx - 1.0) - 2.0 * he_rx) / q
+    return theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx
+
+
+@njit(nogil=True, cache=True)
+def quick_pfl(
+    z: F64, n: int, xi: float, gamma_e: float, h_tx_m: float, h_rx_m: float
+) -> tuple[float, float, float, float, float, float, float, float]:
     """Profile statistics for point-to-point mode.
 
     Returns ``(theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, delta_h_m, d_m)``:
@@ -347,39 +426,20 @@ def quick_pfl(z, n, xi, gamma_e, h_tx_m, h_rx_m):
     if dh_tx + dh_rx > 1.5 * d:
         # well within line of sight: smooth-earth horizons from the fitted effective heights
         fit_tx, fit_rx = least_squares_fit(z, n, xi, d_start, d_end)
-        he_tx = h_tx_m + _dim(z[0], fit_tx)
-        he_rx = h_rx_m + _dim(z[n], fit_rx)
-        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
-            -0.07 * math.sqrt(delta_h / max(he_tx, 5.0))
+        theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx = smooth_earth_horizons(
+            fit_tx, fit_rx, z[0], z[n], h_tx_m, h_rx_m, delta_h, a_e, d
         )
-        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
-            -0.07 * math.sqrt(delta_h / max(he_rx, 5.0))
-        )
-        combined = dh_tx + dh_rx
-        if combined <= d:
-            q = (d / combined) ** 2
-            he_tx = he_tx * q
-            he_rx = he_rx * q
-            dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
-                -0.07 * math.sqrt(delta_h / max(he_tx, 5.0))
-            )
-            dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
-                -0.07 * math.sqrt(delta_h / max(he_rx, 5.0))
-            )
-        q = math.sqrt(2.0 * he_tx * a_e)
-        theta_tx = (0.65 * delta_h * (q / dh_tx - 1.0) - 2.0 * he_tx) / q
-        q = math.sqrt(2.0 * he_rx * a_e)
-        theta_rx = (0.65 * delta_h * (q / dh_rx - 1.0) - 2.0 * he_rx) / q
     else:
-        fit_tx, _unused = least_squares_fit(z, n, xi, d_start, 0.9 * dh_tx)
-        he_tx = h_tx_m + _dim(z[0], fit_tx)
-        _unused, fit_rx = least_squares_fit(z, n, xi, d - 0.9 * dh_rx, d_end)
-        he_rx = h_rx_m + _dim(z[n], fit_rx)
+        fit_tx = least_squares_fit(z, n, xi, d_start, 0.9 * dh_tx)[0]
+        fit_rx = least_squares_fit(z, n, xi, d - 0.9 * dh_rx, d_end)[1]
+        he_tx, he_rx = effective_heights(fit_tx, fit_rx, z[0], z[n], h_tx_m, h_rx_m)
     return theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx, delta_h, d
 
 
 @njit(nogil=True, cache=True)
-def _area_terminal(site, h_m, gamma_e, delta_h_m):
+def _area_terminal(
+    site: int, h_m: float, gamma_e: float, delta_h_m: float
+) -> tuple[float, float, float]:
     """(theta, d_hzn_m, h_e_m) of one terminal in area mode."""
     if site == 0:
         h_e = h_m
@@ -395,7 +455,9 @@ def _area_terminal(site, h_m, gamma_e, delta_h_m):
 
 
 @njit(nogil=True, cache=True)
-def initialize_area(site_tx, site_rx, gamma_e, delta_h_m, h_tx_m, h_rx_m):
+def initialize_area(
+    site_tx: int, site_rx: int, gamma_e: float, delta_h_m: float, h_tx_m: float, h_rx_m: float
+) -> tuple[float, float, float, float, float, float]:
     """Effective heights, horizon distances and angles for area mode.
 
     ``site_*`` is the siting criterion (0 random, 1 careful, 2 very careful). Returns
@@ -412,7 +474,9 @@ def initialize_area(site_tx, site_rx, gamma_e, delta_h_m, h_tx_m, h_rx_m):
 
 
 @njit(nogil=True, cache=True)
-def knife_edge_diffraction(d_m, f_mhz, a_e_m, theta_los, dh_tx, dh_rx):
+def knife_edge_diffraction(
+    d_m: float, f_mhz: float, a_e_m: float, theta_los: float, dh_tx: float, dh_rx: float
+) -> float:
     """Double knife-edge diffraction loss in dB at distance ``d_m`` beyond the horizons."""
     d_ml = dh_tx + dh_rx
     theta_nlos = d_m / a_e_m - theta_los
@@ -424,7 +488,7 @@ def knife_edge_diffraction(d_m, f_mhz, a_e_m, theta_los, dh_tx, dh_rx):
 
 
 @njit(nogil=True, cache=True)
-def height_function(x_km, k):
+def height_function(x_km: float, k: float) -> float:
     """Vogler's height-gain function F(x, K) in dB."""
     if x_km < 200.0:
         w = -math.log(k)
@@ -443,7 +507,10 @@ def height_function(x_km, k):
 
 
 @njit(nogil=True, cache=True)
-def smooth_earth_diffraction(d_m, f_mhz, a_e_m, theta_los, dh_tx, dh_rx, he_tx, he_rx, z_g):
+def smooth_earth_diffraction(
+    d_m: float, f_mhz: float, a_e_m: float, theta_los: float, dh_tx: float, dh_rx: float,
+    he_tx: float, he_rx: float, z_g: complex,
+) -> float:  # fmt: skip
     """Smooth-earth diffraction loss in dB (Vogler's three-radii method)."""
     theta_nlos = d_m / a_e_m - theta_los
     d_ml = dh_tx + dh_rx
@@ -473,14 +540,16 @@ def smooth_earth_diffraction(d_m, f_mhz, a_e_m, theta_los, dh_tx, dh_rx, he_tx, 
     x0 = b0 * c0 * c0 * f_third * d0_km + x1 + x2
 
     g_x = 0.05751 * x0 - 10.0 * math.log10(x0)
-    return g_x - height_function(x1, k1) - height_function(x2, k2) - 20.0
+    loss: float = g_x - height_function(x1, k1) - height_function(x2, k2) - 20.0
+    return loss
 
 
 @njit(nogil=True, cache=True)
 def diffraction_loss(
-    d_m, dh_tx, dh_rx, he_tx, he_rx, z_g, a_e_m, delta_h_m, h_tx_m, h_rx_m, calc_mode,
-    theta_los, d_sml_m, f_mhz,
-):  # fmt: skip
+    d_m: float, dh_tx: float, dh_rx: float, he_tx: float, he_rx: float, z_g: complex,
+    a_e_m: float, delta_h_m: float, h_tx_m: float, h_rx_m: float, calc_mode: int,
+    theta_los: float, d_sml_m: float, f_mhz: float,
+) -> float:  # fmt: skip
     """Diffraction loss in dB: knife edge and smooth earth blended by roughness, plus clutter."""
     a_k = knife_edge_diffraction(d_m, f_mhz, a_e_m, theta_los, dh_tx, dh_rx)
     a_se = smooth_earth_diffraction(d_m, f_mhz, a_e_m, theta_los, dh_tx, dh_rx, he_tx, he_rx, z_g)
@@ -501,7 +570,10 @@ def diffraction_loss(
 
 
 @njit(nogil=True, cache=True)
-def line_of_sight_loss(d_m, he_tx, he_rx, z_g, delta_h_m, m_d, a_d0, d_sml_m, f_mhz):
+def line_of_sight_loss(
+    d_m: float, he_tx: float, he_rx: float, z_g: complex, delta_h_m: float, m_d: float,
+    a_d0: float, d_sml_m: float, f_mhz: float,
+) -> float:  # fmt: skip
     """Line-of-sight loss in dB: rough-earth two-ray blended with the extended diffraction line."""
     sigma_h_d = sigma_h(terrain_roughness(d_m, delta_h_m))
     wn = f_mhz / 47.7
@@ -522,7 +594,7 @@ def line_of_sight_loss(d_m, he_tx, he_rx, z_g, delta_h_m, m_d, a_d0, d_sml_m, f_
 
 
 @njit(nogil=True, cache=True)
-def _f_function(td):
+def _f_function(td: float) -> float:
     """Troposcatter attenuation function F(θd) in dB, θd in metres (radian·metre)."""
     if td <= 10e3:
         return 133.4 + 0.332e-3 * td - 10.0 * math.log10(td)
@@ -532,13 +604,13 @@ def _f_function(td):
 
 
 @njit(nogil=True, cache=True)
-def _h0_curve(j, r):
+def _h0_curve(j: int, r: float) -> float:
     inv = 1.0 / r
     return 10.0 * math.log10(1.0 + _H0_A[j] * inv**4 + _H0_B[j] * inv * inv)
 
 
 @njit(nogil=True, cache=True)
-def h0_function(r, eta_s):
+def h0_function(r: float, eta_s: float) -> float:
     """Troposcatter frequency-gain function H_0 in dB, interpolated between the eta_s curves."""
     eta_s = min(max(eta_s, 1.0), 5.0)
     i = int(eta_s)
@@ -551,8 +623,9 @@ def h0_function(r, eta_s):
 
 @njit(nogil=True, cache=True)
 def troposcatter_loss(
-    d_m, theta_tx, theta_rx, dh_tx, dh_rx, he_tx, he_rx, a_e_m, n_s, f_mhz, theta_los, h0_in
-):  # fmt: skip
+    d_m: float, theta_tx: float, theta_rx: float, dh_tx: float, dh_rx: float, he_tx: float,
+    he_rx: float, a_e_m: float, n_s: float, f_mhz: float, theta_los: float, h0_in: float,
+) -> tuple[float, float]:  # fmt: skip
     """Troposcatter loss in dB at ``d_m``.
 
     ``h0_in`` carries H_0 between the two calls at d_5 and d_6 (start with -1). Returns
@@ -606,9 +679,10 @@ def troposcatter_loss(
 
 @njit(nogil=True, cache=True)
 def longley_rice(
-    theta_tx, theta_rx, f_mhz, z_g, dh_tx, dh_rx, he_tx, he_rx, gamma_e, n_s, delta_h_m,
-    h_tx_m, h_rx_m, d_m, calc_mode,
-):  # fmt: skip
+    theta_tx: float, theta_rx: float, f_mhz: float, z_g: complex, dh_tx: float, dh_rx: float,
+    he_tx: float, he_rx: float, gamma_e: float, n_s: float, delta_h_m: float, h_tx_m: float,
+    h_rx_m: float, d_m: float, calc_mode: int,
+) -> tuple[float, int, int, int]:  # fmt: skip
     """Reference attenuation (loss relative to free space) in dB.
 
     Returns ``(a_ref_db, prop_mode, warnings, err)`` with ``prop_mode`` 1 line of sight,
@@ -748,16 +822,16 @@ def longley_rice(
 
 
 @njit(nogil=True, cache=True)
-def _curve(c1, c2, x1, x2, x3, d_e_m):
+def _curve(c1: float, c2: float, x1: float, x2: float, x3: float, d_e_m: float) -> float:
     r = (d_e_m / x1) ** 2
     return (c1 + c2 / (1.0 + ((d_e_m - x2) / x3) ** 2)) * r / (1.0 + r)
 
 
 @njit(nogil=True, cache=True)
 def variability(
-    time_pct, location_pct, situation_pct, he_tx, he_rx, delta_h_m, f_mhz, d_m, a_ref_db,
-    climate, mdvar,
-):  # fmt: skip
+    time_pct: float, location_pct: float, situation_pct: float, he_tx: float, he_rx: float,
+    delta_h_m: float, f_mhz: float, d_m: float, a_ref_db: float, climate: int, mdvar: int,
+) -> tuple[float, int]:  # fmt: skip
     """Loss in excess of free space, in dB, at the requested time/location/situation quantiles.
 
     Returns ``(loss_db, warnings)``; percentages are in (0, 100).
@@ -852,10 +926,11 @@ def variability(
 
 @njit(nogil=True, cache=True)
 def itm_core(
-    theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m, h_e_tx_m, h_e_rx_m, delta_h_m, d_m,
-    h_tx_m, h_rx_m, f_mhz, z_g, gamma_e, n_s, calc_mode, climate, mdvar,
-    time_pct, location_pct, situation_pct,
-):  # fmt: skip
+    theta_tx: float, theta_rx: float, d_hzn_tx_m: float, d_hzn_rx_m: float, h_e_tx_m: float,
+    h_e_rx_m: float, delta_h_m: float, d_m: float, h_tx_m: float, h_rx_m: float, f_mhz: float,
+    z_g: complex, gamma_e: float, n_s: float, calc_mode: int, climate: int, mdvar: int,
+    time_pct: float, location_pct: float, situation_pct: float,
+) -> tuple[float, float, float, int, int, int]:  # fmt: skip
     """Basic transmission loss from precomputed path statistics (no array access).
 
     Inputs are the outputs of :func:`quick_pfl` (or :func:`initialize_area`) and of
@@ -884,9 +959,10 @@ def itm_core(
 
 @njit(nogil=True, cache=True)
 def p2p_tls(
-    h_tx_m, h_rx_m, z, n, xi, climate, n0, f_mhz, pol, epsilon, sigma, mdvar,
-    time_pct, location_pct, situation_pct,
-):  # fmt: skip
+    h_tx_m: float, h_rx_m: float, z: F64, n: int, xi: float, climate: int, n0: float,
+    f_mhz: float, pol: int, epsilon: float, sigma: float, mdvar: int, time_pct: float,
+    location_pct: float, situation_pct: float,
+) -> ItmOutput:  # fmt: skip
     """Point-to-point ITM on one profile (heights ``z`` AMSL, ``n`` intervals of ``xi`` m).
 
     Inputs must already be valid (see ``blankspot.propagation.itm``). Returns
@@ -910,9 +986,10 @@ def p2p_tls(
 
 @njit(nogil=True, cache=True)
 def area_tls(
-    h_tx_m, h_rx_m, site_tx, site_rx, d_m, delta_h_m, climate, n0, f_mhz, pol, epsilon,
-    sigma, mdvar, time_pct, location_pct, situation_pct,
-):  # fmt: skip
+    h_tx_m: float, h_rx_m: float, site_tx: int, site_rx: int, d_m: float, delta_h_m: float,
+    climate: int, n0: float, f_mhz: float, pol: int, epsilon: float, sigma: float, mdvar: int,
+    time_pct: float, location_pct: float, situation_pct: float,
+) -> ItmOutput:  # fmt: skip
     """Area-mode ITM for a path of ``d_m`` metres over terrain of irregularity ``delta_h_m``.
 
     Inputs must already be valid. Returns the same tuple as :func:`p2p_tls`.

@@ -17,11 +17,20 @@ Conventions shared by the kernels
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 TWO_PI = 2.0 * math.pi
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+U8 = npt.NDArray[np.uint8]
+Heights = npt.NDArray[np.floating[Any]]
+"""Terrain heights as the grid holds them (float32 or float64)."""
+Mask = npt.NDArray[np.bool_]
 
 
 # Minimax polynomial for atan(t), 0 <= t <= 1; absolute error below 2e-5 rad (a fiftieth of the
@@ -35,7 +44,7 @@ _ATAN_C9 = 0.0208351
 
 
 @njit(nogil=True, cache=True, inline="always")
-def approx_azimuth(east, north):
+def approx_azimuth(east: float, north: float) -> float:
     """Azimuth of the vector (east, north), clockwise from north in [0, 2*pi), to about 2e-5 rad.
 
     Both components must not be zero together.
@@ -58,7 +67,7 @@ def approx_azimuth(east, north):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _step_index(dist_cells, inv_step, n_steps):
+def _step_index(dist_cells: float, inv_step: float, n_steps: int) -> int:
     """Number of radial samples strictly closer than ``dist_cells`` (clamped to the ring count)."""
     k = math.ceil(dist_cells * inv_step - 1e-9) - 1
     if k < 0:
@@ -73,7 +82,7 @@ INNER_SPACING_CELLS = 0.5
 
 
 @njit(nogil=True, cache=True, inline="always")
-def ring_level(n_radials, n_levels, ring, step_cells):
+def ring_level(n_radials: int, n_levels: int, ring: int, step_cells: float) -> int:
     """Radial level of ``ring``: the coarsest ``L < n_levels`` whose ``n_radials >> L`` radials
     stay within :data:`INNER_SPACING_CELLS` of each other one step beyond the ring. Level 0 (all
     radials) has no such limit; the caller sizes ``n_radials`` for the radius."""
@@ -85,7 +94,7 @@ def ring_level(n_radials, n_levels, ring, step_cells):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _horizon_between(h0, h1, w):
+def _horizon_between(h0: float, h1: float, w: float) -> float:
     """Horizon a fraction ``w`` of the way from radial value ``h0`` to ``h1``.
 
     Linear in azimuth; when one side has no terrain yet (``-inf``) the nearer side is used.
@@ -99,20 +108,20 @@ def _horizon_between(h0, h1, w):
 
 @njit(nogil=True, cache=True, inline="always")
 def _sweep_ring_interior(
-    flat_elevation_m,
-    n_cols,
-    row0,
-    col0,
-    z_obs_m,
-    dist_cells,
-    inv_d,
-    drop,
-    d_row,
-    d_col,
-    stride,
-    prev,
-    cur,
-):
+    flat_elevation_m: Heights,
+    n_cols: int,
+    row0: float,
+    col0: float,
+    z_obs_m: float,
+    dist_cells: float,
+    inv_d: float,
+    drop: float,
+    d_row: F64,
+    d_col: F64,
+    stride: int,
+    prev: F64,
+    cur: F64,
+) -> None:
     """One ring of samples on radials ``0, stride, 2*stride, ...``, all at least one cell inside
     the grid and clear of nodata: the four neighbours always exist, and a zero weight on a
     finite neighbour changes nothing, so no clamping or index tests are needed.
@@ -138,22 +147,22 @@ def _sweep_ring_interior(
 
 @njit(nogil=True, cache=True, inline="always")
 def _sweep_ring_general(
-    elevation_m,
-    nodata_mask,
-    check_nodata,
-    row0,
-    col0,
-    z_obs_m,
-    dist_cells,
-    inv_d,
-    drop,
-    d_row,
-    d_col,
-    stride,
-    active,
-    prev,
-    cur,
-):
+    elevation_m: Heights,
+    nodata_mask: Mask,
+    check_nodata: bool,
+    row0: float,
+    col0: float,
+    z_obs_m: float,
+    dist_cells: float,
+    inv_d: float,
+    drop: float,
+    d_row: F64,
+    d_col: F64,
+    stride: int,
+    active: Mask,
+    prev: F64,
+    cur: F64,
+) -> None:
     """One ring of samples anywhere: a radial leaving the grid stops (``active`` False) and
     keeps its value, positions past the outermost cell centres clamp to the edge cells, samples
     touching nodata are skipped. ``cur[i] = max(prev[i], tangent)``."""
@@ -196,25 +205,25 @@ RING_BLOCK = 8
 
 @njit(nogil=True, cache=True, inline="always")
 def _los_sweep(
-    elevation_m,
-    nodata_mask,
-    check_nodata,
-    row0,
-    col0,
-    z_obs_m,
-    rx_height_agl_m,
-    res_m,
-    radius_m,
-    inv_two_ae_per_m,
-    n_radials,
-    n_levels,
-    step_cells,
-    row_off,
-    col_off,
-    win_rows,
-    win_cols,
-    want_tangent,
-):
+    elevation_m: Heights,
+    nodata_mask: Mask,
+    check_nodata: bool,
+    row0: float,
+    col0: float,
+    z_obs_m: float,
+    rx_height_agl_m: float,
+    res_m: float,
+    radius_m: float,
+    inv_two_ae_per_m: float,
+    n_radials: int,
+    n_levels: int,
+    step_cells: float,
+    row_off: int,
+    col_off: int,
+    win_rows: int,
+    win_cols: int,
+    want_tangent: bool,
+) -> tuple[U8, F32, F32]:
     """The body of :func:`los_radial_sweep` (documented there), inlined into both entry
     points; ``want_tangent`` is a constant at each, so the unused branch compiles away. Returns
     ``(visible, distance_m, tangent)``, ``tangent`` empty (0, 0) unless ``want_tangent``."""
@@ -419,24 +428,24 @@ def _los_sweep(
 
 @njit(nogil=True, cache=True)
 def los_radial_sweep(
-    elevation_m,
-    nodata_mask,
-    check_nodata,
-    row0,
-    col0,
-    z_obs_m,
-    rx_height_agl_m,
-    res_m,
-    radius_m,
-    inv_two_ae_per_m,
-    n_radials,
-    n_levels,
-    step_cells,
-    row_off,
-    col_off,
-    win_rows,
-    win_cols,
-):
+    elevation_m: Heights,
+    nodata_mask: Mask,
+    check_nodata: bool,
+    row0: float,
+    col0: float,
+    z_obs_m: float,
+    rx_height_agl_m: float,
+    res_m: float,
+    radius_m: float,
+    inv_two_ae_per_m: float,
+    n_radials: int,
+    n_levels: int,
+    step_cells: float,
+    row_off: int,
+    col_off: int,
+    win_rows: int,
+    win_cols: int,
+) -> tuple[U8, F32]:
     """Line-of-sight viewshed of one observer by radial sweep, filled onto a grid window.
 
     Inputs: elevation (metres, C-contiguous) and nodata mask of the whole grid, and whether the
@@ -502,24 +511,24 @@ def los_radial_sweep(
 
 @njit(nogil=True, cache=True)
 def los_radial_sweep_tangent(
-    elevation_m,
-    nodata_mask,
-    check_nodata,
-    row0,
-    col0,
-    z_obs_m,
-    rx_height_agl_m,
-    res_m,
-    radius_m,
-    inv_two_ae_per_m,
-    n_radials,
-    n_levels,
-    step_cells,
-    row_off,
-    col_off,
-    win_rows,
-    win_cols,
-):
+    elevation_m: Heights,
+    nodata_mask: Mask,
+    check_nodata: bool,
+    row0: float,
+    col0: float,
+    z_obs_m: float,
+    rx_height_agl_m: float,
+    res_m: float,
+    radius_m: float,
+    inv_two_ae_per_m: float,
+    n_radials: int,
+    n_levels: int,
+    step_cells: float,
+    row_off: int,
+    col_off: int,
+    win_rows: int,
+    win_cols: int,
+) -> tuple[U8, F32, F32]:
     """:func:`los_radial_sweep`, also returning per cell the tangent of the elevation angle at
     which its path leaves the antenna (dimensionless, float32).
 

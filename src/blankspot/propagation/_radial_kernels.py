@@ -46,27 +46,133 @@ How one site is computed
      unimodal and found by binary search. The terrain roughness h_m between the two horizons is
      a plain scan too.
 
+Structure
+---------
+Each model has one sweep body (:func:`_itm_sweep`, :func:`_p1812_sweep`), inlined into two
+entry points: ``itm_sweep`` / ``p1812_sweep`` compiled serial, and ``*_parallel`` compiled with
+``parallel=True``, where the ``prange`` over radials is spread over numba's thread pool (radials
+write disjoint cells, so both give the same result bit for bit). Inputs travel as records
+(:class:`SweepGrid`, :class:`SweepSite`, :class:`ItmSweepParams`, :class:`P1812SweepParams`);
+a cell's closed-form model steps come from the kernel modules of the point-to-point models
+(:mod:`~blankspot.propagation._itm_kernels`, :mod:`~blankspot.propagation._p1812_kernels`), so
+the radial engine and the single-profile functions share one implementation of each formula.
+
 Units: metres, MHz (ITM) or GHz (P.1812), dB. Heights are above the DEM datum.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit, prange
 
-from blankspot.propagation import _itm_kernels as _itm
-from blankspot.propagation._kernels import TWO_PI, approx_azimuth
-from blankspot.propagation.diffraction import _knife_edge_approx_db
-from blankspot.propagation.p1812 import (
-    _anomalous_db,
-    _beta0,
-    _inv_cum_norm,
-    _spherical_earth_db,
-)
+import blankspot.propagation._itm_kernels as _itm
+import blankspot.propagation._p1812_kernels as _p1812
+from blankspot.propagation._kernels import F32, F64, TWO_PI, Heights, Mask, approx_azimuth
+from blankspot.propagation.diffraction import _knife_edge_approx_db as knife_edge_db
+from blankspot.units import EARTH_RADIUS_KM, EARTH_RADIUS_M
 
-EARTH_RADIUS_KM = 6371.0
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+
+
+# =================================================================================================
+# Parameter records (numba passes them as one struct; fields are read by name)
+# =================================================================================================
+
+
+class SweepGrid(NamedTuple):
+    """The terrain grid: elevation (metres, C-contiguous), nodata mask, and whether the mask
+    needs checking (False only when it is all False within a cell of the window)."""
+
+    elevation_m: Heights
+    nodata_mask: Mask
+    check_nodata: bool
+
+
+class SweepSite(NamedTuple):
+    """Where and how far one sweep runs, in grid cells and metres.
+
+    Site at fractional (``row0``, ``col0``) with ground ``z0_m`` and antenna ``h_tx_m`` above
+    it; receivers ``h_rx_m`` above their cell; cell size ``res_m``; ``radius_m``;
+    ``n_radials`` radials; window origin (``row_off``, ``col_off``) and shape (``win_rows``,
+    ``win_cols``); the last ``near_cells`` cells of each path sampled on the straight line.
+    """
+
+    row0: float
+    col0: float
+    z0_m: float
+    h_tx_m: float
+    h_rx_m: float
+    res_m: float
+    radius_m: float
+    n_radials: int
+    row_off: int
+    col_off: int
+    win_rows: int
+    win_cols: int
+    near_cells: int
+
+
+class ItmSweepParams(NamedTuple):
+    """ITM's inputs to a sweep: frequency (MHz), climate, N_0, polarisation (0 horizontal, 1
+    vertical), ground, variability mode and percentages; ``dh_every`` sets the Δh anchors (0:
+    exact Δh for every cell); a finite ``cut_db`` with ``headroom_db`` enables the knife-edge
+    prefilter (:func:`itm_loss_floor_db`)."""
+
+    f_mhz: float
+    climate: int
+    n0: float
+    pol: int
+    epsilon: float
+    sigma: float
+    mdvar: int
+    time_pct: float
+    location_pct: float
+    situation_pct: float
+    dh_every: int
+    cut_db: float
+    headroom_db: float
+
+
+class P1812SweepParams(NamedTuple):
+    """P.1812's inputs to a sweep: frequency (GHz), time and location percentages,
+    polarisation (1 horizontal, 2 vertical), path-centre latitude (degrees), ΔN (N-units/km),
+    N_0, one radio-climatic zone (1 sea, 3 coastal land, 4 inland), distances to the coast (km)
+    and σ_L (dB)."""
+
+    f_ghz: float
+    p_pct: float
+    pol: int
+    phi_deg: float
+    delta_n: float
+    n0: float
+    zone: int
+    dct_km: float
+    dcr_km: float
+    pl_pct: float
+    sigma_l_db: float
+
+
+class P1812Radial(NamedTuple):
+    """One radial's P.1812 statistics (see :func:`p1812_cell_loss`)."""
+
+    z: F64
+    gr: F64
+    p0: F64
+    p1: F64
+    arg_a: I64
+    arg_b: I64
+    arg_c: I64
+    hull_a: I64
+    hull_b: I64
+    hull_c: I64
+    hy_b: F64
+    hy_c: F64
+    inv_two_ae_m: float
 
 
 # =================================================================================================
@@ -75,17 +181,24 @@ EARTH_RADIUS_KM = 6371.0
 
 
 @njit(nogil=True, cache=True)
-def assign_cells(
-    nodata_mask, check_nodata, row0, col0, radius_cells, n_radials, row_off, col_off, win_rows,
-    win_cols,
-):  # fmt: skip
-    """Window cells within ``radius_cells`` of (``row0``, ``col0``), grouped for the sweep.
+def assign_cells(grid: SweepGrid, site: SweepSite) -> tuple[I32, I64]:
+    """Window cells within the radius of the site, grouped for the sweep.
 
     Returns ``(cells, start)``: ``cells`` (int32) are flat window indices sorted by nearest
     radial and, within a radial, by ring (``ceil(d) - 1``, ``d`` the distance in cells);
     ``cells[start[i]:start[i + 1]]`` belong to radial ``i``. Nodata cells and a cell at distance
     0 (the site on its centre) are left out.
     """
+    nodata_mask = grid.nodata_mask
+    check_nodata = grid.check_nodata
+    row0 = site.row0
+    col0 = site.col0
+    radius_cells = site.radius_m / site.res_m
+    n_radials = site.n_radials
+    row_off = site.row_off
+    col_off = site.col_off
+    win_rows = site.win_rows
+    win_cols = site.win_cols
     n_all = win_rows * win_cols
     idx = np.empty(n_all, dtype=np.int32)
     rad = np.empty(n_all, dtype=np.int32)
@@ -146,14 +259,18 @@ def assign_cells(
 
 @njit(nogil=True, cache=True)
 def sample_radial(
-    elevation_m, nodata_mask, check_nodata, row0, col0, d_row, d_col, n_samples, z0_m, z
-):  # fmt: skip
+    grid: SweepGrid, row0: float, col0: float, d_row: float, d_col: float, n_samples: int,
+    z0_m: float, z: F64,
+) -> int:  # fmt: skip
     """Fill ``z[0] = z0_m`` and ``z[j]``, the bilinear terrain ``j`` cells out, for ``j <= n``.
 
     Positions between the outermost cell centres and the grid edge clamp to the edge cells, as
     in the LOS sweep. Sampling stops before a position outside the grid or touching nodata.
     Returns the last valid sample index (0 if none).
     """
+    elevation_m = grid.elevation_m
+    nodata_mask = grid.nodata_mask
+    check_nodata = grid.check_nodata
     n_rows, n_cols = elevation_m.shape
     z[0] = z0_m
     for j in range(1, n_samples + 1):
@@ -184,7 +301,10 @@ def sample_radial(
 
 
 @njit(nogil=True, cache=True)
-def sample_radial_nearest(values, row0, col0, d_row, d_col, n_samples, out):
+def sample_radial_nearest(
+    values: Heights, row0: float, col0: float, d_row: float, d_col: float, n_samples: int,
+    out: F64,
+) -> None:  # fmt: skip
     """``out[j]`` = ``values`` of the cell containing the point ``j`` cells out (``out[0]`` too)."""
     n_rows, n_cols = values.shape
     for j in range(n_samples + 1):
@@ -194,7 +314,7 @@ def sample_radial_nearest(values, row0, col0, d_row, d_col, n_samples, out):
 
 
 @njit(nogil=True, cache=True)
-def prefix_sums(z, n, p0, p1):
+def prefix_sums(z: F64, n: int, p0: F64, p1: F64) -> None:
     """``p0[j] = sum(z[:j])`` and ``p1[j] = sum(i * z[i] for i < j)`` for ``j <= n + 1``."""
     p0[0] = 0.0
     p1[0] = 0.0
@@ -204,13 +324,14 @@ def prefix_sums(z, n, p0, p1):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _zp(z, j0, tail, j):
+def _zp(z: F64, j0: int, tail: F64, j: int) -> float:
     """Height ``j`` of a cell's path: radial sample ``j`` below ``j0``, else from ``tail``."""
-    return z[j] if j < j0 else tail[j - j0]
+    h: float = z[j] if j < j0 else tail[j - j0]
+    return h
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _sum0(p0, j0, tp0, a, b):
+def _sum0(p0: F64, j0: int, tp0: F64, a: int, b: int) -> float:
     """Sum of the path heights ``a..b`` (inclusive) from the radial and tail prefix sums."""
     total = 0.0
     if a < j0:
@@ -221,7 +342,7 @@ def _sum0(p0, j0, tp0, a, b):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _sum1(p1, j0, tp1, a, b):
+def _sum1(p1: F64, j0: int, tp1: F64, a: int, b: int) -> float:
     """Sum of ``j * height_j`` over ``a..b`` (inclusive), as :func:`_sum0`."""
     total = 0.0
     if a < j0:
@@ -232,7 +353,7 @@ def _sum1(p1, j0, tp1, a, b):
 
 
 @njit(nogil=True, cache=True)
-def tail_sums(tail, j0, n_tail, tp0, tp1):
+def tail_sums(tail: F64, j0: int, n_tail: int, tp0: F64, tp1: F64) -> None:
     """Prefix sums of the tail heights (path indices ``j0 .. j0 + n_tail - 1``)."""
     tp0[0] = 0.0
     tp1[0] = 0.0
@@ -242,9 +363,12 @@ def tail_sums(tail, j0, n_tail, tp0, tp1):
 
 
 @njit(nogil=True, cache=True)
-def bilinear_at(elevation_m, nodata_mask, check_nodata, r, c):
+def bilinear_at(grid: SweepGrid, r: float, c: float) -> float:
     """Bilinear height at fractional (``r``, ``c``), the rule of :func:`sample_radial`; NaN
     outside the grid or touching nodata."""
+    elevation_m = grid.elevation_m
+    nodata_mask = grid.nodata_mask
+    check_nodata = grid.check_nodata
     n_rows, n_cols = elevation_m.shape
     if r < -0.5 or r > n_rows - 0.5 or c < -0.5 or c > n_cols - 0.5:
         return math.nan
@@ -270,7 +394,7 @@ def bilinear_at(elevation_m, nodata_mask, check_nodata, r, c):
 
 
 @njit(nogil=True, cache=True)
-def running_argmax(y, n, ref, inv_two_a, argmax):
+def running_argmax(y: F64, n: int, ref: float, inv_two_a: float, argmax: I64) -> None:
     """``argmax[j]``: first ``i`` in ``1..j`` maximising ``(y[i] - ref) / i - i * inv_two_a``.
 
     The transmitter's horizon search over samples ``spacing`` apart: ``(y - ref) / (i * spacing)
@@ -289,7 +413,7 @@ def running_argmax(y, n, ref, inv_two_a, argmax):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def hull_push(hull, hn, hy, j):
+def hull_push(hull: I64, hn: int, hy: F64, j: int) -> int:
     """Append point ``(j, hy[j])`` to the upper hull ``hull[:hn]`` (x increasing); new length.
 
     Collinear middle points are dropped, so of several samples tied on a tangent the hull keeps
@@ -308,7 +432,7 @@ def hull_push(hull, hn, hy, j):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def hull_tangent(hull, hn, hy, xr, yr):
+def hull_tangent(hull: I64, hn: int, hy: F64, xr: float, yr: float) -> int:
     """Position in ``hull`` of the vertex seen highest from ``(xr, yr)``, right of every vertex.
 
     The vertex maximising ``(hy[j] - yr) / (xr - j)`` (the first of equals): binary search for
@@ -328,7 +452,7 @@ def hull_tangent(hull, hn, hy, xr, yr):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def hull_support(hull, hn, hy, slope):
+def hull_support(hull: I64, hn: int, hy: F64, slope: float) -> int:
     """Position in ``hull`` of the vertex maximising ``hy[j] - slope * j``."""
     lo = 0
     hi = hn - 1
@@ -348,13 +472,8 @@ def hull_support(hull, hn, hy, slope):
 # =================================================================================================
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _dim(x, y):
-    return x - y if x > y else 0.0
-
-
 @njit(nogil=True, cache=True)
-def _select(a, lo, hi, kth):
+def _select(a: F64, lo: int, hi: int, kth: int) -> float:
     """``a[kth]`` after partially ordering ``a[lo:hi + 1]`` (Hoare quickselect, in place)."""
     while hi > lo:
         x = a[lo]
@@ -385,12 +504,15 @@ def _select(a, lo, hi, kth):
         elif kth >= i:
             lo = i
         else:
-            return a[kth]
-    return a[kth]
+            break
+    value: float = a[kth]
+    return value
 
 
 @njit(nogil=True, cache=True)
-def delta_h(z, j0, tl, n, xi, d_start, d_end, s, diffs):
+def delta_h(
+    z: F64, j0: int, tl: F64, n: int, xi: float, d_start: float, d_end: float, s: F64, diffs: F64
+) -> float:
     """ITM's ``ComputeDeltaH`` on a cell's path (see :func:`_zp` for the heights).
 
     The same resampling, fit and interdecile range as ``_itm_kernels.compute_delta_h``, the two
@@ -428,17 +550,15 @@ def delta_h(z, j0, tl, n, xi, d_start, d_end, s, diffs):
 
 
 @njit(nogil=True, cache=True)
-def least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, d_end):
+def least_squares_fit(
+    p0: F64, p1: F64, z: F64, j0: int, tl: F64, n: int, xi: float, d_start: float, d_end: float
+) -> tuple[float, float]:
     """ITM's trapezoid-weighted line fit between two distances, from prefix sums (O(1)).
 
     Same index rules as ``_itm_kernels.least_squares_fit``; returns the fitted heights at
     ``x = 0`` and ``x = n * xi``.
     """
-    i_start = int(_dim(d_start / xi, 0.0))
-    i_end = n - int(_dim(float(n), d_end / xi))
-    if i_end <= i_start:
-        i_start = int(_dim(float(i_start), 1.0))
-        i_end = n - int(_dim(float(n), i_end + 1.0))
+    i_start, i_end = _itm.fit_span(n, xi, d_start, d_end)
     x_len = float(i_end - i_start)
     za = _zp(z, j0, tl[0], i_start)
     zb = _zp(z, j0, tl[0], i_end)
@@ -452,8 +572,9 @@ def least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, d_end):
 
 @njit(nogil=True, cache=True)
 def itm_horizons(
-    z, p0, j0, tl, n, d, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy, inv_two_a_ref_m, res_m
-):  # fmt: skip
+    z: F64, p0: F64, j0: int, tl: F64, n: int, d: float, txarg: I64, hull: I64, hn: int,
+    hy: F64, inv_two_a_ref_m: float, site: SweepSite, n0: float,
+) -> tuple[float, float, float, float, float, float]:  # fmt: skip
     """Curvature and horizons of a cell's path, as ITM's ``FindHorizons`` finds them.
 
     Returns ``(gamma_e, n_s, theta_tx, theta_rx, d_hzn_tx_m, d_hzn_rx_m)``. The path has ``n``
@@ -463,16 +584,16 @@ def itm_horizons(
     over samples ``1..j0 - 1``.
     """
     tail = tl[0]
+    res_m = site.res_m
     xi = d / n
     d = n * xi
     p10 = int(0.1 * n)
     h_sys = _sum0(p0, j0, tl[1], p10, n - p10) / (n - 2 * p10 + 1)
-    n_s = n0 if h_sys == 0.0 else n0 * math.exp(-h_sys / 9460.0)
-    gamma_e = _itm.GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    n_s, gamma_e = _itm.surface_refractivity(n0, h_sys)
     two_a = 2.0 / gamma_e
-    z_tx = z[0] + h_tx_m
+    z_tx = z[0] + site.h_tx_m
     z_end = tail[n - j0]
-    z_rx = z_end + h_rx_m
+    z_rx = z_end + site.h_rx_m
     th_tx = (z_rx - z_tx) / d - d / two_a
     th_rx = -(z_rx - z_tx) / d - d / two_a
     dh_tx = d
@@ -542,14 +663,17 @@ def itm_horizons(
 
 @njit(nogil=True, cache=True)
 def itm_cell_loss(
-    z, p0, p1, j0, tl, n, d, h_tx_m, h_rx_m, horizons, delta_h_m, exact_dh, s, diffs, f_mhz,
-    z_g, climate, mdvar, time_pct, location_pct, situation_pct,
-):  # fmt: skip
+    z: F64, p0: F64, p1: F64, j0: int, tl: F64, n: int, d: float,
+    horizons: tuple[float, float, float, float, float, float], delta_h_m: float, exact_dh: bool,
+    s: F64, diffs: F64, site: SweepSite, params: ItmSweepParams, z_g: complex,
+) -> float:  # fmt: skip
     """ITM basic transmission loss (dB) of one cell's path: ``quick_pfl`` then ``itm_core``.
 
     ``horizons`` is the tuple of :func:`itm_horizons`. With ``exact_dh`` the terrain
     irregularity is computed for this path, else ``delta_h_m`` is used. NaN on an ITM error.
     """
+    h_tx_m = site.h_tx_m
+    h_rx_m = site.h_rx_m
     gamma_e, n_s, th_tx, th_rx, dh_tx, dh_rx = horizons
     xi = d / n
     d = n * xi
@@ -562,37 +686,18 @@ def itm_cell_loss(
         delta_h_m = delta_h(z, j0, tl, n, xi, d_start, d_end, s, diffs)
     if dh_tx + dh_rx > 1.5 * d:
         fit_tx, fit_rx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, d_end)
-        he_tx = h_tx_m + _dim(z0, fit_tx)
-        he_rx = h_rx_m + _dim(z_end, fit_rx)
-        dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
-            -0.07 * math.sqrt(delta_h_m / max(he_tx, 5.0))
+        th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx = _itm.smooth_earth_horizons(
+            fit_tx, fit_rx, z0, z_end, h_tx_m, h_rx_m, delta_h_m, a_e, d
         )
-        dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
-            -0.07 * math.sqrt(delta_h_m / max(he_rx, 5.0))
-        )
-        combined = dh_tx + dh_rx
-        if combined <= d:
-            q = (d / combined) ** 2
-            he_tx = he_tx * q
-            he_rx = he_rx * q
-            dh_tx = math.sqrt(2.0 * he_tx * a_e) * math.exp(
-                -0.07 * math.sqrt(delta_h_m / max(he_tx, 5.0))
-            )
-            dh_rx = math.sqrt(2.0 * he_rx * a_e) * math.exp(
-                -0.07 * math.sqrt(delta_h_m / max(he_rx, 5.0))
-            )
-        q = math.sqrt(2.0 * he_tx * a_e)
-        th_tx = (0.65 * delta_h_m * (q / dh_tx - 1.0) - 2.0 * he_tx) / q
-        q = math.sqrt(2.0 * he_rx * a_e)
-        th_rx = (0.65 * delta_h_m * (q / dh_rx - 1.0) - 2.0 * he_rx) / q
     else:
         fit_tx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d_start, 0.9 * dh_tx)[0]
-        he_tx = h_tx_m + _dim(z0, fit_tx)
         fit_rx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d - 0.9 * dh_rx, d_end)[1]
-        he_rx = h_rx_m + _dim(z_end, fit_rx)
+        he_tx, he_rx = _itm.effective_heights(fit_tx, fit_rx, z0, z_end, h_tx_m, h_rx_m)
+    p = params
     loss, _a_ref, _a_fs, _mode, _w, err = _itm.itm_core(
-        th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx, delta_h_m, d, h_tx_m, h_rx_m, f_mhz, z_g,
-        gamma_e, n_s, _itm.CALC_P2P, climate, mdvar, time_pct, location_pct, situation_pct,
+        th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx, delta_h_m, d, h_tx_m, h_rx_m, p.f_mhz, z_g,
+        gamma_e, n_s, _itm.CALC_P2P, p.climate, p.mdvar, p.time_pct, p.location_pct,
+        p.situation_pct,
     )  # fmt: skip
     return math.nan if err != 0 else loss
 
@@ -604,42 +709,39 @@ def itm_cell_loss(
 
 @njit(nogil=True, cache=True)
 def _radial_setup(
-    i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, n_radials,
-    row_off, col_off, win_cols,
-):  # fmt: skip
+    i: int, cells: I32, start: I64, grid: SweepGrid, site: SweepSite
+) -> tuple[F64, int]:
     """Sample radial ``i`` as far as its cells need; ``(z, n_valid)`` (see :func:`sample_radial`)."""
     last_cell = cells[start[i + 1] - 1]
-    d_last = _cell_distance(last_cell, win_cols, row_off, col_off, row0, col0)[2]
+    d_last = _cell_distance(last_cell, site)[2]
     n_samp = math.ceil(d_last - 1e-9)
-    az = TWO_PI * i / n_radials
+    az = TWO_PI * i / site.n_radials
     d_row = -math.cos(az)
     d_col = math.sin(az)
     z = np.empty(n_samp + 1)
-    n_valid = sample_radial(
-        elevation_m, nodata_mask, check_nodata, row0, col0, d_row, d_col, n_samp, z0_m, z
-    )
+    n_valid = sample_radial(grid, site.row0, site.col0, d_row, d_col, n_samp, site.z0_m, z)
     return z, n_valid
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _cell_distance(cell, win_cols, row_off, col_off, row0, col0):
-    wr = cell // win_cols
-    wc = cell - wr * win_cols
-    dr = row_off + wr - row0
-    dc = col_off + wc - col0
+def _cell_distance(cell: int, site: SweepSite) -> tuple[int, int, float]:
+    """Window row and column of a flat window index, and its distance from the site in cells."""
+    wr = cell // site.win_cols
+    wc = cell - wr * site.win_cols
+    dr = site.row_off + wr - site.row0
+    dc = site.col_off + wc - site.col0
     return wr, wc, math.sqrt(dr * dr + dc * dc)
 
 
 @njit(nogil=True, cache=True)
 def _fill_tail(
-    elevation_m, nodata_mask, check_nodata, row0, col0, dr, dc, n, j0, z_end, tl
-):  # fmt: skip
+    grid: SweepGrid, row0: float, col0: float, dr: float, dc: float, n: int, j0: int,
+    z_end: float, tl: F64,
+) -> bool:  # fmt: skip
     """Exact straight-line heights of path indices ``j0 .. n - 1`` and the cell's own, with their
     prefix sums, into ``tl``; False when one touches nodata or leaves the grid."""
     for j in range(j0, n):
-        v = bilinear_at(
-            elevation_m, nodata_mask, check_nodata, row0 + j * dr / n, col0 + j * dc / n
-        )
+        v = bilinear_at(grid, row0 + j * dr / n, col0 + j * dc / n)
         if math.isnan(v):
             return False
         tl[0, j - j0] = v
@@ -650,32 +752,40 @@ def _fill_tail(
 
 @njit(nogil=True, cache=True)
 def _itm_radial(
-    i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m, h_rx_m,
-    res_m, n_radials, row_off, col_off, win_cols, f_mhz, z_g, climate, n0, mdvar, time_pct,
-    location_pct, situation_pct, near_cells, dh_every, cut_db, headroom_db, out,
-):  # fmt: skip
+    i: int, cells: I32, start: I64, grid: SweepGrid, site: SweepSite, params: ItmSweepParams,
+    z_g: complex, out: F32,
+) -> None:  # fmt: skip
     """All cells of radial ``i``: sample, sweep the statistics, evaluate each cell into ``out``.
 
-    With a finite ``cut_db``, a cell whose lower bound (:func:`itm_loss_floor_db`) exceeds it is
-    left NaN without a model call.
+    With a finite ``params.cut_db``, a cell whose lower bound (:func:`itm_loss_floor_db`)
+    exceeds it is left NaN without a model call.
     """
     a = start[i]
     b = start[i + 1]
     if a == b:
         return
-    z, n_valid = _radial_setup(
-        i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, n_radials,
-        row_off, col_off, win_cols,
-    )  # fmt: skip
+    elevation_m = grid.elevation_m
+    row0 = site.row0
+    col0 = site.col0
+    h_tx_m = site.h_tx_m
+    h_rx_m = site.h_rx_m
+    res_m = site.res_m
+    row_off = site.row_off
+    col_off = site.col_off
+    near_cells = site.near_cells
+    n0 = params.n0
+    dh_every = params.dh_every
+    cut_db = params.cut_db
+    headroom_db = params.headroom_db
+    z, n_valid = _radial_setup(i, cells, start, grid, site)
     p0 = np.empty(n_valid + 2)
     p1 = np.empty(n_valid + 2)
     prefix_sums(z, n_valid, p0, p1)
     # one reference earth radius per radial, from the mean height of its whole profile
     p10 = int(0.1 * n_valid)
     h_ref = (p0[n_valid - p10 + 1] - p0[p10]) / (n_valid - 2 * p10 + 1)
-    n_s_ref = n0 if h_ref == 0.0 else n0 * math.exp(-h_ref / 9460.0)
-    inv_two_a_ref = 0.5 * _itm.GAMMA_A_PER_M * (1.0 - 0.04665 * math.exp(n_s_ref / 179.3))
-    z_tx = z0_m + h_tx_m
+    inv_two_a_ref = 0.5 * _itm.surface_refractivity(n0, h_ref)[1]
+    z_tx = site.z0_m + h_tx_m
     txarg = np.empty(n_valid + 1, dtype=np.int64)
     running_argmax(z, n_valid, z_tx, res_m * res_m * inv_two_a_ref, txarg)
     hy = np.empty(n_valid + 1)
@@ -705,11 +815,11 @@ def _itm_radial(
     hn = 1
     pushed = 0
     prefilter = cut_db < math.inf
-    lam_m = 299.792458 / f_mhz
-    fs0_db = 32.45 + 20.0 * math.log10(f_mhz) - 60.0
+    lam_m = 299.792458 / params.f_mhz
+    fs0_db = 32.45 + 20.0 * math.log10(params.f_mhz) - 60.0
     for t in range(a, b):
         cell = cells[t]
-        wr, wc, d_cells = _cell_distance(cell, win_cols, row_off, col_off, row0, col0)
+        wr, wc, d_cells = _cell_distance(cell, site)
         n = math.ceil(d_cells - 1e-9)
         j0 = max(1, n - near_cells + 1)
         if j0 - 1 > n_valid:
@@ -742,9 +852,8 @@ def _itm_radial(
             tl[0, 0] = z[s_a]
             tail_sums(tl[0], s_a, 1, tl[1], tl[2])
             hz = itm_horizons(
-                z, p0, s_a, tl, s_a, d_a, h_tx_m, h_rx_m, n0, txarg, hull_a, hn_a, hy,
-                inv_two_a_ref, res_m,
-            )  # fmt: skip
+                z, p0, s_a, tl, s_a, d_a, txarg, hull_a, hn_a, hy, inv_two_a_ref, site, n0
+            )
             d_start = min(15.0 * h_tx_m, 0.1 * hz[4])
             d_end = d_a - min(15.0 * h_rx_m, 0.1 * hz[5])
             dh_ring[s_a] = delta_h(z, s_a, tl, s_a, res_m, d_start, d_end, s, diffs)
@@ -760,14 +869,11 @@ def _itm_radial(
             a_prev = s_a
             a_next = nxt
         if not _fill_tail(
-            elevation_m, nodata_mask, check_nodata, row0, col0, r - row0, c - col0, n, j0,
-            np.float64(elevation_m[r, c]), tl,
-        ):  # fmt: skip
+            grid, row0, col0, r - row0, c - col0, n, j0, np.float64(elevation_m[r, c]), tl
+        ):
             continue
         d = d_cells * res_m
-        hz = itm_horizons(
-            z, p0, j0, tl, n, d, h_tx_m, h_rx_m, n0, txarg, hull, hn, hy, inv_two_a_ref, res_m
-        )
+        hz = itm_horizons(z, p0, j0, tl, n, d, txarg, hull, hn, hy, inv_two_a_ref, site, n0)
         dh = 0.0
         if not exact_dh:
             if n <= n_valid:
@@ -775,13 +881,15 @@ def _itm_radial(
             else:
                 dh = dh_ring[n_valid]
         out[wr, wc] = itm_cell_loss(
-            z, p0, p1, j0, tl, n, d, h_tx_m, h_rx_m, hz, dh, exact_dh, s, diffs, f_mhz, z_g,
-            climate, mdvar, time_pct, location_pct, situation_pct,
-        )  # fmt: skip
+            z, p0, p1, j0, tl, n, d, hz, dh, exact_dh, s, diffs, site, params, z_g
+        )
 
 
 @njit(nogil=True, cache=True, inline="always")
-def itm_loss_floor_db(z, j_edge, res_m, d_m, z_tx_m, z_rx_m, inv_two_a_m, lam_m, fs0_db):
+def itm_loss_floor_db(
+    z: F64, j_edge: int, res_m: float, d_m: float, z_tx_m: float, z_rx_m: float,
+    inv_two_a_m: float, lam_m: float, fs0_db: float,
+) -> float:  # fmt: skip
     """Free-space loss plus the P.526 knife-edge loss J(ν) of one terrain sample, in dB.
 
     The sample is ``z[j_edge]``, ``j_edge * res_m`` metres out (the radial's transmitter
@@ -798,62 +906,40 @@ def itm_loss_floor_db(z, j_edge, res_m, d_m, z_tx_m, z_rx_m, inv_two_a_m, lam_m,
     if h <= 0.0:
         return fs_db
     nu = h * math.sqrt(2.0 * d_m / (lam_m * x * (d_m - x)))
-    return fs_db + _knife_edge_approx_db(nu)
+    floor_db: float = fs_db + knife_edge_db(nu)
+    return floor_db
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _itm_sweep(grid: SweepGrid, site: SweepSite, params: ItmSweepParams) -> F32:
+    """The body of :func:`itm_sweep` (documented there), inlined into both entry points: the
+    radial loop is a ``prange``, a plain loop in the serial one and spread over numba's thread
+    pool in :func:`itm_sweep_parallel` (radials write disjoint cells)."""
+    cells, start = assign_cells(grid, site)
+    out = np.full((site.win_rows, site.win_cols), np.nan, dtype=np.float32)
+    p = params
+    z_g = _itm.initialize_point_to_point(p.f_mhz, 0.0, p.n0, p.pol, p.epsilon, p.sigma)[0]
+    for i in prange(site.n_radials):
+        _itm_radial(i, cells, start, grid, site, params, z_g, out)
+    return out
 
 
 @njit(nogil=True, cache=True)
-def itm_sweep(
-    elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m, h_rx_m, res_m, radius_m,
-    n_radials, row_off, col_off, win_rows, win_cols, f_mhz, climate, n0, pol, epsilon, sigma,
-    mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every, cut_db, headroom_db,
-):  # fmt: skip
+def itm_sweep(grid: SweepGrid, site: SweepSite, params: ItmSweepParams) -> F32:
     """ITM basic transmission loss (dB, float32) from one site to every cell within the radius.
 
-    Site at fractional (``row0``, ``col0``) with ground ``z0_m`` and antenna ``h_tx_m`` above
-    it; receivers ``h_rx_m`` above their cell; cell size ``res_m``; ``n_radials`` radials;
-    window origin and shape in grid cells; ITM's climate, N_0, polarisation, ground,
-    variability mode and percentages. The last ``near_cells`` cells of each path are sampled
-    on the straight line; ``dh_every`` sets the Δh anchors (0: exact Δh for every cell). NaN
-    beyond the radius, on nodata and where a path touches nodata or leaves the grid. The cell
-    at distance 0 is NaN here (ITM needs a path); the wrapper fills it.
+    ``grid``, ``site`` and ``params`` are described with their records (:class:`SweepGrid`,
+    :class:`SweepSite`, :class:`ItmSweepParams`). NaN beyond the radius, on nodata and where a
+    path touches nodata or leaves the grid. The cell at distance 0 is NaN here (ITM needs a
+    path); the wrapper fills it.
     """
-    cells, start = assign_cells(
-        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
-        win_rows, win_cols,
-    )  # fmt: skip
-    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
-    z_g = _itm.initialize_point_to_point(f_mhz, 0.0, n0, pol, epsilon, sigma)[0]
-    for i in range(n_radials):
-        _itm_radial(
-            i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m,
-            h_rx_m, res_m, n_radials, row_off, col_off, win_cols, f_mhz, z_g, climate, n0,
-            mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every, cut_db,
-            headroom_db, out,
-        )  # fmt: skip
-    return out
+    return _itm_sweep(grid, site, params)
 
 
 @njit(nogil=True, cache=True, parallel=True)
-def itm_sweep_parallel(
-    elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m, h_rx_m, res_m, radius_m,
-    n_radials, row_off, col_off, win_rows, win_cols, f_mhz, climate, n0, pol, epsilon, sigma,
-    mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every, cut_db, headroom_db,
-):  # fmt: skip
+def itm_sweep_parallel(grid: SweepGrid, site: SweepSite, params: ItmSweepParams) -> F32:
     """:func:`itm_sweep` with the radials spread over numba's thread pool (same result)."""
-    cells, start = assign_cells(
-        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
-        win_rows, win_cols,
-    )  # fmt: skip
-    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
-    z_g = _itm.initialize_point_to_point(f_mhz, 0.0, n0, pol, epsilon, sigma)[0]
-    for i in prange(n_radials):
-        _itm_radial(
-            i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, h_tx_m,
-            h_rx_m, res_m, n_radials, row_off, col_off, win_cols, f_mhz, z_g, climate, n0,
-            mdvar, time_pct, location_pct, situation_pct, near_cells, dh_every, cut_db,
-            headroom_db, out,
-        )  # fmt: skip
-    return out
+    return _itm_sweep(grid, site, params)
 
 
 # =================================================================================================
@@ -862,14 +948,17 @@ def itm_sweep_parallel(
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _nu(g, di, dtot, hts, hrs, ce, lam):
+def _nu(g: float, di: float, dtot: float, hts: float, hrs: float, ce: float, lam: float) -> float:
     """P.1812 diffraction parameter of a point ``g`` metres high ``di`` km along the path."""
     v = g + 500.0 * ce * di * (dtot - di) - (hts * (dtot - di) + hrs * di) / dtot
     return v * math.sqrt(0.002 * dtot / (lam * di * (dtot - di)))
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _nu_scan(h, lo, hi, off, xk, dtot, a, hts, slope, best, arg):
+def _nu_scan(
+    h: F64, lo: int, hi: int, off: int, xk: float, dtot: float, a: float, hts: float,
+    slope: float, best: float, arg: int,
+) -> tuple[float, int]:  # fmt: skip
     """Best ``v * |v| / q`` over path indices ``lo..hi - 1`` read at ``h[i - off]``."""
     for i in range(lo, hi):
         di = i * xk
@@ -883,7 +972,10 @@ def _nu_scan(h, lo, hi, off, xk, dtot, a, hts, slope, best, arg):
 
 
 @njit(nogil=True, cache=True)
-def nu_max(z, j0, tail, n, xi_m, hts, hrs, ce, lam):
+def nu_max(
+    z: F64, j0: int, tail: F64, n: int, xi_m: float, hts: float, hrs: float, ce: float,
+    lam: float,
+) -> tuple[float, int]:  # fmt: skip
     """Largest ν over the interior of a path and the last index reaching it (a full scan).
 
     ν = v * sqrt(0.002 D / (λ q)) with clearance ``v`` and ``q = d (D - d)``; the scan ranks
@@ -901,7 +993,7 @@ def nu_max(z, j0, tail, n, xi_m, hts, hrs, ce, lam):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _line_excess_scan(h, lo, hi, off, slope_i, best):
+def _line_excess_scan(h: F64, lo: int, hi: int, off: int, slope_i: float, best: float) -> float:
     """``max(best, h[i - off] - slope_i * i)`` over path indices ``lo..hi - 1``."""
     for i in range(lo, hi):
         v = h[i - off] - slope_i * i
@@ -911,10 +1003,12 @@ def _line_excess_scan(h, lo, hi, off, slope_i, best):
 
 
 @njit(nogil=True, cache=True)
-def smooth_bullington_db(n, xi_m, h_te, h_re, ap_km, f_ghz):
+def smooth_bullington_db(
+    n: int, xi_m: float, h_te: float, h_re: float, ap_km: float, f_ghz: float
+) -> float:
     """P.1812 Bullington loss of the smooth profile (zero heights, antennas ``h_te``, ``h_re``).
 
-    Same result as ``p1812._bullington_db(..., smooth=True)`` on ``n`` intervals of ``xi_m``,
+    Same result as ``_p1812_kernels.bullington_db(..., smooth=True)`` on ``n`` intervals of ``xi_m``,
     without scanning the path: both slope maxima are concave in distance (their optimum is
     next to the continuous one) and ν along the smooth profile is unimodal (binary search on
     its discrete differences).
@@ -923,7 +1017,7 @@ def smooth_bullington_db(n, xi_m, h_te, h_re, ap_km, f_ghz):
     ce = 1.0 / ap_km
     lam = 0.2998 / f_ghz
     if n < 2:
-        luc = 0.0
+        luc: float = 0.0
         return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
     xk = xi_m / 1000.0
     stim = -np.inf
@@ -944,7 +1038,7 @@ def smooth_bullington_db(n, xi_m, h_te, h_re, ap_km, f_ghz):
                 hi = mid
             else:
                 lo = mid + 1
-        luc = _knife_edge_approx_db(_nu(0.0, lo * xi_m / 1000.0, dtot, h_te, h_re, ce, lam))
+        luc = knife_edge_db(_nu(0.0, lo * xi_m / 1000.0, dtot, h_te, h_re, ce, lam))
     else:
         srim = -np.inf
         i_star = (dtot - math.sqrt(h_re / (500.0 * ce))) / xk
@@ -956,13 +1050,16 @@ def smooth_bullington_db(n, xi_m, h_te, h_re, ap_km, f_ghz):
         nub = (h_te + stim * dbp - (h_te * (dtot - dbp) + h_re * dbp) / dtot) * math.sqrt(
             0.002 * dtot / (lam * dbp * (dtot - dbp))
         )
-        luc = _knife_edge_approx_db(nub)
+        luc = knife_edge_db(nub)
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
 
 
 @njit(nogil=True, cache=True)
-def bullington_scan_db(g, j0, gtail, n, xi_m, hts, hrs, ap_km, f_ghz, smooth):
-    """``p1812._bullington_db`` on a cell's path by full scans (used off the median, at a_β)."""
+def bullington_scan_db(
+    g: F64, j0: int, gtail: F64, n: int, xi_m: float, hts: float, hrs: float, ap_km: float,
+    f_ghz: float, smooth: bool,
+) -> float:  # fmt: skip
+    """``_p1812_kernels.bullington_db`` on a cell's path by full scans (used off the median, at a_β)."""
     dtot = n * xi_m / 1000.0
     ce = 1.0 / ap_km
     lam = 0.2998 / f_ghz
@@ -977,7 +1074,7 @@ def bullington_scan_db(g, j0, gtail, n, xi_m, hts, hrs, ap_km, f_ghz, smooth):
         for i in range(1, n):
             gi = 0.0 if smooth else _zp(g, j0, gtail, i)
             numax = max(numax, _nu(gi, i * xi_m / 1000.0, dtot, hts, hrs, ce, lam))
-        luc = _knife_edge_approx_db(numax)
+        luc: float = knife_edge_db(numax)
     else:
         srim = -np.inf
         for i in range(1, n):
@@ -988,26 +1085,46 @@ def bullington_scan_db(g, j0, gtail, n, xi_m, hts, hrs, ap_km, f_ghz, smooth):
         nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
             0.002 * dtot / (lam * dbp * (dtot - dbp))
         )
-        luc = _knife_edge_approx_db(nub)
+        luc = knife_edge_db(nub)
     return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
 
 
 @njit(nogil=True, cache=True)
 def p1812_cell_loss(
-    z, gr, p0, p1, j0, tl, n, d_m, res_m, arg_a, arg_b, arg_c, hull_a, hn_a, hull_b, hn_b,
-    hy_b, hull_c, hn_c, hy_c, inv_two_ae_m, h_tx_m, h_rx_m, f_ghz, p_pct, pol, phi_deg,
-    delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, has_clutter,
-):  # fmt: skip
-    """P.1812 basic transmission loss (dB) of one cell's path, as ``p1812._p1812_kernel``.
+    rad: P1812Radial, hn_a: int, hn_b: int, hn_c: int, j0: int, tl: F64, n: int, d_m: float,
+    site: SweepSite, params: P1812SweepParams, has_clutter: bool,
+) -> float:  # fmt: skip
+    """P.1812 basic transmission loss (dB) of one cell's path, as ``_p1812_kernels.p1812_kernel``.
 
-    Bare heights ``z`` (radial, ``j < j0``) and ``tl[0]`` (tail), clutter-raised heights ``gr``
-    and ``tl[3]`` (terminals excluded), prefix sums of the bare heights; running maxima
-    ``arg_a`` (bare, flat), ``arg_b`` (bare, curved), ``arg_c`` (clutter, curved) and upper
-    hulls A (bare, ``z``), B (bare, ``hy_b``), C (clutter, ``hy_c``) over samples ``1..j0 - 1``,
-    curved with ``inv_two_ae_m`` = 1 / (2 a_e) in 1/m. One radio-climatic ``zone`` for the
-    whole path; ``phi_deg`` the path-centre latitude. Without clutter (``has_clutter`` False)
+    The radial's statistics ``rad``: bare heights ``z`` (radial, ``j < j0``; ``tl[0]`` the
+    tail), clutter-raised heights ``gr`` (``tl[3]`` the tail; terminals excluded), prefix sums
+    of the bare heights; running maxima ``arg_a`` (bare, flat), ``arg_b`` (bare, curved),
+    ``arg_c`` (clutter, curved) and upper hulls A (bare, ``z``), B (bare, ``hy_b``), C
+    (clutter, ``hy_c``) of lengths ``hn_a``, ``hn_b``, ``hn_c`` over samples ``1..j0 - 1``,
+    curved with ``inv_two_ae_m`` = 1 / (2 a_e) in 1/m. One radio-climatic zone for the whole
+    path; ``params.phi_deg`` the path-centre latitude. Without clutter (``has_clutter`` False)
     the clutter-raised heights equal the bare ones and one ν scan serves both uses.
     """
+    z = rad.z
+    gr = rad.gr
+    p0 = rad.p0
+    p1 = rad.p1
+    arg_a = rad.arg_a
+    arg_b = rad.arg_b
+    arg_c = rad.arg_c
+    hull_a = rad.hull_a
+    hull_b = rad.hull_b
+    hull_c = rad.hull_c
+    hy_b = rad.hy_b
+    hy_c = rad.hy_c
+    inv_two_ae_m = rad.inv_two_ae_m
+    res_m = site.res_m
+    f_ghz = params.f_ghz
+    p_pct = params.p_pct
+    pol = params.pol
+    zone = params.zone
+    dct_km = params.dct_km
+    dcr_km = params.dcr_km
     tail = tl[0]
     gtail = tl[3]
     xi = d_m / n
@@ -1015,15 +1132,15 @@ def p1812_cell_loss(
     dtot = n * xi / 1000.0
     h0 = z[0]
     h_n = tail[n - j0]
-    hts = h0 + h_tx_m
-    hrs = h_n + h_rx_m
-    if zone == 1:
+    hts = h0 + site.h_tx_m
+    hrs = h_n + site.h_rx_m
+    if zone == _p1812.ZONE_SEA:
         dtm = 0.0
         dlm = 0.0
         omega = 1.0
         dct_km = 0.0
         dcr_km = 0.0
-    elif zone == 3:
+    elif zone == _p1812.ZONE_COASTAL_LAND:
         dtm = dtot
         dlm = 0.0
         omega = 0.0
@@ -1031,8 +1148,8 @@ def p1812_cell_loss(
         dtm = dtot
         dlm = dtot
         omega = 0.0
-    b0 = _beta0(phi_deg, dtm, dlm)
-    ae = EARTH_RADIUS_KM * 157.0 / (157.0 - delta_n)
+    b0 = _p1812.beta0(params.phi_deg, dtm, dlm)
+    ae = EARTH_RADIUS_KM * 157.0 / (157.0 - params.delta_n)
     ab = EARTH_RADIUS_KM * 3.0
     ce = 1.0 / ae
     lam = 0.2998 / f_ghz
@@ -1130,23 +1247,14 @@ def p1812_cell_loss(
     hst = min(hst_fit, h0)
     hsr = min(hsr_fit, h_n)
     slope = (hsr - hst) / dtot
-    hte = h_tx_m + h0 - hst
-    hre = h_rx_m + h_n - hsr
+    hte = site.h_tx_m + h0 - hst
+    hre = site.h_rx_m + h_n - hsr
     # terrain roughness h_m: the highest point above the smooth surface between the horizons
     slope_i = slope * xk
     hm = _line_excess_scan(z, lt, min(lr + 1, j0), 0, slope_i, -np.inf)
     hm = _line_excess_scan(tail, max(lt, j0), lr + 1, j0, slope_i, hm) - hst
 
-    f_j = 1.0 - 0.5 * (1.0 + math.tanh(3.0 * 0.8 * (theta - 0.3) / 0.3))
-    f_k = 1.0 - 0.5 * (1.0 + math.tanh(3.0 * 0.5 * (dtot - 20.0) / 20.0))
-    lbfs = (
-        92.4
-        + 20.0 * math.log10(f_ghz)
-        + 10.0 * math.log10(dtot * dtot + ((hts - hrs) / 1000.0) ** 2)
-    )
-    multipath = 2.6 * (1.0 - math.exp(-0.1 * (dlt + dlr)))
-    lb0p = lbfs + multipath * math.log10(p_pct / 50.0)
-    lb0b = lbfs + multipath * math.log10(b0 / 50.0)
+    lbfs, lb0p, lb0b = _p1812.line_of_sight_db(f_ghz, dtot, hts, hrs, dlt, dlr, p_pct, b0)
 
     # --- delta-Bullington at the median radius (clutter-raised profile) ---
     stim = -np.inf
@@ -1161,7 +1269,7 @@ def p1812_cell_loss(
     if stim < str_:
         if has_clutter or transhorizon:
             nu_bare = nu_max(gr, j0, gtail, n, xi, hts, hrs, ce, lam)[0]
-        luc = _knife_edge_approx_db(nu_bare)
+        luc = knife_edge_db(nu_bare)
     else:
         srim = -np.inf
         if j0 > 1:
@@ -1178,62 +1286,42 @@ def p1812_cell_loss(
         nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
             0.002 * dtot / (lam * dbp * (dtot - dbp))
         )
-        luc = _knife_edge_approx_db(nub)
+        luc = knife_edge_db(nub)
     lbulla = luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
     h_te = hts - hstd
     h_re = hrs - hsrd
     lbulls = smooth_bullington_db(n, xi, h_te, h_re, ae, f_ghz)
-    ldsph = _spherical_earth_db(dtot, h_te, h_re, ae, f_ghz, omega, pol)
+    ldsph = _p1812.spherical_earth_db(dtot, h_te, h_re, ae, f_ghz, omega, pol)
     ld50 = lbulla + max(ldsph - lbulls, 0.0)
-    if p_pct == 50.0:
-        ldp = ld50
-    else:
+    ldp = ld50
+    if p_pct != 50.0:
         ldb = bullington_scan_db(gr, j0, gtail, n, xi, hts, hrs, ab, f_ghz, False)
         ldb += max(
-            _spherical_earth_db(dtot, h_te, h_re, ab, f_ghz, omega, pol)
+            _p1812.spherical_earth_db(dtot, h_te, h_re, ab, f_ghz, omega, pol)
             - bullington_scan_db(gr, j0, gtail, n, xi, h_te, h_re, ab, f_ghz, True),
             0.0,
         )
-        fi_d = _inv_cum_norm(p_pct / 100.0) / _inv_cum_norm(b0 / 100.0) if p_pct > b0 else 1.0
-        ldp = ld50 + fi_d * (ldb - ld50)
+        ldp = _p1812.diffraction_at_p_db(ld50, ldb, p_pct, b0)
 
-    # --- the rest of the method, as in p1812._p1812_kernel ---
+    # --- the rest of the method, as in _p1812_kernels.p1812_kernel ---
     lbd50 = lbfs + ld50
     lbd = lb0p + ldp
-    lminb0p = lb0p + (1.0 - omega) * ldp
-    if p_pct >= b0:
-        f_i = _inv_cum_norm(p_pct / 100.0) / _inv_cum_norm(b0 / 100.0)
-        lminb0p = lbd50 + (lb0b + (1.0 - omega) * ldp - lbd50) * f_i
-    lba = _anomalous_db(
+    lminb0p = _p1812.minimum_los_db(lb0p, lb0b, ldp, lbd50, omega, p_pct, b0)[0]
+    lba = _p1812.anomalous_db(
         dtot, dlt, dlr, dct_km, dcr_km, dlm, hts, hrs, hte, hre, hm,
         theta_t, theta_r, f_ghz, p_pct, omega, ae, b0,
     )  # fmt: skip
-    eta = 2.5
-    a = lba / eta
-    b = lb0p / eta
-    lminbap = eta * (max(a, b) + math.log1p(math.exp(-abs(a - b))))
-    lbda = lbd
-    if lminbap <= lbd:
-        lbda = lminbap + (lbd - lminbap) * f_k
-    lbam = lbda + (lminb0p - lbda) * f_j
-    lf = 25.0 * math.log10(f_ghz) - 2.5 * math.log10(f_ghz / 2.0) ** 2
-    lbs = (
-        190.1
-        + lf
-        + 20.0 * math.log10(dtot)
-        + 0.573 * theta
-        - 0.15 * n0
-        - 10.125 * math.log10(50.0 / p_pct) ** 0.7
-    )
-    lbc = -5.0 * math.log10(10.0 ** (-0.2 * lbs) + 10.0 ** (-0.2 * lbam))
-    lloc = 0.0
-    if zone != 1:
-        lloc = -_inv_cum_norm(pl_pct / 100.0) * sigma_l_db
-    return max(lb0p, lbc + lloc)
+    lbs = _p1812.troposcatter_db(f_ghz, dtot, theta, params.n0, p_pct)
+    f_j, f_k = _p1812.interpolation_factors(theta, dtot)
+    return _p1812.blend_db(
+        lb0p, lbd, lminb0p, lba, lbs, f_j, f_k, zone, params.pl_pct, params.sigma_l_db
+    )[0]
 
 
 @njit(nogil=True, cache=True)
-def _fill_tail_clutter(clutter_m, row0, col0, dr, dc, n, j0, tl):
+def _fill_tail_clutter(
+    clutter_m: Heights, row0: float, col0: float, dr: float, dc: float, n: int, j0: int, tl: F64
+) -> None:
     """``tl[3]``: the tail heights raised by the clutter of the cell under each point (not the
     receiver's own)."""
     n_rows, n_cols = clutter_m.shape
@@ -1246,20 +1334,21 @@ def _fill_tail_clutter(clutter_m, row0, col0, dr, dc, n, j0, tl):
 
 @njit(nogil=True, cache=True)
 def _p1812_radial(
-    i, cells, start, elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter, row0,
-    col0, z0_m, h_tx_m, h_rx_m, res_m, n_radials, row_off, col_off, win_cols, f_ghz, p_pct,
-    pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, near_cells, out,
-):  # fmt: skip
+    i: int, cells: I32, start: I64, grid: SweepGrid, site: SweepSite, params: P1812SweepParams,
+    clutter_m: Heights, has_clutter: bool, out: F32,
+) -> None:  # fmt: skip
     """All cells of radial ``i`` for P.1812 (see :func:`_itm_radial`)."""
     a = start[i]
     b = start[i + 1]
     if a == b:
         return
-    z, n_valid = _radial_setup(
-        i, cells, start, elevation_m, nodata_mask, check_nodata, row0, col0, z0_m, n_radials,
-        row_off, col_off, win_cols,
-    )  # fmt: skip
-    az = TWO_PI * i / n_radials
+    elevation_m = grid.elevation_m
+    row0 = site.row0
+    col0 = site.col0
+    res_m = site.res_m
+    near_cells = site.near_cells
+    z, n_valid = _radial_setup(i, cells, start, grid, site)
+    az = TWO_PI * i / site.n_radials
     gr = np.empty(n_valid + 1)
     if has_clutter:
         sample_radial_nearest(clutter_m, row0, col0, -math.cos(az), math.sin(az), n_valid, gr)
@@ -1271,10 +1360,10 @@ def _p1812_radial(
     p0 = np.empty(n_valid + 2)
     p1 = np.empty(n_valid + 2)
     prefix_sums(z, n_valid, p0, p1)
-    ae_m = 1000.0 * EARTH_RADIUS_KM * 157.0 / (157.0 - delta_n)
+    ae_m = EARTH_RADIUS_M * 157.0 / (157.0 - params.delta_n)
     inv_two_ae = 0.5 / ae_m
     curv = res_m * res_m * inv_two_ae
-    hts = z0_m + h_tx_m
+    hts = site.z0_m + site.h_tx_m
     arg_a = np.empty(n_valid + 1, dtype=np.int64)
     arg_b = np.empty(n_valid + 1, dtype=np.int64)
     arg_c = np.empty(n_valid + 1, dtype=np.int64)
@@ -1290,6 +1379,9 @@ def _p1812_radial(
     hull_a = np.empty(n_valid + 1, dtype=np.int64)
     hull_b = np.empty(n_valid + 1, dtype=np.int64)
     hull_c = np.empty(n_valid + 1, dtype=np.int64)
+    rad = P1812Radial(
+        z, gr, p0, p1, arg_a, arg_b, arg_c, hull_a, hull_b, hull_c, hy_b, hy_c, inv_two_ae
+    )
     hn_a = 0
     hn_b = 0
     hn_c = 0
@@ -1297,7 +1389,7 @@ def _p1812_radial(
     tl = np.empty((4, near_cells + 2))
     for t in range(a, b):
         cell = cells[t]
-        wr, wc, d_cells = _cell_distance(cell, win_cols, row_off, col_off, row0, col0)
+        wr, wc, d_cells = _cell_distance(cell, site)
         n = math.ceil(d_cells - 1e-9)
         j0 = max(1, n - near_cells + 1)
         if j0 - 1 > n_valid:
@@ -1307,71 +1399,52 @@ def _p1812_radial(
             hn_a = hull_push(hull_a, hn_a, z, pushed)
             hn_b = hull_push(hull_b, hn_b, hy_b, pushed)
             hn_c = hull_push(hull_c, hn_c, hy_c, pushed)
-        r = row_off + wr
-        c = col_off + wc
+        r = site.row_off + wr
+        c = site.col_off + wc
         if not _fill_tail(
-            elevation_m, nodata_mask, check_nodata, row0, col0, r - row0, c - col0, n, j0,
-            np.float64(elevation_m[r, c]), tl,
-        ):  # fmt: skip
+            grid, row0, col0, r - row0, c - col0, n, j0, np.float64(elevation_m[r, c]), tl
+        ):
             continue
         if has_clutter:
             _fill_tail_clutter(clutter_m, row0, col0, r - row0, c - col0, n, j0, tl)
         else:
             tl[3, : n - j0 + 1] = tl[0, : n - j0 + 1]
         out[wr, wc] = p1812_cell_loss(
-            z, gr, p0, p1, j0, tl, n, d_cells * res_m, res_m, arg_a, arg_b, arg_c, hull_a,
-            hn_a, hull_b, hn_b, hy_b, hull_c, hn_c, hy_c, inv_two_ae, h_tx_m, h_rx_m, f_ghz,
-            p_pct, pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db,
-            has_clutter,
-        )  # fmt: skip
+            rad, hn_a, hn_b, hn_c, j0, tl, n, d_cells * res_m, site, params, has_clutter
+        )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _p1812_sweep(
+    grid: SweepGrid, site: SweepSite, params: P1812SweepParams, clutter_m: Heights,
+    has_clutter: bool,
+) -> F32:  # fmt: skip
+    """The body of :func:`p1812_sweep`, inlined into both entry points (see :func:`_itm_sweep`)."""
+    cells, start = assign_cells(grid, site)
+    out = np.full((site.win_rows, site.win_cols), np.nan, dtype=np.float32)
+    for i in prange(site.n_radials):
+        _p1812_radial(i, cells, start, grid, site, params, clutter_m, has_clutter, out)
+    return out
 
 
 @njit(nogil=True, cache=True)
 def p1812_sweep(
-    elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter, row0, col0, z0_m, h_tx_m,
-    h_rx_m, res_m, radius_m, n_radials, row_off, col_off, win_rows, win_cols, f_ghz, p_pct,
-    pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, near_cells,
-):  # fmt: skip
+    grid: SweepGrid, site: SweepSite, params: P1812SweepParams, clutter_m: Heights,
+    has_clutter: bool,
+) -> F32:  # fmt: skip
     """P.1812 basic transmission loss (dB, float32) from one site to every cell within the radius.
 
-    As :func:`itm_sweep`, with P.1812's inputs: frequency in GHz, time and location
-    percentages, polarisation (1 horizontal, 2 vertical), path-centre latitude in degrees,
-    ΔN (N-units/km), N_0, one radio-climatic zone (1 sea, 3 coastal land, 4 inland), distances
-    to the coast (km) and σ_L (dB). ``clutter_m`` (used when ``has_clutter``) holds the
-    representative clutter height of each grid cell, added to the path between the terminals.
+    As :func:`itm_sweep`, with P.1812's inputs (:class:`P1812SweepParams`). ``clutter_m``
+    (used when ``has_clutter``) holds the representative clutter height of each grid cell,
+    added to the path between the terminals.
     """
-    cells, start = assign_cells(
-        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
-        win_rows, win_cols,
-    )  # fmt: skip
-    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
-    for i in range(n_radials):
-        _p1812_radial(
-            i, cells, start, elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter,
-            row0, col0, z0_m, h_tx_m, h_rx_m, res_m, n_radials, row_off, col_off, win_cols,
-            f_ghz, p_pct, pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db,
-            near_cells, out,
-        )  # fmt: skip
-    return out
+    return _p1812_sweep(grid, site, params, clutter_m, has_clutter)
 
 
 @njit(nogil=True, cache=True, parallel=True)
 def p1812_sweep_parallel(
-    elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter, row0, col0, z0_m, h_tx_m,
-    h_rx_m, res_m, radius_m, n_radials, row_off, col_off, win_rows, win_cols, f_ghz, p_pct,
-    pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db, near_cells,
-):  # fmt: skip
+    grid: SweepGrid, site: SweepSite, params: P1812SweepParams, clutter_m: Heights,
+    has_clutter: bool,
+) -> F32:  # fmt: skip
     """:func:`p1812_sweep` with the radials spread over numba's thread pool (same result)."""
-    cells, start = assign_cells(
-        nodata_mask, check_nodata, row0, col0, radius_m / res_m, n_radials, row_off, col_off,
-        win_rows, win_cols,
-    )  # fmt: skip
-    out = np.full((win_rows, win_cols), np.nan, dtype=np.float32)
-    for i in prange(n_radials):
-        _p1812_radial(
-            i, cells, start, elevation_m, nodata_mask, check_nodata, clutter_m, has_clutter,
-            row0, col0, z0_m, h_tx_m, h_rx_m, res_m, n_radials, row_off, col_off, win_cols,
-            f_ghz, p_pct, pol, phi_deg, delta_n, n0, zone, dct_km, dcr_km, pl_pct, sigma_l_db,
-            near_cells, out,
-        )  # fmt: skip
-    return out
+    return _p1812_sweep(grid, site, params, clutter_m, has_clutter)

@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
+import blankspot.propagation._itm_kernels as _k
 from blankspot.errors import UnitsError, raise_if_problems
-from blankspot.propagation import _itm_kernels as _k
 
 __all__ = [
     "PASER_DEFAULTS",
@@ -747,6 +747,7 @@ def _validate_pfl(problems: list[str], pfl: Any) -> dict[str, Any]:
 
 
 def _run_p2p(what: str, v: _ScalarInputs) -> ItmResult:
+    assert v.z is not None  # set by the profile's validation
     out = _k.p2p_tls(
         v.h_tx_m, v.h_rx_m, v.z, v.n, v.spacing_m, v.climate, v.n0, v.f_mhz, v.pol, v.epsilon,
         v.sigma, v.mdvar, v.time_pct, v.location_pct, v.situation_pct,

@@ -47,12 +47,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
+import blankspot.propagation._itm_kernels as _itm_kernels
+import blankspot.propagation._radial_kernels as _radial_kernels
 from blankspot.crs import require_metric
 from blankspot.errors import UnitsError, format_problems
-from blankspot.propagation import _itm_kernels, _radial_kernels
+from blankspot.propagation._p1812_kernels import inv_cum_norm
 from blankspot.propagation.los import _check_site_inputs, radial_plan, sweep_window
 from blankspot.propagation.models import free_space_loss_db
 from blankspot.terrain import Terrain
@@ -76,7 +79,7 @@ least 7.4 dB above the cut-off; this margin is kept on top. ``tests/test_radial.
 that the prefilter drops no cell within ``max_loss_db``."""
 
 
-def _finite(value) -> bool:
+def _finite(value: Any) -> bool:
     try:
         return math.isfinite(float(value)) and not isinstance(value, bool)
     except (TypeError, ValueError):
@@ -117,8 +120,8 @@ class ItmParams:
     location_pct: float = 50.0
     situation_pct: float = 50.0
 
-    def __post_init__(self):
-        problems = []
+    def __post_init__(self) -> None:
+        problems: list[str] = []
         if self.climate not in range(1, 8) or isinstance(self.climate, bool):
             problems.append(f"climate must be an ITM climate code 1-7 (1 equatorial for Paser); "
                             f"received {self.climate!r}.")  # fmt: skip
@@ -196,8 +199,8 @@ class P1812Params:
     dct_km: float = 500.0
     dcr_km: float = 500.0
 
-    def __post_init__(self):
-        problems = []
+    def __post_init__(self) -> None:
+        problems: list[str] = []
         checks = (
             ("p_pct", 1.0, 50.0, "a time percentage of P.1812, 1-50"),
             ("pl_pct", 1.0, 99.0, "a location percentage, 1-99"),
@@ -275,7 +278,7 @@ def _itm_vmed_max_db(climate: int) -> float:
     return max(0.0, float(curve.max()))
 
 
-def free_space_headroom_db(model: str, params) -> float:
+def free_space_headroom_db(model: str, params: ItmParams | P1812Params) -> float:
     """How far below free space the model's loss can go, in dB (inf: no bound known).
 
     ITM's reference attenuation is never negative, so at the median percentages its loss is at
@@ -283,13 +286,11 @@ def free_space_headroom_db(model: str, params) -> float:
     line-of-sight loss, free space at p = 50 % (minus up to 2.6·|log10(p/50)| dB of multipath
     enhancement below that) and minus the location term when p_L < 50 %.
     """
-    if model == "itm":
+    if isinstance(params, ItmParams):
         return _itm_vmed_max_db(params.climate) + 0.1 if params.is_median else math.inf
     headroom = 0.1 + 2.6 * max(0.0, -math.log10(params.p_pct / 50.0))
     if params.pl_pct < 50.0:
-        headroom += float(-_radial_kernels._inv_cum_norm(params.pl_pct / 100.0)) * (
-            params.sigma_l_db
-        )
+        headroom += float(-inv_cum_norm(params.pl_pct / 100.0)) * params.sigma_l_db
     return headroom
 
 
@@ -297,9 +298,10 @@ def _free_space_reach_m(max_loss_db: float, freq_mhz: float, headroom_db: float)
     """Distance (m) beyond which free space minus ``headroom_db`` exceeds ``max_loss_db``."""
     if not math.isfinite(max_loss_db) or not math.isfinite(headroom_db):
         return math.inf
-    return 1000.0 * 10.0 ** (
+    reach_m: float = 1000.0 * 10.0 ** (
         (max_loss_db + headroom_db - 32.45 - 20.0 * math.log10(freq_mhz)) / 20.0
     )
+    return reach_m
 
 
 def radial_path_loss(
@@ -438,8 +440,9 @@ def radial_path_loss(
     x_m, y_m = float(x_m), float(y_m)
     h_tx, h_rx = float(height_agl_m), float(rx_height_agl_m)
     res_m = terrain.res_m
-    row0, col0 = (float(v) for v in terrain.rowcol(x_m, y_m))
-    z0 = float(terrain.elevation_at(x_m, y_m)[0])
+    # (Terrain's and free_space_loss_db's signatures are not annotated yet)
+    row0, col0 = (float(v) for v in terrain.rowcol(x_m, y_m))  # type: ignore[no-untyped-call]
+    z0 = float(terrain.elevation_at(x_m, y_m)[0])  # type: ignore[no-untyped-call]
     params = (itm_params or ItmParams()) if model == "itm" else (p1812_params or P1812Params())
     reach = math.inf
     cut_db = math.inf
@@ -456,44 +459,57 @@ def radial_path_loss(
         max(0, row_off - 1) : row_off + win_rows + 1, max(0, col_off - 1) : col_off + win_cols + 1
     ]
     check_nodata = bool(near.any())
-    elevation = np.ascontiguousarray(terrain.elevation_m)
-    mask = np.ascontiguousarray(terrain.nodata_mask)
-    common = (elevation, mask, check_nodata)
-    if model == "itm":
+    grid = _radial_kernels.SweepGrid(
+        np.ascontiguousarray(terrain.elevation_m), np.ascontiguousarray(terrain.nodata_mask),
+        check_nodata,
+    )  # fmt: skip
+    site = _radial_kernels.SweepSite(
+        row0, col0, z0, h_tx, h_rx, float(res_m), radius, int(n_radials), int(row_off),
+        int(col_off), int(win_rows), int(win_cols), int(near_cells),
+    )  # fmt: skip
+    if isinstance(params, ItmParams):
         p = params
-        kernel = _radial_kernels.itm_sweep_parallel if parallel else _radial_kernels.itm_sweep
-        loss = kernel(
-            *common, row0, col0, z0, h_tx, h_rx, res_m, radius, n_radials, row_off, col_off,
-            win_rows, win_cols, float(freq_mhz), p.climate, p.n0, p.pol, p.epsilon, p.sigma,
-            p.mdvar, p.time_pct, p.location_pct, p.situation_pct, int(near_cells),
-            int(dh_every), cut_db, headroom_db,
+        itm_params_k = _radial_kernels.ItmSweepParams(
+            float(freq_mhz), p.climate, p.n0, p.pol, p.epsilon, p.sigma, p.mdvar, p.time_pct,
+            p.location_pct, p.situation_pct, int(dh_every), cut_db, headroom_db,
         )  # fmt: skip
+        if parallel:
+            loss = _radial_kernels.itm_sweep_parallel(grid, site, itm_params_k)
+        else:
+            loss = _radial_kernels.itm_sweep(grid, site, itm_params_k)
     else:
-        p = params
+        q = params
         if lat_deg is None:
             lat_deg = site_latitude_deg(terrain, x_m, y_m)
-        kernel = _radial_kernels.p1812_sweep_parallel if parallel else _radial_kernels.p1812_sweep
-        has_clutter = clutter is not None
-        clutter_arr = clutter if has_clutter else np.zeros((1, 1), dtype=np.float32)
-        loss = kernel(
-            *common, np.ascontiguousarray(clutter_arr), has_clutter, row0, col0, z0, h_tx, h_rx,
-            res_m, radius, n_radials, row_off, col_off, win_rows, win_cols,
-            float(freq_mhz) / 1000.0, p.p_pct, p.pol, float(lat_deg), p.delta_n, p.n0, p.zone,
-            p.dct_km, p.dcr_km, p.pl_pct, p.sigma_l_db, int(near_cells),
+        p1812_params_k = _radial_kernels.P1812SweepParams(
+            float(freq_mhz) / 1000.0, q.p_pct, q.pol, float(lat_deg), q.delta_n, q.n0, q.zone,
+            q.dct_km, q.dcr_km, q.pl_pct, q.sigma_l_db,
         )  # fmt: skip
+        has_clutter = clutter is not None
+        clutter_arr = np.ascontiguousarray(
+            clutter if clutter is not None else np.zeros((1, 1), dtype=np.float32)
+        )
+        if parallel:
+            loss = _radial_kernels.p1812_sweep_parallel(
+                grid, site, p1812_params_k, clutter_arr, has_clutter
+            )
+        else:
+            loss = _radial_kernels.p1812_sweep(grid, site, p1812_params_k, clutter_arr, has_clutter)
     own_r = math.floor(row0 + 0.5) - row_off
     own_c = math.floor(col0 + 0.5) - col_off
     if 0 <= own_r < win_rows and 0 <= own_c < win_cols and np.isnan(loss[own_r, own_c]):
         # the site's own cell (distance 0 when the site is on its centre): free space at 1 m
         dist = math.hypot(own_r + row_off - row0, own_c + col_off - col0) * res_m
-        loss[own_r, own_c] = free_space_loss_db(dist, float(freq_mhz))
+        loss[own_r, own_c] = free_space_loss_db(dist, float(freq_mhz))  # type: ignore[no-untyped-call]
     return RadialSweep(
         row_off=row_off, col_off=col_off, path_loss_db=loss, model=model, radius_m=radius,
         n_radials=n_radials,
     )  # fmt: skip
 
 
-def model_input_problems(model, *, height_agl_m, rx_height_agl_m, freq_mhz) -> list[str]:
+def model_input_problems(
+    model: str, *, height_agl_m: Any, rx_height_agl_m: Any, freq_mhz: Any
+) -> list[str]:
     """The problems of heights and frequency for a terrain model, as sentences."""
     if model not in MODELS:
         return [f"model must be one of {', '.join(repr(m) for m in MODELS)}; received {model!r}."]

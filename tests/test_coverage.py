@@ -225,3 +225,28 @@ def test_models_and_global_inputs():
     assert "3 problems" in str(info.value)
     with pytest.raises(TypeError, match="LinkBudget"):
         compute_coverage(terrain, sites, budget={"freq_mhz": 900.0})
+
+
+@pytest.mark.parametrize("model", ["los", "itm", "p1812"])
+def test_each_site_is_checked_once_at_the_edge(model, monkeypatch):
+    """compute_coverage checks the sites table once; the sweeps do not check each site again."""
+    import blankspot.coverage as cov
+    import blankspot.propagation.los as los
+    import blankspot.propagation.radial as radial
+
+    calls = []
+    real = los._check_site_inputs
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("what", "site"))
+        return real(*args, **kwargs)
+
+    for module in (cov, los, radial):
+        monkeypatch.setattr(module, "_check_site_inputs", counting)
+    terrain = make_terrain("two_valleys")
+    sites = _sites(terrain, [(32, 10), (32, 54), (20, 30)], heights=[30.0, 30.0, 40.0])
+    compute_coverage(terrain, sites, model=model, radius_m=600.0, n_threads=1)
+    assert len(calls) == len(sites)
+    calls.clear()  # one site through the public per-site function: checked once too
+    site_footprint(terrain, "A", *cell_centre(terrain, 32, 10), 30.0, model=model, radius_m=600.0)
+    assert len(calls) == 1

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
-from paser_window import SEGENDANG, WINDOW
 from rasterio.transform import from_bounds
 
 from blankspot.cli import main
@@ -21,6 +20,7 @@ from blankspot.errors import DataError
 from blankspot.io import fetch as F
 from blankspot.io import providers as P
 from blankspot.scenario import ScenarioSpec, run
+from paser_window import SEGENDANG, WINDOW
 
 pytestmark = pytest.mark.slow
 

@@ -369,7 +369,7 @@ def _scenario_spec(scenario, overrides, data_dir=None):
 
 def _echo_plan(result, seconds: float) -> None:
     """The ranking and the headline figures of a plan, as ``demo`` prints them."""
-    from blankspot.reporting.tables import format_idr
+    from blankspot.units import format_idr
 
     cols = ["rank", "site_id", "cost_idr", "people_new", "cumulative_people", "desa_new"]
     if len(result.ranking):

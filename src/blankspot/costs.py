@@ -84,7 +84,8 @@ from pyproj import CRS
 from blankspot.crs import as_crs, require_metric
 from blankspot.errors import CRSError, DataError, SchemaError, UnitsError
 from blankspot.io.datasets import _listing, _Problems
-from blankspot.units import effective_earth_radius_m
+from blankspot.io.vectors import validate_sites
+from blankspot.units import effective_earth_radius_m, format_idr
 
 if TYPE_CHECKING:
     from blankspot.terrain import Terrain
@@ -647,8 +648,6 @@ class CostModel:
             Negative or non-finite distances (listed with the problems above); heights above
             the tallest menu tower (72 m) or missing heights.
         """
-        from blankspot.io.vectors import validate_sites
-
         sites = validate_sites(sites)
         crs = require_metric(sites.crs, "sites")
         ids = sites.index
@@ -1259,8 +1258,6 @@ def breakdown_table(costs_frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFr
     >>> table.set_index("komponen").loc["capex", "jumlah"]
     'Rp 2.080.000.000 (perkiraan)'
     """
-    from blankspot.reporting.tables import format_idr
-
     if lang not in _LABELS:
         raise SchemaError(f"lang must be 'en' or 'id'; received {lang!r}.")
     needed = [f"{c}_idr" for c in COMPONENTS] + [

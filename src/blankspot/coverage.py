@@ -97,13 +97,14 @@ from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, format_problems
 from blankspot.propagation.antenna import Antenna, Omni, Sector, SectorSite
 from blankspot.propagation.budget import LinkBudget
-from blankspot.propagation.los import _check_site_inputs, viewshed
+from blankspot.propagation.los import _check_site_inputs, _viewshed, viewshed
 from blankspot.propagation.models import free_space_loss_db
 from blankspot.propagation.radial import (
     ItmParams,
     P1812Params,
+    _radial_path_loss,
+    check_radial_inputs,
     model_input_problems,
-    radial_path_loss,
 )
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR
@@ -806,6 +807,36 @@ def site_footprint(
     >>> round(float(fp.sample(32, 26) - los.sample(32, 26)), 2)  # behind: 25 dB front-to-back
     25.0
     """
+    return _site_footprint(
+        terrain, site_id, x_m, y_m, height_agl_m, freq_mhz=freq_mhz, model=model,
+        radius_m=radius_m, rx_height_agl_m=rx_height_agl_m, k_factor=k_factor, clutter=clutter,
+        itm_params=itm_params, p1812_params=p1812_params, max_loss_db=max_loss_db,
+        antenna=antenna, parallel=parallel, checked=False,
+    )
+
+
+def _site_footprint(
+    terrain: Terrain,
+    site_id: str,
+    x_m: float,
+    y_m: float,
+    height_agl_m: float,
+    *,
+    freq_mhz: float,
+    model: str,
+    radius_m: float,
+    rx_height_agl_m: float,
+    k_factor: float,
+    clutter: ClutterLike,
+    itm_params: ItmParams | None,
+    p1812_params: P1812Params | None,
+    max_loss_db: float | None,
+    antenna: Antenna | None,
+    parallel: bool,
+    checked: bool,
+) -> Footprint:
+    """:func:`site_footprint`; with ``checked``, the site's inputs were checked already (once
+    for the whole table by :func:`compute_coverage`), so the sweeps do not check them again."""
     _check_model(model)
     if antenna is not None and not isinstance(antenna, Antenna):
         raise UnitsError(
@@ -818,7 +849,7 @@ def site_footprint(
                 "clutter is used by the terrain models only: 'itm' (P.2108 terminal loss) and "
                 "'p1812' (clutter along the path); 'los' is free space where visible."
             )
-        vs = viewshed(
+        vs = (_viewshed if checked else viewshed)(
             terrain,
             x_m,
             y_m,
@@ -844,19 +875,18 @@ def site_footprint(
             sweep_max_loss_db = float(max_loss_db) - resolved.min_terminal_loss_db(
                 float(freq_mhz), float(rx_height_agl_m)
             )
-        sweep = radial_path_loss(
-            terrain,
-            x_m,
-            y_m,
-            height_agl_m=height_agl_m,
-            rx_height_agl_m=rx_height_agl_m,
-            freq_mhz=freq_mhz,
-            model=model,
-            radius_m=radius_m,
-            max_loss_db=sweep_max_loss_db,
-            itm_params=itm_params,
-            p1812_params=p1812_params,
-            clutter_height_m=resolved.heights if (model == "p1812" and resolved) else None,
+        heights = resolved.heights if (model == "p1812" and resolved) else None
+        if not checked:  # the public path checks this site's inputs (once), then sweeps
+            check_radial_inputs(
+                terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
+                freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=sweep_max_loss_db,
+                itm_params=itm_params, p1812_params=p1812_params, clutter_height_m=heights,
+            )
+        sweep = _radial_path_loss(
+            terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
+            freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=sweep_max_loss_db,
+            itm_params=itm_params, p1812_params=p1812_params,
+            clutter=None if heights is None else np.asarray(heights, dtype=np.float32),
             parallel=parallel,
         )
         loss = sweep.path_loss_db
@@ -870,7 +900,7 @@ def site_footprint(
             # after the sweep's cut-off, like the terminal loss: the pattern only adds loss.
             # The angles come from the LOS sweep, a cell beyond the swept radius so that every
             # cell with a loss has one.
-            vs = viewshed(
+            vs = (_viewshed if checked else viewshed)(
                 terrain,
                 x_m,
                 y_m,
@@ -1197,7 +1227,7 @@ def compute_coverage(
         r0, c0, rows, cols = site_window(
             terrain.shape, terrain.transform, float(xs[j]), float(ys[j]), float(radius_m)
         )
-        fp = site_footprint(
+        fp = _site_footprint(
             terrain.window(r0, c0, rows, cols),
             ids[j],
             float(xs[j]),
@@ -1213,6 +1243,8 @@ def compute_coverage(
             p1812_params=p1812,
             max_loss_db=cap_db,
             antenna=site_antenna[j],
+            parallel=False,
+            checked=True,
         )
         return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)
 

@@ -24,6 +24,9 @@ import numpy as np
 
 from blankspot.errors import UnitsError, format_problems
 from blankspot.propagation.antenna import elevation_angle_deg
+from blankspot.propagation.itm import PASER_DEFAULTS, make_pfl, p2p_tls
+from blankspot.propagation.models import free_space_loss_db
+from blankspot.propagation.p1812 import POL_VERTICAL, ZONE_INLAND, p1812_bl
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR, effective_earth_radius_m, wavelength_m
 
@@ -291,8 +294,6 @@ def _run_itm(
     freq_mhz: float,
     itm_kwargs: Mapping[str, Any] | None,
 ) -> tuple[float, str, tuple[Horizon, Horizon]]:
-    from blankspot.propagation.itm import PASER_DEFAULTS, make_pfl, p2p_tls
-
     kwargs: dict[str, Any] = dict(PASER_DEFAULTS)
     kwargs.update(mdvar=12, time_pct=50.0, location_pct=50.0, situation_pct=50.0)
     kwargs.update(itm_kwargs or {})
@@ -328,8 +329,6 @@ def _run_p1812(
     k: float,
     p1812_kwargs: Mapping[str, Any] | None,
 ) -> tuple[float, str]:
-    from blankspot.propagation.p1812 import POL_VERTICAL, ZONE_INLAND, p1812_bl
-
     kwargs: dict[str, Any] = {
         "p_pct": 50.0,
         "zone": ZONE_INLAND,
@@ -518,8 +517,6 @@ def profile_plot(
         loss_db, mode = _run_p1812(terrain, tx, rx, dist, h, clutter, tx_agl, rx_agl, freq, k,
                                    p1812_kwargs)  # fmt: skip
     else:
-        from blankspot.propagation.models import free_space_loss_db
-
         loss_db, mode = float(free_space_loss_db(d, freq)), "free space"
 
     report = ProfileReport(

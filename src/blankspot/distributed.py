@@ -71,9 +71,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 
 from blankspot import cache as _cache
 from blankspot._deprecated import moved_names
+from blankspot.aggregate import CoverageMatrix
 from blankspot.coverage import (
     MODELS,
     TERRAIN_MODELS,
@@ -87,6 +90,7 @@ from blankspot.footprints import FootprintStore, _positive, read_footprint, writ
 from blankspot.footprints import Grid as _Grid
 from blankspot.footprints import SparseFootprint as _SparseFootprint
 from blankspot.io.terrain_source import TerrainSource as _TerrainSource
+from blankspot.propagation.budget import LinkBudget
 
 __all__ = [
     "DASK_INSTALL_HINT",
@@ -619,12 +623,6 @@ def coverage_matrix_distributed(
         Rows in the order of ``demand_cells``, columns in the order of ``sites``; equal to
         :func:`blankspot.aggregate.build_coverage_matrix` on the same footprints.
     """
-    import pandas as pd
-    import scipy.sparse as sp
-
-    from blankspot.aggregate import CoverageMatrix
-    from blankspot.propagation.budget import LinkBudget
-
     budget = LinkBudget() if budget is None else budget
     if not isinstance(budget, LinkBudget):
         raise TypeError(f"budget must be a LinkBudget; received {type(budget).__name__}.")

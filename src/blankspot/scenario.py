@@ -74,8 +74,8 @@ from blankspot.plan import PlanResult, plan_inputs
 from blankspot.reporting.maps import plan_map, scenarios_map
 from blankspot.reporting.outputs import write_outputs
 from blankspot.reporting.summary import plan_folium_map, summary_html, terrain_note
-from blankspot.reporting.tables import format_idr
 from blankspot.siting import DEFAULT_RESOLVED_SHARE, available_solvers
+from blankspot.units import format_idr
 
 __all__ = [
     "SECTIONS",

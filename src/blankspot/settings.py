@@ -23,7 +23,7 @@ from typing import Any
 
 from blankspot.clutter import ClutterModel
 from blankspot.coverage import MAX_LOSS_MARGIN_DB, TERRAIN_MODELS, CoverageResult, compute_coverage
-from blankspot.errors import ConfigError
+from blankspot.errors import ConfigError, format_problems
 from blankspot.propagation.budget import LinkBudget
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR
@@ -83,8 +83,6 @@ class CoverageSettings:
             problems.append("clutter needs model 'itm' or 'p1812': line of sight has no clutter "
                             "term. Use clutter=None with model='los'.")
         if problems:
-            from blankspot.errors import format_problems
-
             raise ConfigError(format_problems("CoverageSettings", problems), problems=problems)
 
     @property

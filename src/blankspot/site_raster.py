@@ -24,8 +24,13 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
+from blankspot.coverage import site_footprint
 from blankspot.crs import WGS84, is_metric, utm_crs_for
 from blankspot.errors import DataError, UnitsError, raise_if_problems
+from blankspot.io.outputs import write_raster
+from blankspot.io.terrain import dem_grid, read_terrain, read_terrain_native
+from blankspot.propagation.los import viewshed
+from blankspot.propagation.models import free_space_loss_db
 from blankspot.units import DEFAULT_K_FACTOR
 
 if TYPE_CHECKING:
@@ -113,9 +118,6 @@ def site_raster(
     """
     from pyproj import Transformer
 
-    from blankspot.io import read_terrain
-    from blankspot.io.terrain import dem_grid, read_terrain_native
-    from blankspot.propagation import free_space_loss_db, viewshed
 
     _check(model, lon, lat, height_agl_m, rx_height_agl_m, freq_mhz, radius_m, k_factor)
     paths = [dem_paths] if isinstance(dem_paths, (str, bytes)) or hasattr(dem_paths, "__fspath__") else list(dem_paths)
@@ -142,8 +144,6 @@ def site_raster(
                              dtype=np.float32)
         row_off, col_off = vs.row_off, vs.col_off
     else:
-        from blankspot.coverage import site_footprint
-
         fp = site_footprint(terrain, "site", x, y, height_agl_m, freq_mhz=freq_mhz, model=model,
                             radius_m=radius_m, rx_height_agl_m=rx_height_agl_m, k_factor=k_factor,
                             **model_options)
@@ -226,7 +226,5 @@ def _onto_dem_grid(
 
 def write_site_raster(raster: SiteRaster, path: str | os.PathLike[str]) -> None:
     """Write a :class:`SiteRaster` as a GeoTIFF (atomically)."""
-    from blankspot.io.outputs import write_raster
-
     write_raster(path, raster.values, transform=raster.transform, crs=raster.crs,
                  nodata=raster.nodata, description=f"{raster.model}: {raster.units}", tags=raster.tags)

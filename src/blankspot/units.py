@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from blankspot.errors import UnitsError
+
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 EARTH_RADIUS_M = 6_371_000.0
 """Mean earth radius (ITU-R P.1812 Eq. 7, P.2001 Attachment H, the k-factor radius)."""
@@ -19,11 +21,18 @@ FloatOrArray = np.float64 | npt.NDArray[np.float64]
 """What the conversions return: a numpy float for scalar input, else an array."""
 
 
+def format_idr(amount_idr: int) -> str:
+    """Rupiah with Indonesian thousands separators.
+
+    >>> format_idr(1_700_000_000)
+    'Rp 1.700.000.000'
+    """
+    return "Rp " + f"{int(amount_idr):,}".replace(",", ".")
+
+
 def effective_earth_radius_m(k_factor: float) -> float:
     """Effective earth radius a_e = k · 6371 km, in metres."""
     if not np.isfinite(k_factor) or k_factor <= 0:
-        from blankspot.errors import UnitsError
-
         raise UnitsError(
             f"k_factor must be a positive number (effective earth radius factor, e.g. 1.51 for "
             f"Paser or 4/3 for the standard atmosphere); received {k_factor!r}."

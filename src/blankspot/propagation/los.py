@@ -50,9 +50,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+import blankspot.propagation._kernels as _kernels
 from blankspot.crs import require_metric
 from blankspot.errors import UnitsError, format_problems
-from blankspot.propagation import _kernels
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR, effective_earth_radius_m
 
@@ -333,10 +333,7 @@ def _viewshed(
     near = terrain.nodata_mask[
         max(0, row_off - 1) : row_off + win_rows + 1, max(0, col_off - 1) : col_off + win_cols + 1
     ]
-    kernel = (
-        _kernels.los_radial_sweep_tangent if with_elevation_angle else _kernels.los_radial_sweep
-    )
-    out = kernel(
+    args = (
         np.ascontiguousarray(terrain.elevation_m),
         np.ascontiguousarray(terrain.nodata_mask),
         bool(near.any()),
@@ -355,10 +352,12 @@ def _viewshed(
         win_rows,
         win_cols,
     )
-    visible, distance_m = out[0], out[1]
     angle_deg = None
     if with_elevation_angle:
-        angle_deg = np.degrees(np.arctan(out[2].astype(np.float64))).astype(np.float32)
+        visible, distance_m, tangent = _kernels.los_radial_sweep_tangent(*args)
+        angle_deg = np.degrees(np.arctan(tangent.astype(np.float64))).astype(np.float32)
+    else:
+        visible, distance_m = _kernels.los_radial_sweep(*args)
     return Viewshed(
         row_off=row_off,
         col_off=col_off,

@@ -398,6 +398,40 @@ def radial_path_loss(
             "with blankspot.io.read_terrain() or build it with blankspot.testing.make_terrain()."
         )
     require_metric(terrain.crs, "terrain")
+    clutter = check_radial_inputs(
+        terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
+        freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=max_loss_db,
+        itm_params=itm_params, p1812_params=p1812_params, clutter_height_m=clutter_height_m,
+        near_cells=near_cells, dh_every=dh_every,
+    )
+    return _radial_path_loss(
+        terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
+        freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=max_loss_db,
+        itm_params=itm_params, p1812_params=p1812_params, clutter=clutter, lat_deg=lat_deg,
+        near_cells=near_cells, dh_every=dh_every, parallel=parallel,
+        prefilter_margin_db=prefilter_margin_db,
+    )
+
+
+def check_radial_inputs(
+    terrain: Terrain,
+    x_m: float,
+    y_m: float,
+    *,
+    height_agl_m: float,
+    rx_height_agl_m: float,
+    freq_mhz: float,
+    model: str,
+    radius_m: float,
+    max_loss_db: float | None,
+    itm_params: ItmParams | None,
+    p1812_params: P1812Params | None,
+    clutter_height_m: np.ndarray | None,
+    near_cells: int = NEAR_CELLS,
+    dh_every: int = DH_EVERY,
+) -> np.ndarray | None:
+    """Check one sweep's inputs, raising every problem at once as a :class:`UnitsError`; return
+    the clutter heights as float32 (or None) for :func:`_radial_path_loss`."""
     problems = _check_site_inputs(
         terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
         radius_m=radius_m, k_factor=1.0,
@@ -436,13 +470,37 @@ def radial_path_loss(
             )
     if problems:
         raise UnitsError(format_problems("radial_path_loss() inputs", problems))
+    return clutter
 
+
+def _radial_path_loss(
+    terrain: Terrain,
+    x_m: float,
+    y_m: float,
+    *,
+    height_agl_m: float,
+    rx_height_agl_m: float,
+    freq_mhz: float,
+    model: str,
+    radius_m: float,
+    max_loss_db: float | None,
+    itm_params: ItmParams | None,
+    p1812_params: P1812Params | None,
+    clutter: np.ndarray | None,
+    lat_deg: float | None = None,
+    near_cells: int = NEAR_CELLS,
+    dh_every: int = DH_EVERY,
+    parallel: bool = False,
+    prefilter_margin_db: float | None = PREFILTER_MARGIN_DB,
+) -> RadialSweep:
+    """:func:`radial_path_loss` on inputs already checked (by it, or once for a whole sites
+    table by :func:`blankspot.coverage.compute_coverage`); ``clutter``: float32 heights of the
+    terrain's shape or (1, 1), or None."""
     x_m, y_m = float(x_m), float(y_m)
     h_tx, h_rx = float(height_agl_m), float(rx_height_agl_m)
     res_m = terrain.res_m
-    # (Terrain's and free_space_loss_db's signatures are not annotated yet)
-    row0, col0 = (float(v) for v in terrain.rowcol(x_m, y_m))  # type: ignore[no-untyped-call]
-    z0 = float(terrain.elevation_at(x_m, y_m)[0])  # type: ignore[no-untyped-call]
+    row0, col0 = (float(v) for v in terrain.rowcol(x_m, y_m))
+    z0 = float(terrain.elevation_at(x_m, y_m)[0])
     params = (itm_params or ItmParams()) if model == "itm" else (p1812_params or P1812Params())
     reach = math.inf
     cut_db = math.inf
@@ -500,7 +558,7 @@ def radial_path_loss(
     if 0 <= own_r < win_rows and 0 <= own_c < win_cols and np.isnan(loss[own_r, own_c]):
         # the site's own cell (distance 0 when the site is on its centre): free space at 1 m
         dist = math.hypot(own_r + row_off - row0, own_c + col_off - col0) * res_m
-        loss[own_r, own_c] = free_space_loss_db(dist, float(freq_mhz))  # type: ignore[no-untyped-call]
+        loss[own_r, own_c] = free_space_loss_db(dist, float(freq_mhz))
     return RadialSweep(
         row_off=row_off, col_off=col_off, path_loss_db=loss, model=model, radius_m=radius,
         n_radials=n_radials,

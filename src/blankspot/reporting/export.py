@@ -71,11 +71,11 @@ from blankspot.reporting.tables import (
     check_lang,
     column_label,
     column_name,
-    format_idr,
     phrase,
     sheet_name,
     translate_columns,
 )
+from blankspot.units import format_idr
 
 if TYPE_CHECKING:
     import geopandas as gpd

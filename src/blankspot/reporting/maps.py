@@ -28,7 +28,7 @@ import numpy as np
 from affine import Affine
 
 from blankspot.crs import WGS84, as_crs
-from blankspot.reporting.tables import format_idr
+from blankspot.units import format_idr
 
 if TYPE_CHECKING:
     import folium

@@ -19,7 +19,8 @@ import pandas as pd
 from blankspot._version import __version__
 from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
 from blankspot.reporting.summary import terrain_note
-from blankspot.reporting.tables import format_idr, phrase
+from blankspot.reporting.tables import phrase
+from blankspot.units import format_idr
 
 if TYPE_CHECKING:
     from blankspot.plan import PlanResult

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from blankspot.reporting.maps import plan_map
-from blankspot.reporting.tables import format_idr
+from blankspot.units import format_idr
 
 if TYPE_CHECKING:
     import folium

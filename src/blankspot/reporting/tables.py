@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from blankspot.crs import WGS84
+from blankspot.errors import SchemaError
+from blankspot.units import format_idr as format_idr  # re-exported: the money format of every table
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
@@ -68,8 +72,6 @@ def ranking_table(
     that pick newly serves; ``site_costs`` the :meth:`blankspot.costs.CostModel.site_costs` frame,
     whose breakdown columns are appended.
     """
-    from blankspot.crs import WGS84
-
     ids = list(result.site_ids)
     if not ids:
         return pd.DataFrame(columns=list(RANKING_COLUMNS))
@@ -127,11 +129,6 @@ def kecamatan_table(desa: pd.DataFrame) -> pd.DataFrame:
     g["population_covered"] = g["population_covered"].round(1)
     g["share_covered"] = (g["population_covered"] / g["population"].where(g["population"] > 0)).round(4)
     return g.reset_index()
-
-
-def format_idr(amount_idr: int) -> str:
-    """Rupiah with Indonesian thousands separators: ``Rp 1.700.000.000``."""
-    return "Rp " + f"{int(amount_idr):,}".replace(",", ".")
 
 
 # --- Labels: English and Bahasa Indonesia ------------------------------------------------------
@@ -362,8 +359,6 @@ RSRP_CLASS_PHRASES: dict[float, str] = {
 
 def check_lang(lang: str) -> str:
     """``lang`` if it is one of :data:`LANGS`; otherwise a :class:`~blankspot.errors.SchemaError`."""
-    from blankspot.errors import SchemaError
-
     if lang not in LANGS:
         raise SchemaError(f"lang must be one of {', '.join(map(repr, LANGS))}; received {lang!r}.")
     return lang

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from blankspot.calibration import Calibration, CalibrationCorrection
 from blankspot.clutter import ClutterModel
 from blankspot.coverage import MAX_LOSS_MARGIN_DB, TERRAIN_MODELS, CoverageResult, compute_coverage
 from blankspot.errors import ConfigError
@@ -56,6 +57,10 @@ class CoverageSettings:
     max_loss_db
         Terrain models: cells costlier than this are not computed. None: the budget's MAPL
         plus :data:`blankspot.coverage.MAX_LOSS_MARGIN_DB`.
+    calibration
+        None, or a :class:`~blankspot.calibration.Calibration` (``"itm"`` only) applied to every
+        footprint (:mod:`blankspot.coverage`, "Calibration"); its correction, with its content
+        hash, enters the cache key.
     """
 
     model: str = "itm"
@@ -65,6 +70,7 @@ class CoverageSettings:
     link: LinkBudget = field(default_factory=LinkBudget)
     clutter: Any = None
     max_loss_db: float | None = None
+    calibration: Calibration | CalibrationCorrection | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -82,10 +88,24 @@ class CoverageSettings:
         if self.model == "los" and self.clutter is not None:
             problems.append("clutter needs model 'itm' or 'p1812': line of sight has no clutter "
                             "term. Use clutter=None with model='los'.")
+        if self.calibration is not None:
+            if not isinstance(self.calibration, Calibration | CalibrationCorrection):
+                problems.append("calibration must be None or a blankspot.calibration."
+                                "Calibration (read_calibration); received "
+                                f"{type(self.calibration).__name__}.")
+            elif self.model != self.correction().model:  # type: ignore[union-attr]
+                problems.append(f"calibration corrects the {self.correction().model!r} "  # type: ignore[union-attr]
+                                f"prediction, not model {self.model!r}; use model 'itm' or "
+                                "drop the calibration.")
         if problems:
             from blankspot.errors import format_problems
 
             raise ConfigError(format_problems("CoverageSettings", problems), problems=problems)
+
+    def correction(self) -> CalibrationCorrection | None:
+        """The calibration's correction (what the engine applies), or None."""
+        cal = self.calibration
+        return cal.correction() if isinstance(cal, Calibration) else cal
 
     @property
     def freq_mhz(self) -> float:
@@ -118,11 +138,15 @@ class CoverageSettings:
         }
         if self.clutter is not None:
             options["clutter"] = self.clutter
+        if self.calibration is not None:
+            # plain values with their content hash: they travel to workers and into the key
+            options["calibration"] = self.correction()
         return options
 
     def key_parts(self) -> dict[str, Any]:
         """What of these settings enters a footprint's cache key: the model, the radius and
-        every option the per-site function gets (with the terrain models' loss cut-off)."""
+        every option the per-site function gets (with the terrain models' loss cut-off, and
+        the calibration's correction with its content hash, only when there is one)."""
         options = self.site_options()
         cut = self.effective_max_loss_db()
         if cut is not None:
@@ -142,6 +166,7 @@ class CoverageSettings:
             clutter=self.clutter,
             max_loss_db=self.max_loss_db,
             progress=progress,
+            calibration=self.calibration,
         )
 
     def label(self, terrain_res_m: float | None = None) -> str:
@@ -152,6 +177,8 @@ class CoverageSettings:
             where = "at the handset (P.2108)" if self.model == "itm" else "along the path"
             name = self.clutter.name if isinstance(self.clutter, ClutterModel) else "grid"
             text += f" with {name} clutter {where}"
+        if self.calibration is not None:
+            text += ", calibrated"
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

@@ -272,10 +272,14 @@ def test_a_calibrated_scenario_runs_and_names_its_calibration(paser_data_dir, tm
         "siting": {"n_high_points": 8, "grid_spacing_m": 3_000.0, "certify": False,
                    "stability_threshold_db": "none"},
     }  # fmt: skip
-    plain = run(ScenarioSpec.from_dict(base))
+    cache = tmp_path / "footprints"
+    plain = run(ScenarioSpec.from_dict(base), cache_dir=cache)
     base["radio"]["calibration"] = str(path)
-    r = run(ScenarioSpec.from_dict(base))
+    r = run(ScenarioSpec.from_dict(base), cache_dir=cache)
     assert "calibration" in r.plan.coverage.model
+    # no footprint of the uncalibrated run is reused; a rerun reuses all of its own
+    assert r.plan.footprint_cache["misses"] == len(r.plan.sites)
+    assert run(ScenarioSpec.from_dict(base), cache_dir=cache).plan.footprint_cache["misses"] == 0
     assert r.people_covered >= plain.people_covered  # 6 dB more signal covers no one less
     paths = r.write(tmp_path / "out")
     prov = json.loads(paths["provenance.json"].read_text())

@@ -31,7 +31,7 @@ from blankspot.cli import main
 from blankspot.clutter import ClutterModel
 from blankspot.config import PlanConfig
 from blankspot.coverage import compute_coverage, site_footprint
-from blankspot.errors import ConfigError, DataError, UnitsError
+from blankspot.errors import ConfigError, DataError, SchemaError, UnitsError
 from blankspot.io.vectors import sites_frame
 from blankspot.propagation.budget import LinkBudget
 from blankspot.scenario import ScenarioSpec, run
@@ -106,6 +106,18 @@ def test_cli_writes_the_residual_plot_and_tables(cli_run):
     header = (report / "points.csv").read_text().splitlines()[0]
     for col in ("residual_db", "residual_cv_db", "calibrated_rsrp_dbm", "lon", "lat"):
         assert col in header
+
+
+def test_cli_map_reads_the_points_of_a_calibration_report(cli_run, tmp_path):
+    from blankspot.cli import _residual_points
+
+    _res, _out, report = cli_run
+    pts = _residual_points(report / "points.csv")
+    assert len(pts) > 2000 and pts.crs.to_epsg() == 4326 and "residual_db" in pts
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n")
+    with pytest.raises(SchemaError, match="lacks column"):
+        _residual_points(bad)
 
 
 def test_cli_errors_exit_without_traceback(scene_files, tmp_path):
@@ -301,3 +313,14 @@ def test_a_calibrated_scenario_runs_and_names_its_calibration(paser_data_dir, tm
     page = r.explore(measurements=pts).get_root().render()
     assert "blankspot-measurements-legend" in page and "measured − predicted" in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    # the same from the command line, on the output folder
+    wgs = pts.to_crs("EPSG:4326")
+    csv = tmp_path / "points.csv"
+    pts.drop(columns="geometry").assign(lon=wgs.geometry.x, lat=wgs.geometry.y).to_csv(csv)
+    res = CliRunner().invoke(main, ["map", str(tmp_path / "out"), "--measurements", str(csv),
+                                    "--data-dir", str(paser_data_dir),
+                                    "--out", str(tmp_path / "m.html")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "blankspot-measurements-legend" in page
+    assert '"Measurements: measured \\u2212 predicted" : feature_group' in page  # in the control

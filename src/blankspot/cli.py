@@ -480,8 +480,13 @@ def rank_command(ctx, scenario, overrides, data_dir, out_path, cache_dir):
               help="Data directory with the desa boundaries (default: $BLANKSPOT_DATA_DIR or ./data).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=_CACHE_HELP)
+@click.option("--measurements", "measurements_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also draw measurements coloured by measured − predicted RSRP: the points.csv "
+                   "of `blankspot calibrate --report-dir` (lon, lat, rsrp_dbm, "
+                   "predicted_rsrp_dbm, residual_db).")
 @click.pass_context
-def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
+def map_command(ctx, source, out_path, overrides, data_dir, cache_dir, measurements_path):
     """Write map.html for a scenario file, or again for an output folder.
 
     SOURCE is a scenario file (it is run) or a folder written by `blankspot run` or `blankspot
@@ -507,11 +512,36 @@ def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
         result = run(spec, progress=not quiet, cache_dir=cache_dir)
         fmap = result.explore()
         note = "SYNTHETIC" if result.plan.terrain_synthetic else ""
+    if measurements_path is not None:
+        from blankspot.reporting.maps import add_measurements
+
+        add_measurements(fmap, _residual_points(measurements_path))
     write_text(fmap.get_root().render(), out_path)
     if not quiet:
         click.echo(f"wrote {out_path}")
         if note:
             click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+
+
+def _residual_points(path: Path):
+    """The points of a ``points.csv`` written by ``blankspot calibrate --report-dir``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from blankspot.errors import SchemaError
+
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise SchemaError(f"measurements {path}: not a readable CSV ({exc}).") from None
+    missing = [c for c in ("lon", "lat", "residual_db") if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"measurements {path} lacks column(s) {', '.join(missing)}; give the points.csv "
+            "that `blankspot calibrate --report-dir DIR` writes."
+        )
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+                            crs="EPSG:4326")
 
 
 # --- checking against measurements ----------------------------------------------------------

@@ -264,6 +264,10 @@ def test_bad_calibration_files_are_listed_at_once(tmp_path):
     for part in ("model = 'p1812'", "'p1812' is not one", "offset_db must be a number",
                  "lacks 'n_points'"):  # fmt: skip
         assert part in msg
+    write_calibration(tmp_path / "c.toml", _offset_only(freq_mhz=900.0))
+    path = _scenario(tmp_path, 'calibration = "c.toml"\nfreq_mhz = 1800.0')
+    with pytest.raises(ConfigError, match="fitted at 900 MHz, but freq_mhz = 1800"):
+        run(path)
 
 
 def test_the_calibration_path_is_taken_from_the_scenario_folder(tmp_path):

@@ -947,10 +947,15 @@ def _calibration_problems(spec: ScenarioSpec, problems: Problems) -> None:
                      f"{spec.model!r}; set [radio] model = \"itm\" or drop the calibration.",
                      ConfigError)
     try:
-        read_calibration(p)
+        cal = read_calibration(p)
     except BlankspotError as exc:
         for line in _problem_lines(exc) or [str(exc)]:
             problems.add(f"[radio] calibration: {line}", ConfigError)
+        return
+    if math.isfinite(cal.freq_mhz) and abs(cal.freq_mhz - float(spec.freq_mhz)) > 1.0:
+        problems.add(f"[radio] calibration was fitted at {cal.freq_mhz:g} MHz, but freq_mhz = "
+                     f"{spec.freq_mhz:g}; calibrate with measurements at {spec.freq_mhz:g} MHz "
+                     "(the clutter loss depends on the frequency).", ConfigError)
 
 
 def _file_record(path: Path) -> dict[str, Any]:

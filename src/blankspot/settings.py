@@ -89,14 +89,15 @@ class CoverageSettings:
             problems.append("clutter needs model 'itm' or 'p1812': line of sight has no clutter "
                             "term. Use clutter=None with model='los'.")
         if self.calibration is not None:
-            if not isinstance(self.calibration, Calibration | CalibrationCorrection):
+            corr = self.correction()
+            if corr is None:
                 problems.append("calibration must be None or a blankspot.calibration."
                                 "Calibration (read_calibration); received "
                                 f"{type(self.calibration).__name__}.")
-            elif self.model != self.correction().model:  # type: ignore[union-attr]
-                problems.append(f"calibration corrects the {self.correction().model!r} "  # type: ignore[union-attr]
-                                f"prediction, not model {self.model!r}; use model 'itm' or "
-                                "drop the calibration.")
+            elif self.model != corr.model:
+                problems.append(f"calibration corrects the {corr.model!r} prediction, not "
+                                f"model {self.model!r}; use model 'itm' or drop the "
+                                "calibration.")
         if problems:
             from blankspot.errors import format_problems
 
@@ -105,7 +106,9 @@ class CoverageSettings:
     def correction(self) -> CalibrationCorrection | None:
         """The calibration's correction (what the engine applies), or None."""
         cal = self.calibration
-        return cal.correction() if isinstance(cal, Calibration) else cal
+        if isinstance(cal, Calibration):
+            return cal.correction()
+        return cal if isinstance(cal, CalibrationCorrection) else None
 
     @property
     def freq_mhz(self) -> float:

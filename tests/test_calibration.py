@@ -43,49 +43,28 @@ from blankspot.calibration import (
 from blankspot.clutter import terminal_loss_db
 from blankspot.errors import DataError, SchemaError, UnitsError
 from blankspot.io.vectors import sites_frame
-from blankspot.testing import cell_centre, make_terrain
+from blankspot.testing import (
+    SCENE_FOREST_LOSS_DB,
+    SCENE_OFFSET_DB,
+    SCENE_OUTLIER_DB,
+    SCENE_OUTLIER_SHARE,
+    SCENE_SIGMA_L_DB,
+    cell_centre,
+    make_calibration_scene,
+    make_terrain,
+)
 
-TRUE_OFFSET_DB = 6.0
-TRUE_FOREST_LOSS_DB = 18.0
-SIGMA_L_DB = 7.0
-OUTLIER_SHARE = 0.03
-OUTLIER_DB = 25.0
+TRUE_OFFSET_DB = SCENE_OFFSET_DB
+TRUE_FOREST_LOSS_DB = SCENE_FOREST_LOSS_DB
+SIGMA_L_DB = SCENE_SIGMA_L_DB
+OUTLIER_SHARE = SCENE_OUTLIER_SHARE
+OUTLIER_DB = SCENE_OUTLIER_DB
 
 
 def make_scene() -> dict:
-    """A 3.8 km square of rough terrain, 4 sites, forest and grass in 480 m blocks."""
-    terrain = make_terrain("rough", size=128, seed=3)
-    rng = np.random.default_rng(7)
-    blocks = rng.random((8, 8)) < 0.5
-    landcover = np.where(np.kron(blocks, np.ones((16, 16), bool)), 10, 30).astype(np.int16)
-    xmin, ymin, xmax, ymax = terrain.bounds
-    sx = xmin + np.array([0.25, 0.75, 0.3, 0.7]) * (xmax - xmin)
-    sy = ymin + np.array([0.25, 0.3, 0.75, 0.7]) * (ymax - ymin)
-    sites = sites_frame(["A", "B", "C", "D"], sx, sy, [30.0, 35.0, 40.0, 30.0], crs=terrain.crs)
-    n = 3000
-    px = rng.uniform(xmin + 60, xmax - 60, n)
-    py = rng.uniform(ymin + 60, ymax - 60, n)
-    d = np.hypot(px[:, None] - sx[None], py[:, None] - sy[None])
-    keep = d.min(axis=1) > 150.0
-    near = d.argmin(axis=1)[keep]
-    pts = gpd.GeoDataFrame(
-        {"site_id": np.array(["A", "B", "C", "D"], dtype=object)[near]},
-        geometry=shapely.points(px[keep], py[keep]),
-        crs=terrain.crs,
-    )
-    points = predict_at_points(terrain, sites, pts, landcover=landcover)
-    forest = points["landcover_class"].to_numpy() == 10
-    outlier = rng.random(len(points)) < OUTLIER_SHARE
-    true_rsrp = (
-        points["predicted_rsrp_dbm"].to_numpy()
-        + TRUE_OFFSET_DB
-        + np.where(forest, points["terminal_loss_db"].to_numpy() - TRUE_FOREST_LOSS_DB, 0.0)
-    )
-    measured = true_rsrp + rng.normal(0.0, SIGMA_L_DB, len(points)) + OUTLIER_DB * outlier
-    points["rsrp_dbm"] = measured
-    points["residual_db"] = measured - points["predicted_rsrp_dbm"]
-    return {"terrain": terrain, "sites": sites, "landcover": landcover, "points": points,
-            "outlier": outlier}  # fmt: skip
+    """A 3.8 km square of rough terrain, 4 sites, forest and grass in 480 m blocks
+    (:func:`blankspot.testing.make_calibration_scene`)."""
+    return make_calibration_scene()
 
 
 @pytest.fixture(scope="module")

@@ -44,11 +44,12 @@ def _source(cell: dict) -> str:
     return src if isinstance(src, str) else "".join(src)
 
 
-def test_the_three_notebooks_are_there():
+def test_the_four_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == [
         "01-quickstart-paser.ipynb",
         "02-scenarios-budget-sweep.ipynb",
         "03-bring-your-own-data.ipynb",
+        "04-calibrate-with-measurements.ipynb",
     ]
 
 

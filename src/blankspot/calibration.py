@@ -43,8 +43,10 @@ standard deviation for normal residuals and ignores the outliers.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import html
 import itertools
+import json
 import math
 import os
 import tomllib
@@ -77,6 +79,7 @@ __all__ = [
     "CALIBRATION_FORMAT_VERSION",
     "DEFAULT_DISTANCE_BANDS_KM",
     "Calibration",
+    "CalibrationCorrection",
     "apply_calibration",
     "calibrate",
     "cross_validate",
@@ -460,6 +463,8 @@ class Calibration:
         ``"after_cv"`` (out of sample, cross-validated by site), ``"after_fit"`` (in sample).
     class_names
         Names of the fitted classes.
+    source, file_sha256
+        The file it was read from and its SHA-256 (:func:`read_calibration`; empty otherwise).
     """
 
     offset_db: float
@@ -482,6 +487,31 @@ class Calibration:
     cv_folds: int = 0
     statistics: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     class_names: Mapping[int, str] = field(default_factory=dict)
+    source: str = field(default="", compare=False)
+    file_sha256: str = field(default="", compare=False)
+
+    def record(self) -> dict[str, Any]:
+        """The calibration as JSON-ready values for a run's ``metadata.json`` and
+        ``provenance.json``: its file (``path``, ``sha256``; empty when not read from one), the
+        fitted values and the content hash of the correction the engine applies."""
+        return {
+            "path": self.source,
+            "sha256": self.file_sha256,
+            "model": self.model,
+            "offset_db": self.offset_db,
+            "slope_db_per_decade": self.slope_db_per_decade,
+            "reference_distance_m": self.reference_distance_m,
+            "terminal_loss_db": {str(k): v for k, v in sorted(self.terminal_loss_db.items())},
+            "p2108_terminal_loss_db": {
+                str(k): v for k, v in sorted(self.p2108_terminal_loss_db.items())
+            },
+            "sigma_l_db": self.sigma_l_db,
+            "fitted": list(self.fitted),
+            "n_points": self.n_points,
+            "n_sites": self.n_sites,
+            "created": self.created,
+            "correction_sha256": self.correction().sha256,
+        }
 
     def location_margin_db(self, location_pct: float = 90.0) -> float:
         """Margin for ``location_pct`` % of locations: σ_L · Φ⁻¹(p), e.g. 1.2816 σ_L at 90 %
@@ -491,6 +521,11 @@ class Calibration:
         if not 0.0 < location_pct < 100.0:
             raise UnitsError(f"location_pct must be in (0, 100); received {location_pct!r}.")
         return float(self.sigma_l_db * norm.ppf(location_pct / 100.0))
+
+    def correction(self) -> CalibrationCorrection:
+        """The part of this calibration that changes a path loss (what the coverage engine
+        applies and what enters a footprint's cache key), with its content hash."""
+        return CalibrationCorrection.of(self)
 
     def stat(self, stage: str, group: str = "overall", key: str = "all") -> dict[str, float]:
         """One row of :attr:`statistics` as a dict (KeyError when absent)."""
@@ -531,6 +566,97 @@ class Calibration:
                 f"std {st['std_db']:5.2f}  within ±6 dB {100 * st['within_6db_share']:5.1f} %"
             )
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CalibrationCorrection:
+    """The corrections of a :class:`Calibration` that change a path loss, as plain values.
+
+    This is what :class:`blankspot.settings.CoverageSettings` hands the coverage engine (and
+    dask workers) and what enters a footprint's cache key: numbers and tuples only, with
+    ``sha256``, the content hash of the values (:meth:`Calibration.correction`).
+
+    Attributes
+    ----------
+    offset_db, slope_db_per_decade, reference_distance_m
+        As in :class:`Calibration`.
+    class_delta_db
+        ``(class code, fitted − P.2108 terminal loss in dB)`` per fitted class, sorted.
+    sha256
+        SHA-256 of the canonical JSON of the values above and the model.
+    model
+        The prediction calibrated (``"itm"``).
+
+    >>> c = Calibration(offset_db=6.0, terminal_loss_db={10: 18.0},
+    ...                 p2108_terminal_loss_db={10: 25.0}).correction()
+    >>> c.class_delta_db, c.max_reduction_db(30_000.0)
+    (((10, -7.0),), 13.0)
+    """
+
+    offset_db: float
+    slope_db_per_decade: float
+    reference_distance_m: float
+    class_delta_db: tuple[tuple[int, float], ...]
+    sha256: str
+    model: str = "itm"
+
+    @classmethod
+    def of(cls, cal: Calibration) -> CalibrationCorrection:
+        """The correction of ``cal``."""
+        deltas = tuple(sorted(
+            (int(c), float(v) - float(cal.p2108_terminal_loss_db.get(c, 0.0)))
+            for c, v in cal.terminal_loss_db.items()
+        ))  # fmt: skip
+        values: dict[str, Any] = {
+            "model": str(cal.model),
+            "offset_db": float(cal.offset_db),
+            "slope_db_per_decade": float(cal.slope_db_per_decade),
+            "reference_distance_m": float(cal.reference_distance_m),
+            "class_delta_db": [[c, v] for c, v in deltas],
+        }
+        text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        return cls(
+            offset_db=values["offset_db"],
+            slope_db_per_decade=values["slope_db_per_decade"],
+            reference_distance_m=values["reference_distance_m"],
+            class_delta_db=deltas,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            model=values["model"],
+        )
+
+    def max_reduction_db(self, radius_m: float) -> float:
+        """The most this correction can lower a path loss within ``radius_m`` of a site, dB
+        (>= 0): what the engine adds to the loss cut-off of its sweep, so that no cell the
+        correction brings within the cut-off is skipped."""
+        ends = [self.slope_db_per_decade * math.log10(max(d, 1.0) / self.reference_distance_m)
+                for d in (1.0, float(radius_m))]  # fmt: skip
+        classes = max([0.0] + [-v for _, v in self.class_delta_db])
+        return max(0.0, self.offset_db + max(0.0, *ends) + classes)
+
+    def apply(self, path_loss_db: Any, distance_m: Any, landcover_class: Any) -> np.ndarray:
+        """Calibrated path loss (see :func:`apply_calibration`)."""
+        loss = np.asarray(path_loss_db, dtype=float)
+        out = loss - self.offset_db
+        if self.slope_db_per_decade:
+            d = np.asarray(distance_m, dtype=float)
+            out = out - self.slope_db_per_decade * np.log10(
+                np.maximum(d, 1.0) / self.reference_distance_m
+            )
+        if self.class_delta_db:
+            if landcover_class is None:
+                raise UnitsError(
+                    "apply_calibration(): this calibration fitted the terminal loss of "
+                    f"class(es) {[c for c, _ in self.class_delta_db]}; pass each cell's "
+                    "land-cover class."
+                )
+            codes = np.asarray(landcover_class)
+            if not np.issubdtype(codes.dtype, np.integer):
+                raise UnitsError(
+                    f"landcover_class must hold integer class codes; received {codes.dtype}."
+                )
+            for c, delta in self.class_delta_db:
+                out = out + np.where(codes == c, delta, 0.0)
+        return np.asarray(out, dtype=float)
 
 
 def _se(v: float | None) -> str:
@@ -753,7 +879,7 @@ def apply_calibration(
     path_loss_db: Any,
     distance_m: Any,
     landcover_class: Any,
-    cal: Calibration,
+    cal: Calibration | CalibrationCorrection,
 ) -> np.ndarray:
     """Calibrated path loss: ``path_loss_db`` with the fitted corrections.
 
@@ -777,28 +903,13 @@ def apply_calibration(
     numpy.ndarray
         float64 path loss, dB; NaN where ``path_loss_db`` is NaN.
     """
-    loss = np.asarray(path_loss_db, dtype=float)
-    d = np.asarray(distance_m, dtype=float)
-    out = loss - cal.offset_db
-    if cal.slope_db_per_decade:
-        out = out - cal.slope_db_per_decade * np.log10(
-            np.maximum(d, 1.0) / cal.reference_distance_m
+    corr = cal.correction() if isinstance(cal, Calibration) else cal
+    if not isinstance(corr, CalibrationCorrection):
+        raise UnitsError(
+            "apply_calibration(): cal must be a Calibration or a CalibrationCorrection; "
+            f"received {type(cal).__name__}."
         )
-    if cal.terminal_loss_db:
-        if landcover_class is None:
-            raise UnitsError(
-                "apply_calibration(): this calibration fitted the terminal loss of class(es) "
-                f"{sorted(cal.terminal_loss_db)}; pass each cell's land-cover class."
-            )
-        codes = np.asarray(landcover_class)
-        if not np.issubdtype(codes.dtype, np.integer):
-            raise UnitsError(
-                f"landcover_class must hold integer class codes; received {codes.dtype}."
-            )
-        for c, v in cal.terminal_loss_db.items():
-            delta = v - cal.p2108_terminal_loss_db.get(c, 0.0)
-            out = out + np.where(codes == c, delta, 0.0)
-    return np.asarray(out, dtype=float)
+    return corr.apply(path_loss_db, distance_m, landcover_class)
 
 
 # --- cross-validation ---------------------------------------------------------------------
@@ -1023,7 +1134,10 @@ def read_calibration(path: str | os.PathLike[str]) -> Calibration:
     if not p.is_file():
         raise DataError(f"calibration file not found: {p}. Write one with write_calibration().")
     try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+        raw = p.read_bytes()
+        doc = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"calibration file {p} is not UTF-8 text: {exc}.") from exc
     except OSError as exc:
         raise DataError(f"could not read calibration file {p} ({exc}).") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -1112,6 +1226,8 @@ def read_calibration(path: str | os.PathLike[str]) -> Calibration:
         cv_folds=int(cal.get("cv_folds", 0)),
         statistics=pd.DataFrame(stats),
         class_names=names,
+        source=os.fspath(p),
+        file_sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -479,8 +480,13 @@ def rank_command(ctx, scenario, overrides, data_dir, out_path, cache_dir):
               help="Data directory with the desa boundaries (default: $BLANKSPOT_DATA_DIR or ./data).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=_CACHE_HELP)
+@click.option("--measurements", "measurements_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also draw measurements coloured by measured − predicted RSRP: the points.csv "
+                   "of `blankspot calibrate --report-dir` (lon, lat, rsrp_dbm, "
+                   "predicted_rsrp_dbm, residual_db).")
 @click.pass_context
-def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
+def map_command(ctx, source, out_path, overrides, data_dir, cache_dir, measurements_path):
     """Write map.html for a scenario file, or again for an output folder.
 
     SOURCE is a scenario file (it is run) or a folder written by `blankspot run` or `blankspot
@@ -506,10 +512,188 @@ def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
         result = run(spec, progress=not quiet, cache_dir=cache_dir)
         fmap = result.explore()
         note = "SYNTHETIC" if result.plan.terrain_synthetic else ""
+    if measurements_path is not None:
+        from blankspot.reporting.maps import add_measurements
+
+        add_measurements(fmap, _residual_points(measurements_path))
     write_text(fmap.get_root().render(), out_path)
     if not quiet:
         click.echo(f"wrote {out_path}")
         if note:
+            click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
+
+
+def _residual_points(path: Path):
+    """The points of a ``points.csv`` written by ``blankspot calibrate --report-dir``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from blankspot.errors import SchemaError
+
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise SchemaError(f"measurements {path}: not a readable CSV ({exc}).") from None
+    missing = [c for c in ("lon", "lat", "residual_db") if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"measurements {path} lacks column(s) {', '.join(missing)}; give the points.csv "
+            "that `blankspot calibrate --report-dir DIR` writes."
+        )
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+                            crs="EPSG:4326")
+
+
+# --- checking against measurements ----------------------------------------------------------
+
+
+def _statistics_table(cal) -> str:
+    """Before and after (cross-validated by site) side by side, one row per group."""
+    import pandas as pd
+
+    st = cal.statistics
+    cols = ["n", "mean_error_db", "rmse_db", "std_db", "within_6db_share"]
+    short = {"n": "n", "mean_error_db": "mean", "rmse_db": "RMSE", "std_db": "std",
+             "within_6db_share": "±6dB"}
+    parts = []
+    for stage, label in (("before", "before"), ("after_cv", "after (CV)")):
+        part = st[st["stage"] == stage].set_index(["group", "key"])[cols].copy()
+        part["within_6db_share"] = (100 * part["within_6db_share"]).round(1)
+        part.columns = pd.MultiIndex.from_tuples([(label, short[c]) for c in cols])
+        parts.append(part)
+    table = pd.concat(parts, axis=1)
+    table = table.loc[[i for i in st[st["stage"] == "before"].set_index(["group", "key"]).index]]
+    return table.to_string(float_format=lambda v: f"{v:.1f}")
+
+
+@main.command("calibrate")
+@click.option("--scenario", "scenario", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scenario file: its terrain, radio settings and sites ([data] sites and "
+                   "existing) are those the measurements are predicted with.")
+@click.option("--measurements", "measurements_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Measurement file (CSV, G-NetTrack, NetMonster, Network Cell Info, OpenCelliD).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("calibration.toml"), show_default=True,
+              help="Calibration TOML to write (name it in a scenario: [radio] calibration).")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              help="Format of the measurement file (auto, generic, gnettrack, netmonster, "
+                   "networkcellinfo, opencellid).")
+@click.option("--thin-m", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="One value per square bin of this size per site (power average); 0: no "
+                   "thinning.")
+@click.option("--fit-slope", is_flag=True, help="Also fit a slope in dB per decade of distance.")
+@click.option("--classes", default=None, metavar="CODES",
+              help="Land-cover codes whose terminal loss is fitted, comma-separated (default 10, "
+                   "tree cover, with --landcover; none without: a uniform clutter cannot be told "
+                   "from the offset).")
+@click.option("--landcover", "landcover_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Land-cover raster (ESA WorldCover codes) read onto the terrain "
+                                 "grid; default the scenario's uniform clutter.")
+@click.option("--k", "k", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Folds of the cross-validation, grouped by site.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write residuals.png (residual against distance and histograms, before "
+                   "and after), statistics.csv and points.csv here.")
+@click.pass_context
+def calibrate_command(ctx, scenario, measurements_path, out_path, fmt, thin_m, fit_slope, classes,
+                      landcover_path, k, report_dir):
+    """Calibrate the ITM prediction of a scenario against signal measurements.
+
+    Reads the scenario's terrain and sites through the same input path as `blankspot run`; the
+    serving sites are those of its [data] sites and existing files (a measurement names its
+    site by site_id, cell or eNodeB, else it is linked to the site predicted strongest). The
+    prediction is the scenario's uncalibrated ITM with its clutter at the handset. Fits the
+    offset (and --fit-slope, --classes) robustly, cross-validates by site with --k folds, writes
+    the calibration TOML and prints the statistics before and after.
+    """
+    import pandas as pd
+
+    from blankspot.calibration import (
+        calibrate,
+        cross_validate,
+        plot_residuals,
+        predict_at_points,
+        predict_calibrated,
+        write_calibration,
+    )
+    from blankspot.clutter import landcover_classes
+    from blankspot.errors import ConfigError, InputError
+    from blankspot.io.inputs import read_inputs
+    from blankspot.io.outputs import write_csv
+    from blankspot.measurements import link_measurements, read_measurements, thin_measurements
+    from blankspot.scenario import ScenarioSpec
+
+    quiet = ctx.obj["quiet"]
+    spec = ScenarioSpec.from_toml(scenario)
+    if spec.calibration is not None:
+        spec = spec.replace(calibration=None)  # the uncalibrated prediction is calibrated
+    if spec.model != "itm":
+        raise ConfigError(f"blankspot calibrate calibrates the 'itm' prediction; the scenario "
+                          f"{scenario} has model = {spec.model!r}. Set [radio] model = \"itm\".")
+    fit_classes: tuple[int, ...]
+    if classes is None:
+        fit_classes = (10,) if landcover_path is not None else ()
+    else:
+        try:
+            fit_classes = tuple(int(c) for c in classes.replace(" ", "").split(",") if c)
+        except ValueError:
+            raise InputError(f"--classes takes land-cover codes separated by commas, e.g. "
+                             f"10,40; received {classes!r}.") from None
+    config = spec.to_plan_config()
+    inputs = read_inputs(spec.input_spec(), config)
+    frames = [f for f in (inputs.user_sites, inputs.existing_sites) if f is not None and len(f)]
+    if not frames:
+        raise ConfigError(
+            f"the scenario {scenario} names no sites: the measurements need their serving "
+            "sites. Add [data] existing = \"towers.csv\" (or sites = ...) with site_id, lon, lat "
+            "and height_agl_m of the towers measured."
+        )
+    sites = pd.concat(frames)
+    sites = sites[~sites.index.duplicated(keep="first")]
+    terrain = inputs.terrain
+    landcover = (landcover_classes(terrain, landcover_path) if landcover_path is not None
+                 else config.clutter_model())
+    predict: dict[str, Any] = {"budget": config.link, "landcover": landcover,
+               "rx_height_agl_m": float(config.rx_height_agl_m)}
+    m = read_measurements(measurements_path, format=fmt, sites=sites, crs=terrain.crs)
+    linked = link_measurements(m, sites, terrain=terrain, **predict)
+    linked = linked[linked["site_link"] != "none"]
+    if thin_m and thin_m > 0:
+        linked = thin_measurements(linked, cell_m=float(thin_m))
+    points = predict_at_points(terrain, sites, linked, **predict)
+    fit: dict[str, Any] = {"fit_slope": bool(fit_slope), "fit_classes": fit_classes}
+    cal = calibrate(points, k=k, **fit)
+    path = write_calibration(out_path, cal)
+    written = [path]
+    if report_dir is not None:
+        report_dir = Path(report_dir)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        r_cv, folds = cross_validate(points, k=k, **fit)
+        written.append(report_dir / "residuals.png")
+        plot_residuals(points["distance_m"], points["residual_db"], r_cv, out_path=written[-1],
+                       sigma_l_db=cal.sigma_l_db,
+                       title=f"{spec.label}: measured − predicted, before and after calibration")
+        written.append(report_dir / "statistics.csv")
+        write_csv(cal.statistics, written[-1], index=False)
+        table = pd.DataFrame(points.drop(columns="geometry"))
+        wgs = points.geometry.to_crs("EPSG:4326")
+        table["lon"], table["lat"] = wgs.x.round(7), wgs.y.round(7)
+        table["calibrated_rsrp_dbm"] = predict_calibrated(points, cal)
+        table["residual_cv_db"] = r_cv
+        table["fold"] = folds
+        written.append(report_dir / "points.csv")
+        write_csv(table, written[-1], index=False)
+    if not quiet:
+        click.echo(cal.summary())
+        click.echo(f"  location margin for 90 % of locations: {cal.location_margin_db(90.0):.1f} dB "
+                   f"(1.28 sigma_L; set [radio] location_margin_db to use it)")
+        click.echo("")
+        click.echo(_statistics_table(cal))
+        for p in written:
+            click.echo(f"  wrote {p}")
+        if terrain.synthetic:
             click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
 
 

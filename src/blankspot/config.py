@@ -79,6 +79,9 @@ class PlanConfig:
     exact_time_limit_s: float = 60.0
     curve_budgets_idr: tuple[int, ...] | None = None
     stability_threshold_db: float | None = 5.0
+    calibration: Any = None
+    """None, or a :class:`blankspot.calibration.Calibration` applied to every footprint (``"itm"``
+    only; the scenario key ``[radio] calibration`` reads one with ``read_calibration``)."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -119,6 +122,11 @@ class PlanConfig:
                     self.clutter_model()
                 except ValueError as exc:
                     problems.append(f"clutter: {exc}")
+        if self.calibration is not None and self.model != "itm":
+            problems.append(
+                f"calibration corrects the 'itm' prediction (ITM plus P.2108 terminal loss), "
+                f"not model {self.model!r}; use model 'itm' or drop the calibration."
+            )
         raise_if_problems("PlanConfig", problems, UnitsError)
 
     def clutter_model(self, landcover: Any = None) -> Any:
@@ -157,6 +165,7 @@ class PlanConfig:
             k_factor=float(self.k_factor),
             link=self.link,
             clutter=self.clutter_model(landcover),
+            calibration=self.calibration,
         )
 
     def model_label(self) -> str:

@@ -49,6 +49,18 @@ clutter loss is: a cell the sweep dropped for exceeding ``max_loss_db`` would on
 with the pattern, and a cell the pattern pushes past ``max_loss_db`` is dropped like any other.
 A site without an antenna gets exactly the footprint it got before antennas existed.
 
+Calibration
+-----------
+With ``calibration`` (a :class:`blankspot.calibration.Calibration` read from the TOML file
+``blankspot calibrate`` writes, or its :class:`~blankspot.calibration.CalibrationCorrection`),
+``"itm"`` only: after the P.2108 terminal loss is added and before the ``max_loss_db`` cut,
+each cell's loss gets the fitted corrections (:func:`blankspot.calibration.apply_calibration`):
+minus the offset, minus the slope times log10 of the cell centre's distance from the site over
+d_ref, plus (fitted − P.2108) terminal loss for the cell's land-cover class when that class was
+fitted (the class of a uniform clutter is the uniform one; without clutter no class term). The
+sweep's own cut-off is raised by the most the correction can lower a loss, so no cell it
+brings within ``max_loss_db`` is skipped.
+
 Sites schema
 ------------
 A GeoDataFrame indexed by ``site_id`` (unique strings), with Point geometries in the terrain's
@@ -92,6 +104,7 @@ import numpy.typing as npt
 from affine import Affine
 from pyproj import CRS
 
+from blankspot.calibration import Calibration, CalibrationCorrection
 from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, format_problems
@@ -712,6 +725,56 @@ def _apply_pattern(
     return out
 
 
+def _check_calibration(
+    calibration: Calibration | CalibrationCorrection | None, model: str
+) -> CalibrationCorrection | None:
+    """The correction to apply (None for none); a UnitsError for a wrong object or model."""
+    if calibration is None:
+        return None
+    correction = calibration.correction() if isinstance(calibration, Calibration) else calibration
+    if not isinstance(correction, CalibrationCorrection):
+        raise UnitsError(
+            "calibration must be None, a blankspot.calibration.Calibration (read_calibration) "
+            f"or a CalibrationCorrection; received {type(calibration).__name__}."
+        )
+    if model != correction.model:
+        raise UnitsError(
+            f"the calibration is of the {correction.model!r} prediction (ITM plus P.2108 "
+            f"terminal loss) and cannot correct model {model!r}; use model='itm' or drop the "
+            "calibration."
+        )
+    return correction
+
+
+def _calibrated(
+    loss: np.ndarray,
+    correction: CalibrationCorrection,
+    terrain: Terrain,
+    row_off: int,
+    col_off: int,
+    x_m: float,
+    y_m: float,
+    clutter: _Clutter | None,
+) -> np.ndarray:
+    """``loss`` (a window at ``row_off, col_off`` of ``terrain``) with the calibration applied:
+    distance from the site to each cell centre, land-cover code of each cell (-1: none)."""
+    rows, cols = loss.shape
+    r = np.arange(row_off, row_off + rows, dtype=float)[:, None]
+    c = np.arange(col_off, col_off + cols, dtype=float)[None, :]
+    x, y = terrain.xy(r, c)
+    distance = np.hypot(x - x_m, y - y_m)
+    codes: np.ndarray
+    if clutter is not None and clutter.uniform is not None:
+        codes = np.full((1, 1), int(clutter.uniform), dtype=np.int64)
+    elif clutter is not None and clutter.codes is not None:
+        window = (slice(row_off, row_off + rows), slice(col_off, col_off + cols))
+        codes = np.asarray(clutter.codes[window], dtype=np.int64)
+    else:
+        codes = np.full((1, 1), -1, dtype=np.int64)
+    out = correction.apply(loss, distance, codes)
+    return out.astype(np.float32, copy=False)
+
+
 def site_footprint(
     terrain: Terrain,
     site_id: str,
@@ -730,6 +793,7 @@ def site_footprint(
     max_loss_db: float | None = None,
     antenna: Antenna | None = None,
     parallel: bool = False,
+    calibration: Calibration | CalibrationCorrection | None = None,
 ) -> Footprint:
     """Path-loss footprint of one site (pure: no shared state, safe on threads or dask).
 
@@ -811,7 +875,7 @@ def site_footprint(
         terrain, site_id, x_m, y_m, height_agl_m, freq_mhz=freq_mhz, model=model,
         radius_m=radius_m, rx_height_agl_m=rx_height_agl_m, k_factor=k_factor, clutter=clutter,
         itm_params=itm_params, p1812_params=p1812_params, max_loss_db=max_loss_db,
-        antenna=antenna, parallel=parallel, checked=False,
+        antenna=antenna, parallel=parallel, calibration=calibration, checked=False,
     )
 
 
@@ -833,11 +897,13 @@ def _site_footprint(
     max_loss_db: float | None,
     antenna: Antenna | None,
     parallel: bool,
+    calibration: Calibration | CalibrationCorrection | None,
     checked: bool,
 ) -> Footprint:
     """:func:`site_footprint`; with ``checked``, the site's inputs were checked already (once
     for the whole table by :func:`compute_coverage`), so the sweeps do not check them again."""
     _check_model(model)
+    correction = _check_calibration(calibration, model)
     if antenna is not None and not isinstance(antenna, Antenna):
         raise UnitsError(
             f"antenna must be None or an antenna with gain_db() and peak_gain_dbi (Omni, "
@@ -875,6 +941,11 @@ def _site_footprint(
             sweep_max_loss_db = float(max_loss_db) - resolved.min_terminal_loss_db(
                 float(freq_mhz), float(rx_height_agl_m)
             )
+        if correction is not None and sweep_max_loss_db is not None:
+            # the correction may lower a loss: the sweep must reach that much further
+            sweep_max_loss_db = float(sweep_max_loss_db) + correction.max_reduction_db(
+                float(radius_m)
+            )
         heights = resolved.heights if (model == "p1812" and resolved) else None
         if not checked:  # the public path checks this site's inputs (once), then sweeps
             check_radial_inputs(
@@ -896,6 +967,9 @@ def _site_footprint(
             loss = loss + resolved.terminal_loss_db(
                 sweep.window, float(freq_mhz), float(rx_height_agl_m)
             )
+        if correction is not None:
+            loss = _calibrated(loss, correction, terrain, sweep.row_off, sweep.col_off,
+                               float(x_m), float(y_m), resolved)  # fmt: skip
         if antenna is not None:
             # after the sweep's cut-off, like the terminal loss: the pattern only adds loss.
             # The angles come from the LOS sweep, a cell beyond the swept radius so that every
@@ -1073,6 +1147,7 @@ def compute_coverage(
     n_threads: int | None = None,
     progress: bool = False,
     antennas: Mapping[str, Antenna] | None = None,
+    calibration: Calibration | CalibrationCorrection | None = None,
 ) -> CoverageResult:
     """Footprints of every site, computed in parallel across sites.
 
@@ -1104,6 +1179,8 @@ def compute_coverage(
         ``{site_id: antenna}`` for sites whose antenna the table's antenna columns do not
         describe (module docstring, "Antennas"); every other site without antenna columns has
         no pattern.
+    calibration
+        As in :func:`site_footprint` (``"itm"`` only; module docstring, "Calibration").
 
     Returns
     -------
@@ -1185,6 +1262,11 @@ def compute_coverage(
             "clutter is used by the terrain models only: 'itm' (P.2108 terminal loss) and "
             "'p1812' (clutter along the path); 'los' is free space where visible."
         )
+    try:
+        correction = _check_calibration(calibration, model)
+    except UnitsError as exc:
+        problems.append(str(exc))
+        correction = None
     if problems:
         raise UnitsError(format_problems("compute_coverage() inputs", problems))
     ids, xs, ys, heights, site_antenna = _check_sites(
@@ -1221,6 +1303,8 @@ def compute_coverage(
         if model == "itm" and resolved is not None and resolved.model is None:
             resolved.terminal_loss_db(None, budget.freq_mhz, rx_height_agl_m)  # raises
         model_name = _model_label(model, params, cap_db, resolved)
+        if correction is not None:
+            model_name += f"+calibration(sha256={correction.sha256[:12]})"
 
     def one(j: int) -> Footprint:
         # the same window a distributed worker reads (site_window), so both give the same bits
@@ -1244,6 +1328,7 @@ def compute_coverage(
             max_loss_db=cap_db,
             antenna=site_antenna[j],
             parallel=False,
+            calibration=correction,
             checked=True,
         )
         return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)

@@ -61,11 +61,19 @@ from typing import Any
 import pandas as pd
 
 from blankspot.cache import input_key
+from blankspot.calibration import read_calibration
 from blankspot.config import TARGET_KEYWORDS, PlanConfig
 from blankspot.costs import CostParameters
 from blankspot.coverage import MODELS
 from blankspot.crs import PASER_CRS, as_crs, require_metric
-from blankspot.errors import BlankspotError, DataError, Problems, SchemaError, format_problems
+from blankspot.errors import (
+    BlankspotError,
+    ConfigError,
+    DataError,
+    Problems,
+    SchemaError,
+    format_problems,
+)
 from blankspot.io import DESA_FILE, PASER_VILLAGE_COLUMNS, paser_path, read_villages, sha256_file
 from blankspot.io.inputs import InputSpec, read_inputs
 from blankspot.io.outputs import write_text
@@ -211,6 +219,10 @@ class ScenarioSpec:
     terrain_res_m: float | None = _key("radio", "float", _PLAN.terrain_res_m,
                                        "terrain cell size, m (\"none\": the DEM's own)",
                                        nullable=True)
+    calibration: str | None = _key(
+        "radio", "path", None, "calibration TOML written by `blankspot calibrate`: its fitted "
+        "offset, slope and class losses correct every itm footprint", nullable=True,
+        example="calibration.toml")
     # --- [costs] -----------------------------------------------------------------------------
     budget_idr: int = _key("costs", "idr", _PLAN.budget_idr, "budget, whole Rupiah")
     tower_cost_idr: int | None = _key(
@@ -816,7 +828,15 @@ def _plan_config(v: Mapping[str, Any], *, read_files: bool, cost: bool = True) -
         exact_time_limit_s=v["exact_time_limit_s"],
         curve_budgets_idr=v["curve_budgets_idr"],
         stability_threshold_db=v["stability_threshold_db"],
+        calibration=_calibration(v) if read_files else None,
     )
+
+
+def _calibration(v: Mapping[str, Any]):
+    """The calibration the ``[radio] calibration`` file holds, or None."""
+    if v.get("calibration") is None:
+        return None
+    return read_calibration(v["calibration"])
 
 
 # --- writing values back ------------------------------------------------------------------------
@@ -935,10 +955,38 @@ def _input_paths(spec: ScenarioSpec) -> dict[str, Path]:
             problems.add(f"[costs] cost_parameters_file: file not found: {p}. Check the path.",
                          DataError)
         paths["cost_parameters_file"] = p
+    if spec.calibration is not None:
+        _calibration_problems(spec, problems)
+        paths["calibration"] = Path(spec.calibration)
     problems.raise_if_any(f"{_what(spec.source)}: input files")
     if spec.source is not None and Path(spec.source).is_file():
         paths = {"scenario": Path(spec.source), **paths}
     return paths
+
+
+def _calibration_problems(spec: ScenarioSpec, problems: Problems) -> None:
+    """``[radio] calibration``: a missing file is a DataError, a file that is not a calibration
+    of the scenario's model a ConfigError, listed with the other problems."""
+    assert spec.calibration is not None
+    p = Path(spec.calibration)
+    if not p.is_file():
+        problems.add(f"[radio] calibration: file not found: {p}. Write one with `blankspot "
+                     "calibrate`, or check the path.", DataError)
+        return
+    if spec.model != "itm":
+        problems.add(f"[radio] calibration corrects the 'itm' prediction, but model = "
+                     f"{spec.model!r}; set [radio] model = \"itm\" or drop the calibration.",
+                     ConfigError)
+    try:
+        cal = read_calibration(p)
+    except BlankspotError as exc:
+        for line in _problem_lines(exc) or [str(exc)]:
+            problems.add(f"[radio] calibration: {line}", ConfigError)
+        return
+    if math.isfinite(cal.freq_mhz) and abs(cal.freq_mhz - float(spec.freq_mhz)) > 1.0:
+        problems.add(f"[radio] calibration was fitted at {cal.freq_mhz:g} MHz, but freq_mhz = "
+                     f"{spec.freq_mhz:g}; calibrate with measurements at {spec.freq_mhz:g} MHz "
+                     "(the clutter loss depends on the frequency).", ConfigError)
 
 
 def _file_record(path: Path) -> dict[str, Any]:
@@ -1109,7 +1157,16 @@ class ScenarioResult:
             "versions": self.versions,
             "terrain": terrain_note(self.plan),
             "footprint_cache": self.plan.footprint_cache,
+            **({"calibration": self.calibration_record} if self.calibration_record else {}),
         }
+
+    @property
+    def calibration_record(self) -> dict[str, Any] | None:
+        """The ``[radio] calibration`` file of the run: path, SHA-256 and fitted values
+        (:meth:`blankspot.calibration.Calibration.record`); None without one. In
+        ``provenance.json``, and in ``metadata.json`` under ``parameter.calibration``."""
+        cal = self.plan.config.calibration
+        return None if cal is None else cal.record()
 
     # --- outputs -----------------------------------------------------------------------------
     def write(self, out_dir: str | os.PathLike[str], **options: Any) -> dict[str, Path]:
@@ -1126,9 +1183,11 @@ class ScenarioResult:
         )
         return paths
 
-    def explore(self):
-        """The interactive folium map of the plan (the ``map.html`` written by :meth:`write`)."""
-        return plan_folium_map(self.plan)
+    def explore(self, measurements=None):
+        """The interactive folium map of the plan (the ``map.html`` written by :meth:`write`);
+        ``measurements``: points with a residual (``blankspot.calibration.predict_at_points``),
+        drawn coloured by measured − predicted RSRP."""
+        return plan_folium_map(self.plan, measurements=measurements)
 
     def _repr_html_(self) -> str:
         return summary_html(

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from blankspot.calibration import Calibration, CalibrationCorrection
 from blankspot.clutter import ClutterModel
 from blankspot.coverage import MAX_LOSS_MARGIN_DB, TERRAIN_MODELS, CoverageResult, compute_coverage
 from blankspot.errors import ConfigError, format_problems
@@ -56,6 +57,10 @@ class CoverageSettings:
     max_loss_db
         Terrain models: cells costlier than this are not computed. None: the budget's MAPL
         plus :data:`blankspot.coverage.MAX_LOSS_MARGIN_DB`.
+    calibration
+        None, or a :class:`~blankspot.calibration.Calibration` (``"itm"`` only) applied to every
+        footprint (:mod:`blankspot.coverage`, "Calibration"); its correction, with its content
+        hash, enters the cache key.
     """
 
     model: str = "itm"
@@ -65,6 +70,7 @@ class CoverageSettings:
     link: LinkBudget = field(default_factory=LinkBudget)
     clutter: Any = None
     max_loss_db: float | None = None
+    calibration: Calibration | CalibrationCorrection | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -82,8 +88,25 @@ class CoverageSettings:
         if self.model == "los" and self.clutter is not None:
             problems.append("clutter needs model 'itm' or 'p1812': line of sight has no clutter "
                             "term. Use clutter=None with model='los'.")
+        if self.calibration is not None:
+            corr = self.correction()
+            if corr is None:
+                problems.append("calibration must be None or a blankspot.calibration."
+                                "Calibration (read_calibration); received "
+                                f"{type(self.calibration).__name__}.")
+            elif self.model != corr.model:
+                problems.append(f"calibration corrects the {corr.model!r} prediction, not "
+                                f"model {self.model!r}; use model 'itm' or drop the "
+                                "calibration.")
         if problems:
             raise ConfigError(format_problems("CoverageSettings", problems), problems=problems)
+
+    def correction(self) -> CalibrationCorrection | None:
+        """The calibration's correction (what the engine applies), or None."""
+        cal = self.calibration
+        if isinstance(cal, Calibration):
+            return cal.correction()
+        return cal if isinstance(cal, CalibrationCorrection) else None
 
     @property
     def freq_mhz(self) -> float:
@@ -116,11 +139,15 @@ class CoverageSettings:
         }
         if self.clutter is not None:
             options["clutter"] = self.clutter
+        if self.calibration is not None:
+            # plain values with their content hash: they travel to workers and into the key
+            options["calibration"] = self.correction()
         return options
 
     def key_parts(self) -> dict[str, Any]:
         """What of these settings enters a footprint's cache key: the model, the radius and
-        every option the per-site function gets (with the terrain models' loss cut-off)."""
+        every option the per-site function gets (with the terrain models' loss cut-off, and
+        the calibration's correction with its content hash, only when there is one)."""
         options = self.site_options()
         cut = self.effective_max_loss_db()
         if cut is not None:
@@ -140,6 +167,7 @@ class CoverageSettings:
             clutter=self.clutter,
             max_loss_db=self.max_loss_db,
             progress=progress,
+            calibration=self.calibration,
         )
 
     def label(self, terrain_res_m: float | None = None) -> str:
@@ -153,6 +181,8 @@ class CoverageSettings:
             else:
                 name = self.clutter.name if isinstance(self.clutter, ClutterModel) else "grid"
                 text += f" with {name} clutter {where}"
+        if self.calibration is not None:
+            text += ", calibrated"
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

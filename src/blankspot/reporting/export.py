@@ -671,7 +671,9 @@ def _config_dict(cfg: PlanConfig) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in fields(cfg):
         v = getattr(cfg, f.name)
-        if is_dataclass(v) and not isinstance(v, type):
+        if callable(getattr(v, "record", None)):  # a calibration: its file and fitted values
+            out[f.name] = _jsonable(v.record())
+        elif is_dataclass(v) and not isinstance(v, type):
             try:
                 out[f.name] = {k: _jsonable(x) for k, x in asdict(v).items()}
             except TypeError:

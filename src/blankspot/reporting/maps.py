@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from affine import Affine
 
+from blankspot.calibration import WITHIN_DB, measurements_layer, residual_colour
 from blankspot.crs import WGS84, as_crs
 from blankspot.units import format_idr
 
@@ -508,6 +509,7 @@ def plan_map(
     coord_decimals: int = 5,
     max_overlay_pixels: int = 1_500_000,
     overlay_opacity: float = 0.7,
+    measurements: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """A folium map of a tower plan, for a planner.
 
@@ -548,6 +550,11 @@ def plan_map(
         Largest raster overlay, in pixels.
     overlay_opacity:
         Initial opacity of the raster overlays (0..1); the legend's slider changes it.
+    measurements:
+        Signal measurements with a residual (:func:`blankspot.calibration.predict_at_points`
+        output, or the ``points.csv`` of ``blankspot calibrate --report-dir`` as points): drawn
+        coloured by measured − predicted RSRP (red weaker than predicted, white within ±3 dB,
+        blue stronger) with popups, and a legend of their own (:func:`add_measurements`).
 
     Returns
     -------
@@ -597,6 +604,8 @@ def plan_map(
     if tower_layer is not None:
         tower_layer.add_to(fmap)
 
+    if measurements is not None and len(measurements):
+        add_measurements(fmap, measurements)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     _embed_leaflet(fmap)
     root = _root(fmap)
@@ -622,6 +631,49 @@ def plan_map(
         "towers": tower_layer,
     }
     _glue(fmap, layers, {"towers": towers, "n_desa": n_desa}).add_to(fmap)
+    return fmap
+
+
+MEASUREMENT_LEGEND = (
+    (-15.0, "weaker than predicted by more than 10 dB"),
+    (-6.5, "weaker by 3 to 10 dB"),
+    (0.0, "within ±3 dB of the prediction"),
+    (6.5, "stronger by 3 to 10 dB"),
+    (15.0, "stronger than predicted by more than 10 dB"),
+)
+"""Residuals (dB) whose colour the measurement legend shows, with their labels."""
+
+
+def measurements_legend_html(points: Any = None) -> str:
+    """The legend of the measurement layer: residual colours, and the share of points within
+    ±6 dB when ``points`` carry ``residual_db``. Labels are escaped."""
+    parts = ['<div id="blankspot-measurements-legend" class="bs-box" style="position:absolute;'
+             'bottom:28px;left:10px;z-index:1000;max-width:280px">',
+             "<b>Measurements: measured − predicted RSRP</b>"]
+    parts += [f"<div>{_swatch(residual_colour(v))}{_esc(label)}</div>"
+              for v, label in MEASUREMENT_LEGEND]
+    if points is not None and "residual_db" in points:
+        r = np.asarray(points["residual_db"], dtype=float)
+        r = r[np.isfinite(r)]
+        if r.size:
+            share = float(np.mean(np.abs(r) <= WITHIN_DB))
+            parts.append(f"<div>{r.size:,} points, mean {np.mean(r):+.1f} dB, "
+                         f"{share:.0%} within ±{WITHIN_DB:g} dB</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def add_measurements(fmap: folium.Map, points: gpd.GeoDataFrame, *,
+                     residual_column: str = "residual_db",
+                     predicted_column: str = "predicted_rsrp_dbm") -> folium.Map:
+    """Add the measurements layer (:func:`blankspot.calibration.measurements_layer`: one circle
+    per point coloured by residual, popups with measured, predicted and residual) and its legend
+    to ``fmap``; returns ``fmap``. Add it before the layer control, or the layer is not listed.
+    """
+    measurements_layer(points, residual_column=residual_column,
+                       predicted_column=predicted_column).add_to(fmap)
+    _root(fmap).html.add_child(_raw(measurements_legend_html(points)),
+                               name="blankspot_measurements_legend")
     return fmap
 
 

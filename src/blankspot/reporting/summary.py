@@ -18,6 +18,7 @@ from blankspot.units import format_idr
 
 if TYPE_CHECKING:
     import folium
+    import geopandas as gpd
 
     from blankspot.plan import PlanResult
 
@@ -94,8 +95,11 @@ def plan_title(result: PlanResult) -> str:
     )
 
 
-def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None) -> folium.Map:
-    """The folium map of a plan, as written to ``map.html`` (``rsrp_dbm``: precomputed raster)."""
+def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None,
+                    measurements: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """The folium map of a plan, as written to ``map.html`` (``rsrp_dbm``: precomputed raster;
+    ``measurements``: points with a residual, drawn coloured by it, see
+    :func:`blankspot.reporting.maps.plan_map`)."""
     cov = result.coverage
     title = plan_title(result)
     return plan_map(
@@ -109,6 +113,7 @@ def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None) -
         terrain_note=terrain_note(result),
         best_server=cov.best_server(covered_only=True) if len(cov.footprints) else None,
         best_server_ids=cov.site_ids,
+        measurements=measurements,
     )
 
 

@@ -68,7 +68,6 @@ from blankspot.crs import PASER_CRS, as_crs, require_metric
 from blankspot.errors import BlankspotError, DataError, Problems, SchemaError, format_problems
 from blankspot.io import DESA_FILE, PASER_VILLAGE_COLUMNS, paser_path, read_villages, sha256_file
 from blankspot.io.inputs import InputSpec, read_inputs
-from blankspot.io.outputs import write_text
 from blankspot.plan import PlanResult, plan_inputs
 from blankspot.reporting.maps import plan_map, scenarios_map
 from blankspot.reporting.outputs import write_outputs
@@ -1084,16 +1083,14 @@ class ScenarioResult:
     def write(self, out_dir: str | os.PathLike[str], **options: Any) -> dict[str, Path]:
         """Write the plan's outputs (:func:`blankspot.plan.write_outputs`, which gets
         ``options``, e.g. ``lang="id"``), ``scenario.toml`` (the resolved scenario) and
-        ``provenance.json``, each atomically. Returns {name: path}."""
+        ``provenance.json``, all as one set (a failure leaves the previous set as it was).
+        Returns {name: path}."""
         out = Path(out_dir)
         options.setdefault("lang", self.spec.lang)
-        paths = dict(write_outputs(self.plan, out, **options))
-        paths["scenario.toml"] = write_text(self.spec.to_toml(), out / "scenario.toml")
-        paths["provenance.json"] = write_text(
-            json.dumps(self.provenance, indent=2, ensure_ascii=False, default=str),
-            out / "provenance.json",
-        )
-        return paths
+        extra = {"scenario.toml": self.spec.to_toml(),
+                 "provenance.json": json.dumps(self.provenance, indent=2, ensure_ascii=False,
+                                               default=str)}
+        return dict(write_outputs(self.plan, out, extra_text=extra, **options))
 
     def explore(self):
         """The interactive folium map of the plan (the ``map.html`` written by :meth:`write`)."""

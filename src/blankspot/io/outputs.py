@@ -3,14 +3,23 @@
 Every writer goes through :func:`atomic_path`: the data is written to a hidden temporary file in
 the destination folder and moved into place with :func:`os.replace`, which is atomic on POSIX and
 Windows when both names are on the same file system. A crash or an exception leaves the previous
-file (if any) untouched and no temporary file behind.
+file (if any) untouched and no temporary file behind. Before the rename each writer checks what it
+wrote (:func:`check_written`: not empty, and a raster, GeoPackage or workbook opens again), so a
+full disk that GDAL reports only on close never replaces a good file with a broken one.
+
+A folder of outputs is committed as a set with :func:`output_set`: every file is written into a
+hidden staging folder beside the destination, which is then swapped in whole. Temporary names
+carry the id of the process that made them, so :func:`remove_stale_temporaries` can remove those
+of processes that no longer run (a run killed by SIGKILL) and never those of a live one.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from blankspot.errors import UnitsError
+from blankspot.errors import DataError, InputError, UnitsError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -34,13 +43,126 @@ _TILE = 256
 """Block size of tiled GeoTIFFs; rasters with a side of at least 2 blocks are tiled."""
 
 
-@contextmanager
-def atomic_path(final_path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``final_path``; rename it into place on success.
+def _token() -> str:
+    """A unique part of a temporary name: the process id, then random hex."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
 
-    The temporary name keeps the suffix (``map.html`` is written as ``.map.html.tmp-XXXXXXXX.html``)
-    so writers that choose a format from the suffix still work. The file is not created: the body
-    of the ``with`` block must write it. Parent folders are created.
+
+_TEMP_NAME = re.compile(r"^\..+\.(?:tmp|staging|old)-(\d+)-[0-9a-f]{8}(?:\.[^.]*)?$")
+"""Hidden temporary names made by this module: ``.NAME.tmp-PID-HEX.SUFFIX``, ``.NAME.staging-PID-HEX``."""
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files and folders in ``folder`` left by processes that no longer run.
+
+    Only names this module makes (``.NAME.tmp-PID-HEX``, ``.NAME.staging-PID-HEX``,
+    ``.NAME.old-PID-HEX``) are touched, and only when process PID is gone: a writer killed
+    without a chance to clean up (SIGKILL, power loss) leaves them, and the next run removes
+    them. Returns what was removed; a folder that cannot be listed is left alone.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".map.html.tmp-999999999-0123abcd.html").write_text("half")
+    >>> [p.name for p in remove_stale_temporaries(d)]
+    ['.map.html.tmp-999999999-0123abcd.html']
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if not m or _pid_alive(int(m.group(1))):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
+
+
+def _write_failed(path: Path, why: str) -> DataError:
+    return DataError(
+        f"writing {os.fspath(path)} failed: {why}. The previous file, if any, is kept. Check that "
+        "the disk has free space and the folder is writable, then run again."
+    )
+
+
+def check_written(tmp: str | os.PathLike[str], final: str | os.PathLike[str] | None = None, *,
+                  expected_bytes: int | None = None) -> None:
+    """Check a freshly written file before it is renamed into place; raise :class:`DataError`.
+
+    The file must exist and not be empty (or hold exactly ``expected_bytes``); a GeoTIFF
+    (``.tif``) must open and read, a GeoPackage (``.gpkg``) must list its layers, and a workbook
+    (``.xlsx``) must be a sound zip archive. ``final`` is the name shown in the message.
+    """
+    tmp = Path(tmp)
+    shown = Path(final) if final is not None else tmp
+    try:
+        size = tmp.stat().st_size
+    except OSError as exc:
+        raise _write_failed(shown, f"the written file is not there ({exc.strerror})") from exc
+    if expected_bytes is not None and size != expected_bytes:
+        raise _write_failed(shown, f"{size} bytes were written, {expected_bytes} expected")
+    if expected_bytes is None and size == 0:
+        raise _write_failed(shown, "0 bytes were written")
+    suffix = shown.suffix.lower()
+    try:
+        if suffix in (".tif", ".tiff"):
+            import rasterio
+
+            with rasterio.open(tmp) as src:
+                for band in range(1, src.count + 1):
+                    src.read(band)
+        elif suffix == ".gpkg":
+            import pyogrio
+
+            if len(pyogrio.list_layers(tmp)) == 0:
+                raise ValueError("it holds no layer")
+        elif suffix == ".xlsx":
+            import zipfile
+
+            with zipfile.ZipFile(tmp) as z:
+                bad = z.testzip()
+            if bad is not None:
+                raise ValueError(f"its part {bad} is corrupt")
+    except DataError:
+        raise
+    except Exception as exc:  # any failure to read back is a bad write
+        raise _write_failed(shown, f"the written file does not read back ({exc})") from exc
+
+
+@contextmanager
+def atomic_path(
+    final_path: str | os.PathLike[str],
+    *,
+    check: Callable[[Path], None] | None = None,
+) -> Iterator[Path]:
+    """Yield a temporary path next to ``final_path``; check it and rename it into place on success.
+
+    The temporary name keeps the suffix (``map.html`` is written as
+    ``.map.html.tmp-PID-XXXXXXXX.html``) so writers that choose a format from the suffix still
+    work. The file is not created: the body of the ``with`` block must write it. Parent folders
+    are created. Before the rename, ``check(tmp)`` runs (default :func:`check_written`: not empty,
+    and rasters, GeoPackages and workbooks read back), so a write that failed silently (a full
+    disk) never replaces the previous file.
 
     On an exception the temporary file is removed and the exception re-raised; the final path is
     not touched.
@@ -55,21 +177,154 @@ def atomic_path(final_path: str | os.PathLike[str]) -> Iterator[Path]:
     'hello'
     """
     final = Path(final_path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp-{secrets.token_hex(4)}{final.suffix}")
+    _make_parent(final)
+    tmp = final.with_name(f".{final.name}.tmp-{_token()}{final.suffix}")
     try:
         yield tmp
+        if check is None:
+            check_written(tmp, final)
+        else:
+            check(tmp)
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+def _make_parent(final: Path) -> None:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise InputError(
+            f"cannot write {os.fspath(final)}: a part of its folder {os.fspath(final.parent)} is a "
+            "file, not a folder; choose another output folder or move that file."
+        ) from exc
+    except OSError as exc:
+        raise DataError(
+            f"cannot create the folder {os.fspath(final.parent)} for {final.name}: "
+            f"{exc.strerror or exc}; choose a writable output folder."
+        ) from exc
+
+
+def check_output_dir(out_dir: str | os.PathLike[str], *, min_free_bytes: int = 50_000_000) -> Path:
+    """Check, before any computing, that ``out_dir`` can receive a set of outputs; return it.
+
+    The folder (or its nearest existing parent) must be a folder, writable, and the file system
+    must have at least ``min_free_bytes`` free (a rough guard: a plan's outputs are a few MB).
+    A failure is an :class:`InputError` (the path names a file) or a :class:`DataError` (not
+    writable, disk full) saying what to change.
+
+    >>> import tempfile, pathlib
+    >>> check_output_dir(pathlib.Path(tempfile.mkdtemp()) / "new" / "out").name
+    'out'
+    """
+    out = Path(out_dir).expanduser()
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InputError(
+            f"output folder {os.fspath(out)}: {os.fspath(probe)} is a file, not a folder; give "
+            "--out a folder (new or holding earlier outputs), or move that file."
+        )
+    # the set is staged beside the folder, so its parent must be writable too
+    parent = probe if probe != out else out.parent if out.parent.exists() else probe
+    for folder in dict.fromkeys((probe, parent)):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise DataError(
+                f"output folder {os.fspath(out)}: {os.fspath(folder)} is not writable; choose a "
+                "writable folder with --out (or [outputs] out_dir), or change its permissions."
+            )
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError:
+        free = None
+    if free is not None and free < min_free_bytes:
+        raise DataError(
+            f"output folder {os.fspath(out)}: only {free / 1e6:.1f} MB free on its disk, "
+            f"{min_free_bytes / 1e6:.0f} MB needed; free some space or choose another folder."
+        )
+    return out
+
+
+@contextmanager
+def output_set(out_dir: str | os.PathLike[str], *, known: Iterable[str] = ()) -> Iterator[Path]:
+    """Write a folder of outputs as one set: yield a staging folder, then swap it in whole.
+
+    The staging folder is hidden beside ``out_dir`` (so on the same file system). When the body
+    of the ``with`` block succeeds, the previous folder (if any) is renamed aside, the staging
+    folder renamed to ``out_dir``, entries of the previous folder that are not outputs (names
+    not in ``known``) moved into the new one, and the previous folder removed. When the body
+    fails (an error, Ctrl-C, SIGTERM), the staging folder is removed and ``out_dir`` is left
+    exactly as it was. So a reader sees either the previous complete set or the new one, never
+    a mix, and an output the new run does not write (``stability.csv``) does not linger.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "plan"
+    >>> with output_set(out) as stage:
+    ...     _ = (stage / "a.txt").write_text("new")
+    >>> sorted(p.name for p in out.iterdir())
+    ['a.txt']
+    """
+    out = Path(out_dir).expanduser()
+    if out.is_symlink():
+        out = out.resolve()
+    out = Path(os.path.abspath(out))
+    if out == Path(os.path.abspath(os.getcwd())) or out in Path(os.getcwd()).resolve().parents:
+        raise InputError(
+            f"output folder {os.fspath(out)} is the current folder or holds it; outputs replace "
+            "their folder as a whole, so give a subfolder, e.g. --out out/plan."
+        )
+    check_output_dir(out, min_free_bytes=0)
+    _make_parent(out)
+    remove_stale_temporaries(out.parent)
+    if out.is_dir():
+        remove_stale_temporaries(out)
+    known = set(known)
+    stage = out.with_name(f".{out.name}.staging-{_token()}")
+    old: Path | None = None
+    try:
+        stage.mkdir()
+    except OSError as exc:
+        raise DataError(
+            f"cannot create a staging folder beside {os.fspath(out)}: {exc.strerror or exc}; choose a "
+            "writable output folder."
+        ) from exc
+    try:
+        yield stage
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{_token()}")
+            os.replace(out, old)
+        try:
+            os.replace(stage, out)
+        except BaseException:
+            if old is not None:
+                os.replace(old, out)
+            raise
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if old is not None:
+        for entry in old.iterdir():
+            if entry.name in known or _TEMP_NAME.match(entry.name) or (out / entry.name).exists():
+                continue
+            try:
+                os.replace(entry, out / entry.name)
+            except OSError:
+                continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_text(text: str, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically; return the path."""
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding=encoding)
+    data = text.encode(encoding)
+    with atomic_path(path, check=lambda tmp: check_written(tmp, path, expected_bytes=len(data))) as tmp:
+        tmp.write_bytes(data)
     return path
 
 

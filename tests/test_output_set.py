@@ -188,3 +188,25 @@ def test_output_set_refuses_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="current folder"), output_set(tmp_path):
         pass
+
+
+def _checksums_hold(folder):
+    import json
+
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    wrong = [e["file"] for e in meta["keluaran"]
+             if hashlib.sha256((folder / e["file"]).read_bytes()).hexdigest() != e["sha256"]]
+    return wrong
+
+
+def test_map_redrawn_in_an_output_folder_updates_the_metadata(out, paser_data_dir):
+    from click.testing import CliRunner
+
+    from blankspot.cli import main
+
+    assert _checksums_hold(out) == []
+    (out / "map.html").write_text("<html>tampered</html>")  # any change of the map
+    res = CliRunner().invoke(main, ["--quiet", "map", str(out), "--data-dir", str(paser_data_dir)])
+    assert res.exit_code == 0, res.output
+    assert "tampered" not in (out / "map.html").read_text()
+    assert _checksums_hold(out) == []

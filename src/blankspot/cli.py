@@ -507,6 +507,10 @@ def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
         fmap = result.explore()
         note = "SYNTHETIC" if result.plan.terrain_synthetic else ""
     write_text(fmap.get_root().render(), out_path)
+    if source.is_dir() and out_path.resolve() == (source / "map.html").resolve():
+        from blankspot.reporting.export import refresh_output_checksums
+
+        refresh_output_checksums(source, ["map.html"])
     if not quiet:
         click.echo(f"wrote {out_path}")
         if note:

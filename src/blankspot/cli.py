@@ -453,7 +453,7 @@ def rank_command(ctx, scenario, overrides, data_dir, out_path, cache_dir):
     t0 = time.perf_counter()
     result = run(spec, progress=not quiet, cache_dir=cache_dir)
     if out_path is not None:
-        write_csv(result.ranking, out_path, index=False)
+        write_csv(result.ranking, out_path, index=False, formula_safe=True)
     if not quiet:
         cols = [c for c in ("rank", "site_id", "lon", "lat", "height_agl_m", "cost_idr", "people_new",
                             "cumulative_cost_idr", "cumulative_people", "desa_new")

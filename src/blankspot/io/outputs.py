@@ -328,14 +328,62 @@ def write_text(text: str, path: str | os.PathLike[str], *, encoding: str = "utf-
     return path
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)."""
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralize_formula(value: object) -> object:
+    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a ``'``
+    in front (the OWASP guidance for CSV files opened in a spreadsheet); numbers, and text that
+    is a plain number (``"-105"``), are left as they are.
+
+    >>> neutralize_formula("=1+2"), neutralize_formula(-105.0), neutralize_formula("-105")
+    ("'=1+2", -105.0, '-105')
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number_text(value):
+        return "'" + value
+    return value
+
+
+def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and text index) pass through :func:`neutralize_formula`."""
+    import pandas as pd
+
+    def texty(dtype: Any) -> bool:
+        return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+    out = df.copy(deep=False)
+    for col in out.columns:
+        if texty(out[col].dtype):
+            out[col] = out[col].map(neutralize_formula)
+    if texty(out.index.dtype) and not isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.map(neutralize_formula)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, formula_safe: bool = False,
+              **kwargs: Any) -> Path:
     """Write a DataFrame with :meth:`pandas.DataFrame.to_csv` atomically; return the path.
 
     ``kwargs`` go to ``to_csv`` (``index=True`` by default, as in pandas); UTF-8 unless
-    ``encoding`` is given.
+    ``encoding`` is given. ``formula_safe=True`` (for tables people open in a spreadsheet)
+    prefixes text that a spreadsheet would run as a formula with an apostrophe
+    (:func:`neutralize_formula`); numbers stay numbers.
     """
     path = Path(path)
     kwargs.setdefault("encoding", "utf-8")
+    if formula_safe:
+        df = neutralize_formulas(df)
     with atomic_path(path) as tmp:
         df.to_csv(tmp, **kwargs)
     return path
@@ -585,7 +633,7 @@ def write_xlsx(
 
     Each sheet has a bold header row that stays frozen when scrolling, an autofilter, and
     columns as wide as their content (at most ``max_width_chars``). Cells keep their types:
-    strings stay text, integers stay whole numbers (Rupiah are never floats), NaN and NA are
+    strings stay text (a desa name starting with ``=`` is a text cell, never a formula), integers stay whole numbers (Rupiah are never floats), NaN and NA are
     left empty.
 
     Parameters
@@ -620,6 +668,7 @@ def write_xlsx(
         ws = wb.create_sheet(title=str(name)[:31])
         formats = list(number_formats.get(name) or [None] * frame.shape[1])
         ws.append([str(c) for c in frame.columns])
+        _as_text_cells(ws[1])
         for cell in ws[1]:
             cell.font = header_font
             cell.fill = header_fill
@@ -628,6 +677,7 @@ def write_xlsx(
         for i, row in enumerate(frame.itertuples(index=False, name=None)):
             ws.append([_xlsx_value(v, text=_cell_format(formats, j, i) == "@", pd=pd)
                        for j, v in enumerate(row)])
+            _as_text_cells(ws[ws.max_row])
         for j in range(1, len(formats) + 1):
             column = ws.iter_rows(min_row=2, min_col=j, max_col=j)
             for i, (cell,) in enumerate(column):
@@ -646,6 +696,13 @@ def write_xlsx(
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _as_text_cells(cells: Iterable[Any]) -> None:
+    """Keep every string a text cell: openpyxl would store ``=...`` as a live formula."""
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.data_type != "s":
+            cell.data_type = "s"
 
 
 def _cell_format(formats: Sequence[ColumnFormat], j: int, i: int) -> str | None:

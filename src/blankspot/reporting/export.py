@@ -189,7 +189,8 @@ def write_reports(
     tables = report_tables(result)
     if "csv" in formats:
         for key, name in CSV_FILES.items():
-            paths[name] = write_csv(translate_columns(tables[key], lang), out / name, index=False)
+            paths[name] = write_csv(translate_columns(tables[key], lang), out / name, index=False,
+                                    formula_safe=True)
     if "xlsx" in formats:
         paths[XLSX_FILE] = write_workbook(result, out / XLSX_FILE, lang=lang, tables=tables,
                                           created=created)

@@ -96,19 +96,19 @@ def _write_all(result: PlanResult, out: Path, *, lang: str, extra_text: Mapping[
         },
     )
     paths["ranking.csv"] = out / "ranking.csv"
-    write_csv(result.ranking, paths["ranking.csv"], index=False)
+    write_csv(result.ranking, paths["ranking.csv"], index=False, formula_safe=True)
     paths["desa.csv"] = out / "desa.csv"
-    write_csv(result.desa, paths["desa.csv"], index=False)
+    write_csv(result.desa, paths["desa.csv"], index=False, formula_safe=True)
     paths["kecamatan.csv"] = out / "kecamatan.csv"
-    write_csv(result.kecamatan, paths["kecamatan.csv"], index=False)
+    write_csv(result.kecamatan, paths["kecamatan.csv"], index=False, formula_safe=True)
     paths["costs.csv"] = out / "costs.csv"
-    write_csv(result.site_costs, paths["costs.csv"], index_label="site_id")
+    write_csv(result.site_costs, paths["costs.csv"], index_label="site_id", formula_safe=True)
     if result.curve is not None:
         paths["curve.csv"] = out / "curve.csv"
-        write_csv(result.curve, paths["curve.csv"], index=False)
+        write_csv(result.curve, paths["curve.csv"], index=False, formula_safe=True)
     if result.stability is not None:
         paths["stability.csv"] = out / "stability.csv"
-        write_csv(result.stability, paths["stability.csv"], index_label="site_id")
+        write_csv(result.stability, paths["stability.csv"], index_label="site_id", formula_safe=True)
     paths["summary.json"] = out / "summary.json"
     write_text(json.dumps(plan_summary(result), indent=2, ensure_ascii=False, default=str),
                paths["summary.json"])

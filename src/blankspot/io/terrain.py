@@ -39,6 +39,9 @@ _ALIGN_TOL = 1e-6
 """Tolerance (in source cells) for two sources to count as sharing one grid."""
 _METRES_PER_DEGREE = math.pi / 180.0 * 6_371_008.8
 """Length of one degree of latitude on the mean Earth sphere (about 111.2 km)."""
+ELEVATION_RANGE_M = (-500.0, 9_000.0)
+"""Plausible elevations on Earth (the Dead Sea shore is -430 m, Everest 8,849 m); values outside
+are read as nodata, with a warning: a 1e30 spike or an undeclared nodata value is no hill."""
 
 
 @dataclass
@@ -102,7 +105,11 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
             )
             continue
         try:
-            with rasterio.open(path) as src:
+            with warnings.catch_warnings():
+                # a file without georeferencing is reported below as "declares no CRS"
+                warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+                src = rasterio.open(path)
+            with src:
                 if src.crs is None:
                     problems.add(
                         f"{path} declares no CRS, so its cells cannot be placed; assign "
@@ -126,10 +133,12 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
                         f"{path} has a rotated grid; warp it to a north-up grid first (gdalwarp).",
                         DataError,
                     )
-        except rasterio.errors.RasterioIOError as exc:
+        except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+            size = Path(path).stat().st_size if Path(path).is_file() else None
             problems.add(
-                f"{path} could not be read as a raster ({exc}). Is it a GeoTIFF, an "
-                "SRTM .hgt or a .vrt?",
+                f"{path} could not be read as a raster ({exc}"
+                f"{'; the file is empty' if size == 0 else ''}). Is it a GeoTIFF, an SRTM .hgt "
+                "or a .vrt? Download or copy it again if it was cut short.",
                 DataError,
             )
     return sources
@@ -185,13 +194,37 @@ def _groups(sources: list[_Source]) -> list[list[_Source]]:
 
 
 def _read_band1(path: str, window: Window) -> np.ndarray:
-    """Band 1 of ``window`` as float32 with NaN where the file has no data."""
-    with rasterio.open(path) as src:
-        values: np.ndarray = src.read(1, window=window, out_dtype=np.float32)
-        if src.nodata is not None and not np.isnan(src.nodata):
-            values[values == np.float32(src.nodata)] = np.nan
-        if MaskFlags.per_dataset in src.mask_flag_enums[0]:
-            values[src.read_masks(1, window=window) == 0] = np.nan
+    """Band 1 of ``window`` as float32 with NaN where the file has no data or an implausible
+    elevation (outside :data:`ELEVATION_RANGE_M`, counted in a warning)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            src = rasterio.open(path)
+        with src:
+            values: np.ndarray = src.read(1, window=window, out_dtype=np.float32)
+            if src.nodata is not None and not np.isnan(src.nodata):
+                values[values == np.float32(src.nodata)] = np.nan
+            if MaskFlags.per_dataset in src.mask_flag_enums[0]:
+                values[src.read_masks(1, window=window) == 0] = np.nan
+    except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+        raise DataError(
+            f"{path} could not be read ({exc}); the file is damaged or truncated. Download or "
+            "copy it again (blankspot data fetch), or check it with gdalinfo -checksum."
+        ) from None
+    lo, hi = ELEVATION_RANGE_M
+    with np.errstate(invalid="ignore"):
+        wild = ~np.isnan(values) & ((values < lo) | (values > hi))
+    n = int(wild.sum())
+    if n:
+        worst = float(values[wild][np.argmax(np.abs(values[wild]))])
+        values[wild] = np.nan
+        warnings.warn(
+            f"{n} cell(s) of {path} hold elevations outside the plausible {lo:g} .. {hi:g} m "
+            f"(e.g. {worst:.6g}); they are read as nodata. Set the file's nodata value or "
+            "repair the DEM if these are meant as something else.",
+            BlankspotWarning,
+            stacklevel=2,
+        )
     return values
 
 

@@ -210,3 +210,22 @@ def test_map_redrawn_in_an_output_folder_updates_the_metadata(out, paser_data_di
     assert res.exit_code == 0, res.output
     assert "tampered" not in (out / "map.html").read_text()
     assert _checksums_hold(out) == []
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("ranking.csv", b"site_id,rank,lon,lat\nx,first,abc,\n"),
+    ("ranking.csv", b"\xff\xfe\x00garbage"),
+    ("coverage.tif", b""),
+    ("summary.json", b"{not json"),
+    ("desa.csv", b""),
+])
+def test_map_of_a_damaged_output_folder_is_a_data_error(out, paser_data_dir, name, content):
+    from click.testing import CliRunner
+
+    from blankspot.cli import main
+
+    (out / name).write_bytes(content)
+    res = CliRunner().invoke(main, ["map", str(out), "--data-dir", str(paser_data_dir)])
+    assert res.exit_code == 3, res.output
+    assert name in res.output and "write the outputs again" in res.output
+    assert "Traceback" not in res.output

@@ -46,10 +46,11 @@ from typing import Any
 
 import numpy as np
 
-from blankspot.errors import UnitsError
+from blankspot.errors import DataError, UnitsError
 
 __all__ = [
     "CACHE_DIR_ENV",
+    "check_cache_dir",
     "clear_cache",
     "default_cache_dir",
     "entry_path",
@@ -226,19 +227,45 @@ def write_entry(cache_dir: str | os.PathLike[str], key: str, arrays: Mapping[str
     The file is written under a temporary name in the final folder and renamed into place.
     """
     path = entry_path(cache_dir, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _not_writable(cache_dir, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _not_writable(cache_dir, exc) from None
         raise
     return path
+
+
+def _not_writable(cache_dir: str | os.PathLike[str], exc: OSError) -> DataError:
+    return DataError(
+        f"the footprint cache {os.fspath(cache_dir)} cannot be written ({exc.strerror or exc}); "
+        "give a writable --cache-dir (or cache_dir=), free disk space, or run without a cache."
+    )
+
+
+def check_cache_dir(cache_dir: str | os.PathLike[str]) -> Path:
+    """Check, before any computing, that footprints can be stored in ``cache_dir``; return its
+    ``footprints`` folder. A folder that cannot be created or written is a :class:`DataError`
+    saying how to fix it."""
+    folder = Path(cache_dir) / _FOOTPRINTS
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_writable(cache_dir, exc) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _not_writable(cache_dir, PermissionError(13, "Permission denied"))
+    return folder
 
 
 def read_entry(cache_dir: str | os.PathLike[str], key: str) -> dict[str, np.ndarray] | None:

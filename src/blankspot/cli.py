@@ -208,8 +208,11 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     }
     if no_generated and sites_path is None:
         raise click.UsageError("--no-generated needs --sites FILE.")
+    from blankspot.io.outputs import check_output_dir
+
     changes = {key: value for key, value in given.items() if value is not None}
     spec = ScenarioSpec(name="paser-demo").replace(**changes)
+    check_output_dir(out_dir)  # before computing, not after
     t0 = time.perf_counter()
     result = run(spec, progress=not ctx.obj["quiet"], cache_dir=cache_dir, scheduler=scheduler)
     paths = result.write(out_dir, lang=lang)
@@ -367,6 +370,31 @@ def _scenario_spec(scenario, overrides, data_dir=None):
     return spec.replace(**changes) if changes else spec
 
 
+def _scenario_out_dir(spec, scenario) -> Path | None:
+    """The ``[outputs] out_dir`` of a scenario file, refused when it leaves the file's folder.
+
+    A scenario file (perhaps from someone else) may only write below its own folder; a place
+    elsewhere must be named on the command line with --out.
+    """
+    from blankspot.errors import ConfigError
+
+    if not spec.out_dir:
+        return None
+    target = Path(spec.out_dir).expanduser()
+    if scenario is None:
+        return target
+    base = Path(scenario).resolve().parent
+    resolved = target.resolve()
+    if base not in resolved.parents:
+        raise ConfigError(
+            f"[outputs] out_dir of {scenario} resolves to {resolved}, which is not below the "
+            f"scenario's folder {base}; a scenario file may only write below its own folder. Give "
+            f"--out {target} on the command line to write there, or set a relative out_dir such "
+            "as \"out/plan\"."
+        )
+    return target
+
+
 def _echo_plan(result, seconds: float) -> None:
     """The ranking and the headline figures of a plan, as ``demo`` prints them."""
     from blankspot.reporting.tables import format_idr
@@ -410,13 +438,15 @@ def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler, lang):
     Writes everything `blankspot demo` writes, plus scenario.toml (every key with the value
     used) and provenance.json (checksums of the input files, package versions, timings).
     """
+    from blankspot.io.outputs import check_output_dir
     from blankspot.scenario import run
 
     quiet = ctx.obj["quiet"]
     spec = _scenario_spec(scenario, overrides)
-    out_dir = out_dir or (Path(spec.out_dir) if spec.out_dir else None)
+    out_dir = out_dir or _scenario_out_dir(spec, scenario)
     if out_dir is None:
         raise click.UsageError("give --out DIR, or out_dir in the scenario's [outputs] table.")
+    check_output_dir(out_dir)  # before computing, not after
     t0 = time.perf_counter()
     result = run(spec, progress=not quiet, cache_dir=cache_dir, scheduler=scheduler)
     paths = result.write(out_dir, **({"lang": lang} if lang else {}))
@@ -500,9 +530,10 @@ def map_command(ctx, source, out_path, overrides, data_dir, cache_dir):
     else:
         spec = _scenario_spec(source, overrides, data_dir)
         if out_path is None:
-            if not spec.out_dir:
+            folder = _scenario_out_dir(spec, source)
+            if folder is None:
                 raise click.UsageError("give --out FILE, or out_dir in the scenario's [outputs] table.")
-            out_path = Path(spec.out_dir) / "map.html"
+            out_path = folder / "map.html"
         result = run(spec, progress=not quiet, cache_dir=cache_dir)
         fmap = result.explore()
         note = "SYNTHETIC" if result.plan.terrain_synthetic else ""

@@ -657,6 +657,7 @@ class FootprintStore:
             **(settings.key_parts() if isinstance(settings, CoverageSettings) else settings),
         }
         _cache.input_key(self._base)  # fail early on a setting that cannot enter a key
+        _cache.check_cache_dir(self.folder)  # and on a folder that cannot be written
 
     @classmethod
     def open(

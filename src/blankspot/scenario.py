@@ -1205,19 +1205,44 @@ def map_from_outputs(out_dir: str | os.PathLike[str], *, data_dir: str | os.Path
     else:
         folder = data_dir if data_dir is not None else (spec.data_dir if spec else None)
         villages = read_villages(paser_path(DESA_FILE, folder), crs=(spec and spec.crs) or PASER_CRS)
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    desa = pd.read_csv(out / "desa.csv", dtype={"kode": str}).set_index("kode")
-    ranking = pd.read_csv(out / "ranking.csv", dtype={"site_id": str})
+    def damaged(name: str, exc: BaseException) -> DataError:
+        return DataError(
+            f"{os.fspath(out / name)} cannot be read as blankspot wrote it ({type(exc).__name__}: "
+            f"{exc}); write the outputs again with blankspot run or blankspot demo."
+        )
+
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        _ = (summary["total_cost_idr"], summary["budget_idr"], summary["people_covered"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise damaged("summary.json", exc) from None
+    try:
+        desa = pd.read_csv(out / "desa.csv", dtype={"kode": str}).set_index("kode")
+        desa_cols = desa[["population", "population_covered", "share_covered", "target"]]
+    except (OSError, ValueError, KeyError) as exc:
+        raise damaged("desa.csv", exc) from None
+    try:
+        ranking = pd.read_csv(out / "ranking.csv", dtype={"site_id": str})
+        for col in ("rank", "lon", "lat"):
+            ranking[col] = pd.to_numeric(ranking[col], errors="raise")
+        # the CSV neutralises text a spreadsheet would run as a formula ('=x); the map shows =x
+        ranking["site_id"] = ranking["site_id"].astype(str).str.replace(
+            r"^'(?=[=+\-@\t\r])", "", regex=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise damaged("ranking.csv", exc) from None
     v = villages.drop(columns=[c for c in ("population", "population_covered", "share_covered",
                                            "target") if c in villages.columns])
-    v = v.join(desa[["population", "population_covered", "share_covered"]], how="left")
-    v["target"] = v.index.isin(desa.index[desa["target"].astype(bool)])
+    v = v.join(desa_cols[["population", "population_covered", "share_covered"]], how="left")
+    v["target"] = v.index.isin(desa.index[desa_cols["target"].astype(bool)])
     rsrp = transform = crs = None
     if (out / "coverage.tif").is_file():
         import rasterio
 
-        with rasterio.open(out / "coverage.tif") as src:
-            rsrp, transform, crs = src.read(1), src.transform, src.crs
+        try:
+            with rasterio.open(out / "coverage.tif") as src:
+                rsrp, transform, crs = src.read(1), src.transform, src.crs
+        except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+            raise damaged("coverage.tif", exc) from None
     title = (
         f"blankspot plan: {len(ranking)} towers, {format_idr(summary['total_cost_idr'])} of "
         f"{format_idr(summary['budget_idr'])}, {summary['people_covered']:,.0f} people newly "

@@ -1,0 +1,89 @@
+"""The command line fails fast, without a traceback, on outputs it could not write, and keeps a
+scenario file's outputs below its folder."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import blankspot.scenario
+from blankspot.cli import main
+from blankspot.errors import DataError
+
+
+@pytest.fixture
+def no_compute(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed although the output folder is unusable")
+
+    monkeypatch.setattr(blankspot.scenario, "run", refuse)
+
+
+def _scenario(folder, out_dir):
+    path = folder / "s.toml"
+    path.write_text(f'name = "s"\n\n[outputs]\nout_dir = "{out_dir}"\n')
+    return path
+
+
+@pytest.mark.parametrize("out_dir", ["../../..", "~/.config/autostart", "/".join([".."] * 8),
+                                     "."])
+def test_scenario_out_dir_outside_its_folder_is_refused(tmp_path, no_compute, out_dir):
+    folder = tmp_path / "a" / "b" / "c"
+    folder.mkdir(parents=True)
+    res = CliRunner().invoke(main, ["run", str(_scenario(folder, out_dir))])
+    assert res.exit_code == 2, res.output
+    assert "not below the scenario's folder" in res.output and "--out" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_scenario_out_dir_below_its_folder_is_taken_from_the_file(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(spec, **kwargs):
+        seen["out"] = spec.out_dir
+        raise DataError("stop here")
+
+    monkeypatch.setattr(blankspot.scenario, "run", fake_run)
+    res = CliRunner().invoke(main, ["run", str(_scenario(tmp_path, "out/plan"))])
+    assert res.exit_code == 3 and "stop here" in res.output
+    assert seen["out"] == str(tmp_path / "out" / "plan")
+
+
+def test_out_on_the_command_line_may_name_any_place(tmp_path, monkeypatch):
+    called = []
+
+    def fake_run(spec, **kwargs):
+        called.append(1)
+        raise DataError("stop here")
+
+    monkeypatch.setattr(blankspot.scenario, "run", fake_run)
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    res = CliRunner().invoke(main, ["run", str(_scenario(folder, "../..")), "--out",
+                                    str(tmp_path / "elsewhere")])
+    assert res.exit_code == 3 and called == [1]
+
+
+@pytest.mark.parametrize("command", ["run", "demo"])
+def test_output_folder_blocked_by_a_file_fails_before_computing(tmp_path, no_compute, command):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    args = ([command, str(_scenario(tmp_path, "out"))] if command == "run" else [command])
+    res = CliRunner().invoke(main, [*args, "--out", str(blocker / "out")])
+    assert res.exit_code == 2, res.output
+    assert "is a file, not a folder" in res.output and "Traceback" not in res.output
+
+
+def test_cache_folder_that_cannot_be_written_is_a_data_error(tmp_path):
+    import numpy as np
+
+    from blankspot.cache import check_cache_dir, write_entry
+    from blankspot.errors import DataError
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("x")
+    with pytest.raises(DataError, match=r"cannot be written.*--cache-dir"):
+        check_cache_dir(blocker)
+    with pytest.raises(DataError, match=r"cannot be written.*--cache-dir"):
+        write_entry(blocker, "ab" + "0" * 62, {"a": np.arange(3)})

@@ -180,3 +180,51 @@ def test_truncated_real_files_give_a_blankspot_error_or_a_result(tmp_path_factor
     path = _target(folder, name, suffix)
     path.write_bytes(data[: int(len(data) * fraction)])
     _feed(reader, path)
+
+
+# --- item 8: memory guard -----------------------------------------------------------------------
+
+
+def test_huge_bounds_are_refused_before_allocating(hill, monkeypatch):
+    from blankspot.errors import UnitsError
+    from blankspot.io import read_terrain
+
+    def no_alloc(*args, **kwargs):
+        raise AssertionError("allocated")
+
+    monkeypatch.setattr("blankspot.io.terrain._warp_sources", no_alloc)
+    with pytest.raises(UnitsError, match=r"terrain grid of .* GB of memory.*smaller bounds.*res_m"):
+        read_terrain(hill, bounds=(100.0, -40.0, 160.0, 40.0), res_m=1.0)
+
+
+def test_huge_vrt_is_refused_before_allocating(tmp_path, hill):
+    from blankspot.errors import UnitsError
+    from blankspot.io import read_terrain
+
+    side = 2_000_000
+    vrt = tmp_path / "huge.vrt"
+    vrt.write_text(f"""<VRTDataset rasterXSize="{side}" rasterYSize="{side}">
+  <SRS>{UTM50S}</SRS>
+  <GeoTransform>500000, 1, 0, 9750000, 0, -1</GeoTransform>
+  <VRTRasterBand dataType="Float32" band="1">
+    <SimpleSource><SourceFilename relativeToVRT="1">{hill.name}</SourceFilename>
+      <SourceBand>1</SourceBand></SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>""")
+    with pytest.raises(UnitsError, match="GB of memory"):
+        read_terrain(vrt, crs=UTM50S, res_m=1.0)
+
+
+def test_memory_limit_comes_from_the_environment(hill, monkeypatch):
+    from blankspot.errors import ConfigError, UnitsError
+    from blankspot.footprints import Grid
+    from blankspot.io import read_terrain
+
+    monkeypatch.setenv("BLANKSPOT_MAX_MEMORY_GB", "0.000001")
+    with pytest.raises(UnitsError, match="BLANKSPOT_MAX_MEMORY_GB"):
+        read_terrain(hill, res_m=100.0, crs=UTM50S)
+    with pytest.raises(UnitsError, match="analysis grid"):
+        Grid.from_bounds((500_000, 9_740_000, 510_000, 9_750_000), crs=UTM50S, res_m=10.0)
+    monkeypatch.setenv("BLANKSPOT_MAX_MEMORY_GB", "lots")
+    with pytest.raises(ConfigError, match="received 'lots'"):
+        read_terrain(hill, res_m=100.0, crs=UTM50S)

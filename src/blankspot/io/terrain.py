@@ -29,6 +29,7 @@ from rasterio.windows import Window
 from blankspot.crs import WGS84, as_crs, is_metric, utm_crs_for
 from blankspot.errors import BlankspotWarning, CRSError, DataError, UnitsError
 from blankspot.io.datasets import _Problems
+from blankspot.options import check_memory
 from blankspot.terrain import Terrain
 
 __all__ = ["DemGrid", "default_res_m", "dem_grid", "read_terrain", "read_terrain_native"]
@@ -255,6 +256,9 @@ def _mosaic_window(
     col1 = min(gc1, math.ceil(c1) + _MARGIN_CELLS)
     row0 = max(gr0, math.floor(r0) - _MARGIN_CELLS)
     row1 = min(gr1, math.ceil(r1) + _MARGIN_CELLS)
+    check_memory(f"the window of {row1 - row0:,} x {col1 - col0:,} cells read from "
+                 f"{group[0].path}", 9.0 * max(row1 - row0, 0) * max(col1 - col0, 0),
+                 "choose smaller bounds, or resample the DEM to coarser cells first (gdalwarp -tr)")
     out = np.full((row1 - row0, col1 - col0), np.nan, dtype=np.float32)
     filled = np.zeros(out.shape, dtype=bool)
     for s in group:
@@ -530,12 +534,11 @@ def _destination_grid(request: _Request) -> _DestGrid:
     x1 = math.ceil(dxy[2] / res_m - 1e-9) * res_m
     y1 = math.ceil(dxy[3] / res_m - 1e-9) * res_m
     width, height = round((x1 - x0) / res_m), round((y1 - y0) / res_m)
-    grid_cells = width * height
-    if grid_cells > 400_000_000:
-        raise UnitsError(
-            f"the requested grid is {height} x {width} cells of {res_m:g} m; choose "
-            "smaller bounds or a larger res_m."
-        )
+    # float32 elevation, its warp buffer and the nodata mask
+    check_memory(f"the terrain grid of {height:,} x {width:,} cells of {res_m:g} m",
+                 9.0 * width * height,
+                 "choose smaller bounds (--bounds, [data] bounds) or a larger res_m "
+                 "(--res-m, terrain_res_m)")
     return _DestGrid(
         crs=dst_crs,
         transform=Affine(res_m, 0.0, x0, 0.0, -res_m, y1),

@@ -229,3 +229,32 @@ def test_map_of_a_damaged_output_folder_is_a_data_error(out, paser_data_dir, nam
     assert res.exit_code == 3, res.output
     assert name in res.output and "write the outputs again" in res.output
     assert "Traceback" not in res.output
+
+
+def test_sigterm_while_writing_leaves_the_previous_set_and_no_temporary(tmp_path):
+    import signal
+    import textwrap
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "ranking.csv").write_text("old")
+    script = textwrap.dedent(f"""
+        import sys, time
+        from blankspot.cli import handle_sigterm
+        from blankspot.io.outputs import atomic_path, output_set
+        handle_sigterm()
+        with output_set({str(out)!r}) as stage:
+            with atomic_path(stage / "ranking.csv") as tmp:
+                tmp.write_text("half")
+                print("ready", flush=True)
+                time.sleep(60)
+        """)
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode != 0
+    assert (out / "ranking.csv").read_text() == "old"
+    _no_leftovers(out)

@@ -1,13 +1,16 @@
 """The ``blankspot`` command line: parse, call one library function, print.
 
 Errors from bad input are printed without a traceback (``--debug`` shows it) and exit with
-status 2; a missing dataset exits with status 3.
+status 2; a missing dataset exits with status 3. SIGTERM is handled like Ctrl-C: the run stops,
+temporary files are removed and the previous output set is left as it was.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,8 +22,20 @@ from blankspot.errors import BlankspotError, DataError
 log = logging.getLogger("blankspot")
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def handle_sigterm() -> None:
+    """Treat SIGTERM (``kill``, a scheduler's time limit) like Ctrl-C: raise KeyboardInterrupt,
+    so writers remove their temporary files and the previous output set stays as it was."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
 class _Group(click.Group):
     def invoke(self, ctx):
+        handle_sigterm()
         try:
             return super().invoke(ctx)
         except BlankspotError as exc:

@@ -185,7 +185,10 @@ class ScenarioSpec:
     location_margin_db: float = _key("radio", "float", _LINK.location_margin_db,
                                      "margin for location variability")
     threshold_dbm: float = _key("radio", "float", _LINK.threshold_dbm,
-                                "RSRP a place needs (after the margin) to count as covered")
+                                "RSRP a place needs (after the margin) to count as covered",
+                                min=-156.0, max=-31.0, unit=" dBm",
+                                why="LTE reports RSRP from -156 to -31 dBm (3GPP TS 36.133); "
+                                    "a threshold is negative, e.g. -110. ")
     k_factor: float = _key("radio", "float", _PLAN.k_factor, "effective earth radius factor")
     radius_m: float = _key("radio", "float", _PLAN.radius_m, "coverage radius per site, m")
     terrain_res_m: float | None = _key("radio", "float", _PLAN.terrain_res_m,
@@ -551,6 +554,11 @@ def _normalize_example(v: Any) -> Any:
     return v
 
 
+_MAX_IDR = 10**15
+"""The largest amount of Rupiah a scenario key takes (Rp 1,000 trillion): sums of a few
+thousand such prices still fit in int64."""
+
+
 def _check_one(f, value: Any) -> tuple[Any, str | None]:
     """(normalized value, problem or None) for one key."""
     kind, meta = f.metadata["kind"], f.metadata
@@ -565,6 +573,10 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
             return value, f"{bad} must be a number; {_received(value)}. {_fix(f)}"
         if not math.isfinite(float(value)):
             return value, f"{bad} must be finite; {_received(value)}. {_fix(f)}"
+        lo, hi = meta.get("min"), meta.get("max")
+        if (lo is not None and float(value) < lo) or (hi is not None and float(value) > hi):
+            return value, (f"{bad} must be within {lo:g} .. {hi:g}{meta.get('unit', '')}; "
+                           f"{_received(value)}. {meta.get('why', '')}{_fix(f)}")
         return float(value), None
     if kind in ("int", "idr"):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -574,6 +586,9 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
         lowest = meta.get("min", 0 if kind == "idr" else None)
         if lowest is not None and value < lowest:
             return value, f"{bad} must be ≥ {lowest}; {_received(value)}. {_fix(f)}"
+        if kind == "idr" and value > _MAX_IDR:
+            return value, (f"{bad} is too large: at most {_MAX_IDR:_} Rupiah (sums of prices must "
+                           f"fit in 64-bit integers); {_received(value)}. {_fix(f)}")
         return int(value), None
     if kind == "bool":
         if not isinstance(value, bool):
@@ -614,6 +629,15 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
             return value, (f"{bad} must be four numbers [lon_min, lat_min, lon_max, lat_max] in "
                            f"degrees; {_received(value)}. {_fix(f)}")
         x0, y0, x1, y1 = (float(v) for v in value)
+        lons = [v for v in (x0, x1) if not -180 <= v <= 180]
+        lats = [v for v in (y0, y1) if not -90 <= v <= 90]
+        if lons or lats:
+            what = "; ".join(
+                [f"longitude {v:g} out of range -180..180" for v in lons]
+                + [f"latitude {v:g} out of range -90..90" for v in lats])
+            return value, (f"{bad}: {what}; received {list(value)!r}. The order is [lon_min, "
+                           "lat_min, lon_max, lat_max] in degrees (Paser: about [115.5, -2.6, "
+                           "116.7, -1.0]).")
         if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
             return value, (f"{bad} must be [lon_min, lat_min, lon_max, lat_max] with min < max, "
                            f"longitudes in -180..180 and latitudes in -90..90; received "

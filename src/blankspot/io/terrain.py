@@ -118,6 +118,14 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
                         CRSError,
                     )
                     continue
+                if src.width < 3 or src.height < 3:
+                    problems.add(
+                        f"{path} has only {src.width} x {src.height} cells; a DEM needs at least "
+                        "3 x 3 cells to give a terrain (and far more to plan on). Is this the "
+                        "right file, or was it cut too small?",
+                        DataError,
+                    )
+                    continue
                 sources.append(
                     _Source(
                         path=path,
@@ -321,15 +329,19 @@ def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: _Problems)
             UnitsError,
         )
         return None
-    if bounds_crs.is_geographic and not (
-        -180 <= b[0] <= 360 and -180 <= b[2] <= 360 and -90 <= b[1] <= 90 and -90 <= b[3] <= 90
-    ):
-        problems.add(
-            f"bounds {b} are not valid lon/lat degrees for {bounds_crs.to_string()}; "
-            "give bounds_crs= if they are projected coordinates (lon comes first).",
-            UnitsError,
-        )
-        return None
+    if bounds_crs.is_geographic:
+        wrong = [f"longitude {v:g} out of range -180..180" for v in (b[0], b[2])
+                 if not -180 <= v <= 180]
+        wrong += [f"latitude {v:g} out of range -90..90" for v in (b[1], b[3])
+                  if not -90 <= v <= 90]
+        if wrong:
+            problems.add(
+                f"bounds {b}: {'; '.join(wrong)} ({bounds_crs.to_string()}). The order is "
+                "lon_min, lat_min, lon_max, lat_max in degrees; give bounds_crs= if they are "
+                "projected coordinates.",
+                UnitsError,
+            )
+            return None
     return (b[0], b[1], b[2], b[3])
 
 

@@ -96,3 +96,36 @@ def test_threshold_outside_the_rsrp_range_is_refused(threshold):
 
     with pytest.raises(SchemaError, match=r"threshold_dbm must be within -156 \.\. -31 dBm"):
         ScenarioSpec(threshold_dbm=threshold)
+
+
+def test_written_scenario_finds_its_inputs_from_the_output_folder(tmp_path, monkeypatch):
+    """blankspot map OUTDIR reads OUTDIR/scenario.toml: its paths must hold from there."""
+    import os
+
+    from blankspot.scenario import ScenarioSpec
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    villages = tmp_path / "proj" / "data" / "desa.geojson"
+    villages.write_text("{}")
+    (tmp_path / "proj" / "s.toml").write_text('name = "s"\n[data]\nvillages = "data/desa.geojson"\n')
+    spec = ScenarioSpec.from_toml("proj/s.toml")  # a path relative to the working folder
+    out = tmp_path / "proj" / "out" / "plan"
+    out.mkdir(parents=True)
+    (out / "scenario.toml").write_text(spec.to_toml(absolute_paths=True))
+    again = ScenarioSpec.from_toml(out / "scenario.toml")
+    assert os.path.samefile(again.villages, villages)
+
+
+def test_a_budget_below_every_tower_names_the_cheapest(small_plan):
+    import dataclasses
+
+    from blankspot.cli import _no_tower_hint
+
+    assert _no_tower_hint(small_plan) is None
+    poor = dataclasses.replace(small_plan, ranking=small_plan.ranking.iloc[:0],
+                               config=small_plan.config.replace(budget_idr=1_000))
+    cheapest = small_plan.site_costs["cost_idr"].astype("int64")
+    hint = _no_tower_hint(poor)
+    assert hint is not None and str(cheapest.idxmin()) in hint
+    assert f"at least {int(cheapest.min()):_}" in hint

@@ -410,6 +410,23 @@ def _scenario_out_dir(spec, scenario) -> Path | None:
     return target
 
 
+def _no_tower_hint(result) -> str | None:
+    """When a plan picks no tower because the budget is below every candidate's cost, say
+    which candidate is cheapest and what budget would buy it."""
+    from blankspot.reporting.tables import format_idr
+
+    costs = getattr(result, "site_costs", None)
+    if len(result.ranking) or costs is None or not len(costs) or "cost_idr" not in costs:
+        return None
+    cheapest = costs["cost_idr"].astype("int64")
+    site, price = cheapest.idxmin(), int(cheapest.min())
+    if price <= int(result.config.budget_idr):
+        return None
+    return (f"No tower fits the budget of {format_idr(result.config.budget_idr)}: the cheapest "
+            f"candidate, {site}, costs {format_idr(price)}. Raise budget_idr (--budget-idr, "
+            f"--set budget_idr=...) to at least {price:_}, or lower the costs.")
+
+
 def _echo_plan(result, seconds: float) -> None:
     """The ranking and the headline figures of a plan, as ``demo`` prints them."""
     from blankspot.reporting.tables import format_idr
@@ -423,6 +440,9 @@ def _echo_plan(result, seconds: float) -> None:
         f"{result.problem.total_weight:,.0f} people in {len(result.target_ids)} target desa covered "
         f"({len(result.sites)} candidates, {seconds:.1f} s)."
     )
+    hint = _no_tower_hint(result)
+    if hint:
+        click.secho(hint, fg="yellow")
     cert = result.certificate
     if cert is not None:
         share = result.people_covered / cert.covered_weight if cert.covered_weight > 0 else 1.0

@@ -352,8 +352,13 @@ class ScenarioSpec:
                             for f in _FIELDS if _section(f) == section}
         return out
 
-    def to_toml(self) -> str:
-        """The resolved scenario as a TOML file that reads back to an equal spec."""
+    def to_toml(self, *, absolute_paths: bool = False) -> str:
+        """The resolved scenario as a TOML file that reads back to an equal spec.
+
+        ``absolute_paths=True`` writes every path as an absolute one, so the file finds the
+        same inputs wherever it is read from (:meth:`from_toml` takes relative paths from the
+        file's own folder): the ``scenario.toml`` of an output folder.
+        """
         lines = [
             "# blankspot scenario, resolved: every key with the value used (defaults filled in).",
             f"# spec_hash = {self.spec_hash}",
@@ -367,6 +372,8 @@ class ScenarioSpec:
                 if _section(f) != section:
                     continue
                 value = getattr(self, f.name)
+                if absolute_paths:
+                    value = _absolute_paths(value, f)
                 lines.append(f"# {f.metadata['doc']}")
                 if value is None and f.default is None:
                     lines.append(f"# {f.name} = (not set)")
@@ -523,6 +530,19 @@ def _with_base_dir(values: dict[str, Any], base: Path) -> dict[str, Any]:
             elif isinstance(value, (list, tuple)):
                 out[name] = [_join(base, v) if isinstance(v, str) else v for v in value]
     return out
+
+
+def _absolute_paths(value: Any, f) -> Any:
+    """A path value (or list of them) made absolute (from the working folder)."""
+    if f.metadata["kind"] not in ("path", "paths") or value is None:
+        return value
+
+    def absolute(v: Any) -> Any:
+        if not isinstance(v, str) or v.lower() == "none":
+            return v
+        return os.path.abspath(os.path.expanduser(v))
+
+    return [absolute(v) for v in value] if isinstance(value, (list, tuple)) else absolute(value)
 
 
 def _join(base: Path, value: str) -> str:
@@ -1111,7 +1131,7 @@ class ScenarioResult:
         Returns {name: path}."""
         out = Path(out_dir)
         options.setdefault("lang", self.spec.lang)
-        extra = {"scenario.toml": self.spec.to_toml(),
+        extra = {"scenario.toml": self.spec.to_toml(absolute_paths=True),
                  "provenance.json": json.dumps(self.provenance, indent=2, ensure_ascii=False,
                                                default=str)}
         return dict(write_outputs(self.plan, out, extra_text=extra, **options))

@@ -71,7 +71,7 @@ def test_failure_at_any_file_keeps_the_previous_set(small_plan, out, monkeypatch
     monkeypatch.setattr(io_outputs, "check_written", failing)
     if name not in before:
         pytest.skip(f"{name} is not written by this plan")
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(DataError, match=f"{name} failed.*No space left"):
         write_outputs(small_plan, out, extra_text=EXTRA)
     assert _digest(out) == before
     _no_leftovers(out)
@@ -257,4 +257,33 @@ def test_sigterm_while_writing_leaves_the_previous_set_and_no_temporary(tmp_path
         proc.wait(timeout=30)
     assert proc.returncode != 0
     assert (out / "ranking.csv").read_text() == "old"
+    _no_leftovers(out)
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path, previous_set):
+    """A tmpfs with room for the previous set and half of another (needs root and mount)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root and mount(8)")
+    pages = sum(-(-p.stat().st_size // 4096) for p in previous_set.iterdir())
+    size_kb = int(pages * 4 * 1.5) + 64
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mnt)],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_a_full_disk_keeps_the_previous_set(small_plan, previous_set, small_tmpfs):
+    out = small_tmpfs / "out"
+    shutil.copytree(previous_set, out)
+    before = _digest(out)
+    with pytest.raises(DataError, match="failed.*free space"):
+        write_outputs(small_plan, out, extra_text=EXTRA)
+    assert _digest(out) == before
     _no_leftovers(out)

@@ -186,9 +186,22 @@ def atomic_path(
         else:
             check(tmp)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if _is_write_error(exc):
+            raise _write_failed(final, f"{type(exc).__name__}: {exc}") from exc
         raise
+
+
+def _is_write_error(exc: BaseException) -> bool:
+    """An error of the file system or of a writing library (GDAL through rasterio or pyogrio),
+    not of blankspot or of the caller."""
+    from blankspot.errors import BlankspotError
+
+    if isinstance(exc, BlankspotError) or not isinstance(exc, Exception):
+        return False
+    return isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in (
+        "rasterio", "pyogrio", "fiona", "openpyxl", "zipfile")
 
 
 def _make_parent(final: Path) -> None:

@@ -71,7 +71,7 @@ def test_failure_at_any_file_keeps_the_previous_set(small_plan, out, monkeypatch
     monkeypatch.setattr(io_outputs, "check_written", failing)
     if name not in before:
         pytest.skip(f"{name} is not written by this plan")
-    with pytest.raises(DataError, match=f"{name} failed.*No space left"):
+    with pytest.raises(DataError, match=rf"{name} failed.*No space left"):
         write_outputs(small_plan, out, extra_text=EXTRA)
     assert _digest(out) == before
     _no_leftovers(out)
@@ -283,7 +283,7 @@ def test_a_full_disk_keeps_the_previous_set(small_plan, previous_set, small_tmpf
     out = small_tmpfs / "out"
     shutil.copytree(previous_set, out)
     before = _digest(out)
-    with pytest.raises(DataError, match="failed.*free space"):
+    with pytest.raises(DataError, match=r"failed.*free space"):
         write_outputs(small_plan, out, extra_text=EXTRA)
     assert _digest(out) == before
     _no_leftovers(out)

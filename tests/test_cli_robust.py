@@ -87,3 +87,20 @@ def test_cache_folder_that_cannot_be_written_is_a_data_error(tmp_path):
         check_cache_dir(blocker)
     with pytest.raises(DataError, match=r"cannot be written.*--cache-dir"):
         write_entry(blocker, "ab" + "0" * 62, {"a": np.arange(3)})
+
+
+def test_run_with_a_dem_without_crs_names_the_file_and_the_fix(tmp_path):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    with rasterio.open(tmp_path / "nocrs.tif", "w", driver="GTiff", width=50, height=50, count=1,
+                       dtype="float32", transform=Affine(0.001, 0, 116.2, 0, -0.001, -2.2)) as dst:
+        dst.write(np.full((1, 50, 50), 100, np.float32))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n[data]\ndem = "nocrs.tif"\n'
+                        "bounds = [116.2, -2.25, 116.25, -2.2]\n")
+    res = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert "nocrs.tif declares no CRS" in res.output and "gdal_translate -a_srs" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()

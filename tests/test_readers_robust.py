@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
@@ -228,3 +229,19 @@ def test_memory_limit_comes_from_the_environment(hill, monkeypatch):
     monkeypatch.setenv("BLANKSPOT_MAX_MEMORY_GB", "lots")
     with pytest.raises(ConfigError, match="received 'lots'"):
         read_terrain(hill, res_m=100.0, crs=UTM50S)
+
+
+def test_demand_cells_of_one_metre_over_a_large_desa_are_refused(monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from blankspot.demand import demand_cells
+    from blankspot.errors import UnitsError
+
+    monkeypatch.setenv("BLANKSPOT_MAX_MEMORY_GB", "1")
+    villages = gpd.GeoDataFrame(
+        {"name": ["Besar"], "population": [1000.0]},
+        geometry=[box(500_000, 9_700_000, 540_000, 9_740_000)], crs=UTM50S,
+        index=pd.Index(["64.01.01.2001"], name="village_id"))
+    with pytest.raises(UnitsError, match=r"demand cells of 1 m.*larger cell_size_m"):
+        demand_cells(villages, cell_size_m=1.0)

@@ -104,3 +104,20 @@ def test_run_with_a_dem_without_crs_names_the_file_and_the_fix(tmp_path):
     assert res.exit_code == 2, res.output
     assert "nocrs.tif declares no CRS" in res.output and "gdal_translate -a_srs" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+def test_read_only_output_folder_fails_before_computing(tmp_path, no_compute, monkeypatch):
+    """A read-only folder (simulated: root may write anywhere) is refused before any computing."""
+    import os
+
+    import blankspot.io.outputs
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = os.access
+    monkeypatch.setattr(blankspot.io.outputs.os, "access",
+                        lambda p, mode: False if os.fspath(p) == os.fspath(ro) else real(p, mode))
+    res = CliRunner().invoke(main, ["run", str(_scenario(tmp_path, "out")), "--out",
+                                    str(ro / "plan")])
+    assert res.exit_code == 3, res.output
+    assert "is not writable" in res.output and "Traceback" not in res.output

@@ -121,3 +121,24 @@ def test_read_only_output_folder_fails_before_computing(tmp_path, no_compute, mo
                                     str(ro / "plan")])
     assert res.exit_code == 3, res.output
     assert "is not writable" in res.output and "Traceback" not in res.output
+
+
+def test_cache_writes_remove_temporaries_of_dead_processes(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from blankspot.cache import entry_path, read_entry, write_entry
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    key = "ab" + "0" * 62
+    folder = entry_path(tmp_path, key).parent
+    folder.mkdir(parents=True)
+    stale = folder / f".{key[:16]}.tmp-{dead}-0123abcd"
+    stale.write_bytes(b"half an entry")
+    write_entry(tmp_path, key, {"a": np.arange(3)})
+    assert not stale.exists()
+    assert sorted(p.name for p in folder.iterdir()) == [f"{key}.npz"]
+    assert read_entry(tmp_path, key)["a"].tolist() == [0, 1, 2]

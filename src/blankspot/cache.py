@@ -37,8 +37,8 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from blankspot.errors import DataError, UnitsError
+from blankspot.io.outputs import remove_stale_temporaries
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -224,14 +225,18 @@ def entry_path(cache_dir: str | os.PathLike[str], key: str) -> Path:
 def write_entry(cache_dir: str | os.PathLike[str], key: str, arrays: Mapping[str, Any]) -> Path:
     """Store ``arrays`` (numpy arrays or scalars; strings allowed) under ``key``, atomically.
 
-    The file is written under a temporary name in the final folder and renamed into place.
+    The file is written under a temporary name in the final folder (``.KEY.tmp-PID-HEX``) and
+    renamed into place; temporaries that processes killed outright left in that folder are
+    removed (:func:`blankspot.io.outputs.remove_stale_temporaries`).
     """
     path = entry_path(cache_dir, key)
+    tmp = os.fspath(path.with_name(f".{key[:16]}.tmp-{os.getpid()}-{secrets.token_hex(4)}"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError as exc:
         raise _not_writable(cache_dir, exc) from None
+    remove_stale_temporaries(path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle

@@ -287,3 +287,24 @@ def test_a_full_disk_keeps_the_previous_set(small_plan, previous_set, small_tmpf
         write_outputs(small_plan, out, extra_text=EXTRA)
     assert _digest(out) == before
     _no_leftovers(out)
+
+
+def test_a_folder_that_cannot_be_renamed_gets_its_files_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "ranking.csv").write_text("old")
+    (out / "stability.csv").write_text("old")
+    (out / "mine.txt").write_text("mine")
+    real = os.replace
+
+    def busy(src, dst):
+        if os.fspath(src) == os.fspath(out):
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        return real(src, dst)
+
+    monkeypatch.setattr(io_outputs.os, "replace", busy)
+    with output_set(out, known=OUTPUT_FILES) as stage:
+        (stage / "ranking.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt", "ranking.csv"]
+    assert (out / "ranking.csv").read_text() == "new"
+    _no_leftovers(out)

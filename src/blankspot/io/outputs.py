@@ -262,6 +262,16 @@ def check_output_dir(out_dir: str | os.PathLike[str], *, min_free_bytes: int = 5
     return out
 
 
+def _replace_files(stage: Path, out: Path, known: set[str]) -> None:
+    """Move every file of ``stage`` into ``out`` (each atomically) and remove the outputs of
+    ``out`` (names in ``known``) that ``stage`` does not have."""
+    new = {p.name for p in stage.iterdir()}
+    for name in sorted(new):
+        os.replace(stage / name, out / name)
+    for name in known - new:
+        (out / name).unlink(missing_ok=True)
+
+
 @contextmanager
 def output_set(out_dir: str | os.PathLike[str], *, known: Iterable[str] = ()) -> Iterator[Path]:
     """Write a folder of outputs as one set: yield a staging folder, then swap it in whole.
@@ -272,7 +282,9 @@ def output_set(out_dir: str | os.PathLike[str], *, known: Iterable[str] = ()) ->
     not in ``known``) moved into the new one, and the previous folder removed. When the body
     fails (an error, Ctrl-C, SIGTERM), the staging folder is removed and ``out_dir`` is left
     exactly as it was. So a reader sees either the previous complete set or the new one, never
-    a mix, and an output the new run does not write (``stability.csv``) does not linger.
+    a mix, and an output the new run does not write (``stability.csv``) does not linger. Where
+    the folder itself cannot be renamed (a mount point), its files are replaced one by one
+    instead, each atomically, once all are written and checked.
 
     Examples
     --------
@@ -311,7 +323,15 @@ def output_set(out_dir: str | os.PathLike[str], *, known: Iterable[str] = ()) ->
         yield stage
         if out.exists():
             old = out.with_name(f".{out.name}.old-{_token()}")
-            os.replace(out, old)
+            try:
+                os.replace(out, old)
+            except OSError:
+                # the folder itself cannot move (a mount point, a folder we may not rename):
+                # replace its files one by one, each atomically
+                old = None
+                _replace_files(stage, out, known)
+                shutil.rmtree(stage, ignore_errors=True)
+                return
         try:
             os.replace(stage, out)
         except BaseException:

@@ -142,3 +142,16 @@ def test_cache_writes_remove_temporaries_of_dead_processes(tmp_path):
     assert not stale.exists()
     assert sorted(p.name for p in folder.iterdir()) == [f"{key}.npz"]
     assert read_entry(tmp_path, key)["a"].tolist() == [0, 1, 2]
+
+
+def test_an_unforeseen_file_system_error_exits_3_without_traceback(tmp_path, monkeypatch):
+    import errno
+
+    def vanish(spec, **kwargs):
+        raise OSError(errno.EIO, "Input/output error", str(tmp_path / "dem.tif"))
+
+    monkeypatch.setattr(blankspot.scenario, "run", vanish)
+    res = CliRunner().invoke(main, ["run", str(_scenario(tmp_path, "out"))])
+    assert res.exit_code == 3, res.output
+    assert "Input/output error" in res.output and "dem.tif" in res.output
+    assert "Traceback" not in res.output

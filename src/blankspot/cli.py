@@ -1,7 +1,7 @@
 """The ``blankspot`` command line: parse, call one library function, print.
 
 Errors from bad input are printed without a traceback (``--debug`` shows it) and exit with
-status 2; a missing dataset exits with status 3. SIGTERM is handled like Ctrl-C: the run stops,
+status 2; a missing dataset or another file-system error exits with status 3. SIGTERM is handled like Ctrl-C: the run stops,
 temporary files are removed and the previous output set is left as it was.
 """
 
@@ -43,6 +43,15 @@ class _Group(click.Group):
                 raise
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(3 if isinstance(exc, DataError) else 2)
+        except OSError as exc:
+            # a file-system error no check foresaw (a disk gone, a permission changed mid-run)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.secho(f"error: {exc.strerror or exc}{where}. Check that the files and folders "
+                        "named exist, are readable and writable and that the disk has room, then "
+                        "run again (--debug shows where it happened).", fg="red", err=True)
+            sys.exit(3)
 
 
 @click.group(cls=_Group)

@@ -155,3 +155,16 @@ def test_an_unforeseen_file_system_error_exits_3_without_traceback(tmp_path, mon
     assert res.exit_code == 3, res.output
     assert "Input/output error" in res.output and "dem.tif" in res.output
     assert "Traceback" not in res.output
+
+
+def test_read_only_cache_folder_is_a_data_error_when_the_store_opens(tmp_path, monkeypatch):
+    import os
+
+    import blankspot.cache
+    from blankspot.cache import check_cache_dir
+
+    real = os.access
+    monkeypatch.setattr(blankspot.cache.os, "access",
+                        lambda p, mode: False if "footprints" in os.fspath(p) else real(p, mode))
+    with pytest.raises(DataError, match=r"cache .* cannot be written.*--cache-dir"):
+        check_cache_dir(tmp_path / "cache")

@@ -37,8 +37,8 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,10 +46,12 @@ from typing import Any
 
 import numpy as np
 
-from blankspot.errors import UnitsError
+from blankspot.errors import DataError, UnitsError
+from blankspot.io.outputs import remove_stale_temporaries
 
 __all__ = [
     "CACHE_DIR_ENV",
+    "check_cache_dir",
     "clear_cache",
     "default_cache_dir",
     "entry_path",
@@ -223,22 +225,52 @@ def entry_path(cache_dir: str | os.PathLike[str], key: str) -> Path:
 def write_entry(cache_dir: str | os.PathLike[str], key: str, arrays: Mapping[str, Any]) -> Path:
     """Store ``arrays`` (numpy arrays or scalars; strings allowed) under ``key``, atomically.
 
-    The file is written under a temporary name in the final folder and renamed into place.
+    The file is written under a temporary name in the final folder (``.KEY.tmp-PID-HEX``) and
+    renamed into place; temporaries that processes killed outright left in that folder are
+    removed (:func:`blankspot.io.outputs.remove_stale_temporaries`).
     """
     path = entry_path(cache_dir, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
+    tmp = os.fspath(path.with_name(f".{key[:16]}.tmp-{os.getpid()}-{secrets.token_hex(4)}"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError as exc:
+        raise _not_writable(cache_dir, exc) from None
+    remove_stale_temporaries(path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _not_writable(cache_dir, exc) from None
         raise
     return path
+
+
+def _not_writable(cache_dir: str | os.PathLike[str], exc: OSError) -> DataError:
+    return DataError(
+        f"the footprint cache {os.fspath(cache_dir)} cannot be written ({exc.strerror or exc}); "
+        "give a writable --cache-dir (or cache_dir=), free disk space, or run without a cache."
+    )
+
+
+def check_cache_dir(cache_dir: str | os.PathLike[str]) -> Path:
+    """Check, before any computing, that footprints can be stored in ``cache_dir``; return its
+    ``footprints`` folder. A folder that cannot be created or written is a :class:`DataError`
+    saying how to fix it."""
+    folder = Path(cache_dir) / _FOOTPRINTS
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_writable(cache_dir, exc) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _not_writable(cache_dir, PermissionError(13, "Permission denied"))
+    return folder
 
 
 def read_entry(cache_dir: str | os.PathLike[str], key: str) -> dict[str, np.ndarray] | None:

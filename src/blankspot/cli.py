@@ -1,13 +1,16 @@
 """The ``blankspot`` command line: parse, call one library function, print.
 
 Errors from bad input are printed without a traceback (``--debug`` shows it) and exit with
-status 2; a missing dataset exits with status 3.
+status 2; a missing dataset or another file-system error exits with status 3. SIGTERM is handled like Ctrl-C: the run stops,
+temporary files are removed and the previous output set is left as it was.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,20 @@ from blankspot.errors import BlankspotError, DataError
 log = logging.getLogger("blankspot")
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def handle_sigterm() -> None:
+    """Treat SIGTERM (``kill``, a scheduler's time limit) like Ctrl-C: raise KeyboardInterrupt,
+    so writers remove their temporary files and the previous output set stays as it was."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
 class _Group(click.Group):
     def invoke(self, ctx):
+        handle_sigterm()
         try:
             return super().invoke(ctx)
         except BlankspotError as exc:
@@ -29,6 +44,15 @@ class _Group(click.Group):
                 raise
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(3 if isinstance(exc, DataError) else 2)
+        except OSError as exc:
+            # a file-system error no check foresaw (a disk gone, a permission changed mid-run)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.secho(f"error: {exc.strerror or exc}{where}. Check that the files and folders "
+                        "named exist, are readable and writable and that the disk has room, then "
+                        "run again (--debug shows where it happened).", fg="red", err=True)
+            sys.exit(3)
 
 
 @click.group(cls=_Group)
@@ -209,8 +233,11 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
     }
     if no_generated and sites_path is None:
         raise click.UsageError("--no-generated needs --sites FILE.")
+    from blankspot.io.outputs import check_output_dir
+
     changes = {key: value for key, value in given.items() if value is not None}
     spec = ScenarioSpec(name="paser-demo").replace(**changes)
+    check_output_dir(out_dir)  # before computing, not after
     t0 = time.perf_counter()
     result = run(spec, progress=not ctx.obj["quiet"], cache_dir=cache_dir, scheduler=scheduler)
     paths = result.write(out_dir, lang=lang)
@@ -368,6 +395,48 @@ def _scenario_spec(scenario, overrides, data_dir=None):
     return spec.replace(**changes) if changes else spec
 
 
+def _scenario_out_dir(spec, scenario) -> Path | None:
+    """The ``[outputs] out_dir`` of a scenario file, refused when it leaves the file's folder.
+
+    A scenario file (perhaps from someone else) may only write below its own folder; a place
+    elsewhere must be named on the command line with --out.
+    """
+    from blankspot.errors import ConfigError
+
+    if not spec.out_dir:
+        return None
+    target = Path(spec.out_dir).expanduser()
+    if scenario is None:
+        return target
+    base = Path(scenario).resolve().parent
+    resolved = target.resolve()
+    if base not in resolved.parents:
+        raise ConfigError(
+            f"[outputs] out_dir of {scenario} resolves to {resolved}, which is not below the "
+            f"scenario's folder {base}; a scenario file may only write below its own folder. Give "
+            f"--out {target} on the command line to write there, or set a relative out_dir such "
+            "as \"out/plan\"."
+        )
+    return target
+
+
+def _no_tower_hint(result) -> str | None:
+    """When a plan picks no tower because the budget is below every candidate's cost, say
+    which candidate is cheapest and what budget would buy it."""
+    from blankspot.reporting.tables import format_idr
+
+    costs = getattr(result, "site_costs", None)
+    if len(result.ranking) or costs is None or not len(costs) or "cost_idr" not in costs:
+        return None
+    cheapest = costs["cost_idr"].astype("int64")
+    site, price = cheapest.idxmin(), int(cheapest.min())
+    if price <= int(result.config.budget_idr):
+        return None
+    return (f"No tower fits the budget of {format_idr(result.config.budget_idr)}: the cheapest "
+            f"candidate, {site}, costs {format_idr(price)}. Raise budget_idr (--budget-idr, "
+            f"--set budget_idr=...) to at least {price:_}, or lower the costs.")
+
+
 def _echo_plan(result, seconds: float) -> None:
     """The ranking and the headline figures of a plan, as ``demo`` prints them."""
     from blankspot.units import format_idr
@@ -381,6 +450,9 @@ def _echo_plan(result, seconds: float) -> None:
         f"{result.problem.total_weight:,.0f} people in {len(result.target_ids)} target desa covered "
         f"({len(result.sites)} candidates, {seconds:.1f} s)."
     )
+    hint = _no_tower_hint(result)
+    if hint:
+        click.secho(hint, fg="yellow")
     cert = result.certificate
     if cert is not None:
         share = result.people_covered / cert.covered_weight if cert.covered_weight > 0 else 1.0
@@ -411,13 +483,15 @@ def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler, lang):
     Writes everything `blankspot demo` writes, plus scenario.toml (every key with the value
     used) and provenance.json (checksums of the input files, package versions, timings).
     """
+    from blankspot.io.outputs import check_output_dir
     from blankspot.scenario import run
 
     quiet = ctx.obj["quiet"]
     spec = _scenario_spec(scenario, overrides)
-    out_dir = out_dir or (Path(spec.out_dir) if spec.out_dir else None)
+    out_dir = out_dir or _scenario_out_dir(spec, scenario)
     if out_dir is None:
         raise click.UsageError("give --out DIR, or out_dir in the scenario's [outputs] table.")
+    check_output_dir(out_dir)  # before computing, not after
     t0 = time.perf_counter()
     result = run(spec, progress=not quiet, cache_dir=cache_dir, scheduler=scheduler)
     paths = result.write(out_dir, **({"lang": lang} if lang else {}))
@@ -454,7 +528,7 @@ def rank_command(ctx, scenario, overrides, data_dir, out_path, cache_dir):
     t0 = time.perf_counter()
     result = run(spec, progress=not quiet, cache_dir=cache_dir)
     if out_path is not None:
-        write_csv(result.ranking, out_path, index=False)
+        write_csv(result.ranking, out_path, index=False, formula_safe=True)
     if not quiet:
         cols = [c for c in ("rank", "site_id", "lon", "lat", "height_agl_m", "cost_idr", "people_new",
                             "cumulative_cost_idr", "cumulative_people", "desa_new")
@@ -506,9 +580,10 @@ def map_command(ctx, source, out_path, overrides, data_dir, cache_dir, measureme
     else:
         spec = _scenario_spec(source, overrides, data_dir)
         if out_path is None:
-            if not spec.out_dir:
+            folder = _scenario_out_dir(spec, source)
+            if folder is None:
                 raise click.UsageError("give --out FILE, or out_dir in the scenario's [outputs] table.")
-            out_path = Path(spec.out_dir) / "map.html"
+            out_path = folder / "map.html"
         result = run(spec, progress=not quiet, cache_dir=cache_dir)
         fmap = result.explore()
         note = "SYNTHETIC" if result.plan.terrain_synthetic else ""
@@ -517,6 +592,10 @@ def map_command(ctx, source, out_path, overrides, data_dir, cache_dir, measureme
 
         add_measurements(fmap, _residual_points(measurements_path))
     write_text(fmap.get_root().render(), out_path)
+    if source.is_dir() and out_path.resolve() == (source / "map.html").resolve():
+        from blankspot.reporting.export import refresh_output_checksums
+
+        refresh_output_checksums(source, ["map.html"])
     if not quiet:
         click.echo(f"wrote {out_path}")
         if note:

@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from blankspot.crs import require_metric
 from blankspot.errors import SchemaError, UnitsError, raise_if_problems
+from blankspot.options import check_memory
 
 __all__ = ["BLANKSPOT_FLAGS", "demand_cells", "select_villages"]
 
@@ -137,6 +138,11 @@ def _cell_centres(geom: BaseGeometry, cell_size_m: float) -> tuple[np.ndarray, n
     i1 = int(np.ceil(xmax / cell_size_m - 0.5))
     j0 = int(np.floor(ymin / cell_size_m - 0.5))
     j1 = int(np.ceil(ymax / cell_size_m - 0.5))
+    # x, y, the inside mask and the kept copies: about 40 bytes a cell of the bounding box
+    check_memory(f"the demand cells of {cell_size_m:g} m over a desa of "
+                 f"{(xmax - xmin) / 1000:.1f} x {(ymax - ymin) / 1000:.1f} km",
+                 40.0 * (i1 - i0 + 1) * (j1 - j0 + 1),
+                 "use a larger cell_size_m ([demand] cell_size_m; 250 m is usual) or fewer desa")
     xs = (np.arange(i0, i1 + 1) + 0.5) * cell_size_m
     ys = (np.arange(j1, j0 - 1, -1) + 0.5) * cell_size_m
     xx, yy = np.meshgrid(xs, ys)

@@ -45,6 +45,7 @@ from blankspot.errors import (
     UnitsError,
     format_problems,
 )
+from blankspot.options import check_memory
 from blankspot.settings import CoverageSettings
 
 __all__ = [
@@ -121,6 +122,10 @@ class Grid:
             problems.append(f"shape must be (rows, cols), both >= 1; received {self.shape!r}.")
         if problems:
             raise CRSError(format_problems("Grid", problems))
+        # a plan holds a few float32 and index arrays over the grid
+        check_memory(f"the analysis grid of {shape[0]:,} x {shape[1]:,} cells of {t.a:g} m",
+                     16.0 * shape[0] * shape[1],
+                     "choose smaller bounds or a larger res_m (terrain_res_m)")
         object.__setattr__(self, "crs", crs)
         object.__setattr__(self, "transform", t)
         object.__setattr__(self, "shape", shape)
@@ -657,6 +662,7 @@ class FootprintStore:
             **(settings.key_parts() if isinstance(settings, CoverageSettings) else settings),
         }
         _cache.input_key(self._base)  # fail early on a setting that cannot enter a key
+        _cache.check_cache_dir(self.folder)  # and on a folder that cannot be written
 
     @classmethod
     def open(

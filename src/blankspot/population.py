@@ -90,8 +90,10 @@ def read_kecamatan_totals(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     try:
         raw = pd.read_csv(path, dtype={"kode_kec": str})
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"could not read kecamatan totals from {os.fspath(path)!r}: {exc}") from exc
+    except (OSError, ValueError, UnicodeDecodeError) as exc:  # ParserError, EmptyDataError
+        raise DataError(f"could not read kecamatan totals from {os.fspath(path)!r}: {exc}; give a "
+                        "UTF-8 CSV with columns kode_kec, penduduk_2010_sp and "
+                        "penduduk_2020_dukcapil.") from exc
     what = f"kecamatan totals {os.path.basename(os.fspath(path))}"
     required = ["kode_kec", "penduduk_2010_sp", "penduduk_2020_dukcapil"]
     missing = [c for c in required if c not in raw.columns]

@@ -76,7 +76,6 @@ from blankspot.errors import (
 )
 from blankspot.io import DESA_FILE, PASER_VILLAGE_COLUMNS, paser_path, read_villages, sha256_file
 from blankspot.io.inputs import InputSpec, read_inputs
-from blankspot.io.outputs import write_text
 from blankspot.io.providers import SOURCES
 from blankspot.plan import PlanResult, plan_inputs
 from blankspot.reporting.maps import plan_map, scenarios_map
@@ -213,7 +212,10 @@ class ScenarioSpec:
     location_margin_db: float = _key("radio", "float", _LINK.location_margin_db,
                                      "margin for location variability")
     threshold_dbm: float = _key("radio", "float", _LINK.threshold_dbm,
-                                "RSRP a place needs (after the margin) to count as covered")
+                                "RSRP a place needs (after the margin) to count as covered",
+                                min=-156.0, max=-31.0, unit=" dBm",
+                                why="LTE reports RSRP from -156 to -31 dBm (3GPP TS 36.133); "
+                                    "a threshold is negative, e.g. -110. ")
     k_factor: float = _key("radio", "float", _PLAN.k_factor, "effective earth radius factor")
     radius_m: float = _key("radio", "float", _PLAN.radius_m, "coverage radius per site, m")
     terrain_res_m: float | None = _key("radio", "float", _PLAN.terrain_res_m,
@@ -381,8 +383,13 @@ class ScenarioSpec:
                             for f in _FIELDS if _section(f) == section}
         return out
 
-    def to_toml(self) -> str:
-        """The resolved scenario as a TOML file that reads back to an equal spec."""
+    def to_toml(self, *, absolute_paths: bool = False) -> str:
+        """The resolved scenario as a TOML file that reads back to an equal spec.
+
+        ``absolute_paths=True`` writes every path as an absolute one, so the file finds the
+        same inputs wherever it is read from (:meth:`from_toml` takes relative paths from the
+        file's own folder): the ``scenario.toml`` of an output folder.
+        """
         lines = [
             "# blankspot scenario, resolved: every key with the value used (defaults filled in).",
             f"# spec_hash = {self.spec_hash}",
@@ -396,6 +403,8 @@ class ScenarioSpec:
                 if _section(f) != section:
                     continue
                 value = getattr(self, f.name)
+                if absolute_paths:
+                    value = _absolute_paths(value, f)
                 lines.append(f"# {f.metadata['doc']}")
                 if value is None and f.default is None:
                     lines.append(f"# {f.name} = (not set)")
@@ -560,6 +569,19 @@ def _with_base_dir(values: dict[str, Any], base: Path) -> dict[str, Any]:
     return out
 
 
+def _absolute_paths(value: Any, f) -> Any:
+    """A path value (or list of them) made absolute (from the working folder)."""
+    if f.metadata["kind"] not in ("path", "paths") or value is None:
+        return value
+
+    def absolute(v: Any) -> Any:
+        if not isinstance(v, str) or v.lower() == "none":
+            return v
+        return os.path.abspath(os.path.expanduser(v))
+
+    return [absolute(v) for v in value] if isinstance(value, (list, tuple)) else absolute(value)
+
+
 def _join(base: Path, value: str) -> str:
     p = Path(value).expanduser()
     return os.fspath(p if p.is_absolute() else base / p)
@@ -589,6 +611,11 @@ def _normalize_example(v: Any) -> Any:
     return v
 
 
+_MAX_IDR = 10**15
+"""The largest amount of Rupiah a scenario key takes (Rp 1,000 trillion): sums of a few
+thousand such prices still fit in int64."""
+
+
 def _check_one(f, value: Any) -> tuple[Any, str | None]:
     """(normalized value, problem or None) for one key."""
     kind, meta = f.metadata["kind"], f.metadata
@@ -603,6 +630,10 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
             return value, f"{bad} must be a number; {_received(value)}. {_fix(f)}"
         if not math.isfinite(float(value)):
             return value, f"{bad} must be finite; {_received(value)}. {_fix(f)}"
+        lo, hi = meta.get("min"), meta.get("max")
+        if (lo is not None and float(value) < lo) or (hi is not None and float(value) > hi):
+            return value, (f"{bad} must be within {lo:g} .. {hi:g}{meta.get('unit', '')}; "
+                           f"{_received(value)}. {meta.get('why', '')}{_fix(f)}")
         return float(value), None
     if kind in ("int", "idr"):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -612,6 +643,9 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
         lowest = meta.get("min", 0 if kind == "idr" else None)
         if lowest is not None and value < lowest:
             return value, f"{bad} must be ≥ {lowest}; {_received(value)}. {_fix(f)}"
+        if kind == "idr" and value > _MAX_IDR:
+            return value, (f"{bad} is too large: at most {_MAX_IDR:_} Rupiah (sums of prices must "
+                           f"fit in 64-bit integers); {_received(value)}. {_fix(f)}")
         return int(value), None
     if kind == "bool":
         if not isinstance(value, bool):
@@ -652,6 +686,15 @@ def _check_one(f, value: Any) -> tuple[Any, str | None]:
             return value, (f"{bad} must be four numbers [lon_min, lat_min, lon_max, lat_max] in "
                            f"degrees; {_received(value)}. {_fix(f)}")
         x0, y0, x1, y1 = (float(v) for v in value)
+        lons = [v for v in (x0, x1) if not -180 <= v <= 180]
+        lats = [v for v in (y0, y1) if not -90 <= v <= 90]
+        if lons or lats:
+            what = "; ".join(
+                [f"longitude {v:g} out of range -180..180" for v in lons]
+                + [f"latitude {v:g} out of range -90..90" for v in lats])
+            return value, (f"{bad}: {what}; received {list(value)!r}. The order is [lon_min, "
+                           "lat_min, lon_max, lat_max] in degrees (Paser: about [115.5, -2.6, "
+                           "116.7, -1.0]).")
         if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
             return value, (f"{bad} must be [lon_min, lat_min, lon_max, lat_max] with min < max, "
                            f"longitudes in -180..180 and latitudes in -90..90; received "
@@ -1172,16 +1215,14 @@ class ScenarioResult:
     def write(self, out_dir: str | os.PathLike[str], **options: Any) -> dict[str, Path]:
         """Write the plan's outputs (:func:`blankspot.plan.write_outputs`, which gets
         ``options``, e.g. ``lang="id"``), ``scenario.toml`` (the resolved scenario) and
-        ``provenance.json``, each atomically. Returns {name: path}."""
+        ``provenance.json``, all as one set (a failure leaves the previous set as it was).
+        Returns {name: path}."""
         out = Path(out_dir)
         options.setdefault("lang", self.spec.lang)
-        paths = dict(write_outputs(self.plan, out, **options))
-        paths["scenario.toml"] = write_text(self.spec.to_toml(), out / "scenario.toml")
-        paths["provenance.json"] = write_text(
-            json.dumps(self.provenance, indent=2, ensure_ascii=False, default=str),
-            out / "provenance.json",
-        )
-        return paths
+        extra = {"scenario.toml": self.spec.to_toml(absolute_paths=True),
+                 "provenance.json": json.dumps(self.provenance, indent=2, ensure_ascii=False,
+                                               default=str)}
+        return dict(write_outputs(self.plan, out, extra_text=extra, **options))
 
     def explore(self, measurements=None):
         """The interactive folium map of the plan (the ``map.html`` written by :meth:`write`);
@@ -1298,19 +1339,44 @@ def map_from_outputs(out_dir: str | os.PathLike[str], *, data_dir: str | os.Path
     else:
         folder = data_dir if data_dir is not None else (spec.data_dir if spec else None)
         villages = read_villages(paser_path(DESA_FILE, folder), crs=(spec and spec.crs) or PASER_CRS)
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    desa = pd.read_csv(out / "desa.csv", dtype={"kode": str}).set_index("kode")
-    ranking = pd.read_csv(out / "ranking.csv", dtype={"site_id": str})
+    def damaged(name: str, exc: BaseException) -> DataError:
+        return DataError(
+            f"{os.fspath(out / name)} cannot be read as blankspot wrote it ({type(exc).__name__}: "
+            f"{exc}); write the outputs again with blankspot run or blankspot demo."
+        )
+
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        _ = (summary["total_cost_idr"], summary["budget_idr"], summary["people_covered"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise damaged("summary.json", exc) from None
+    try:
+        desa = pd.read_csv(out / "desa.csv", dtype={"kode": str}).set_index("kode")
+        desa_cols = desa[["population", "population_covered", "share_covered", "target"]]
+    except (OSError, ValueError, KeyError) as exc:
+        raise damaged("desa.csv", exc) from None
+    try:
+        ranking = pd.read_csv(out / "ranking.csv", dtype={"site_id": str})
+        for col in ("rank", "lon", "lat"):
+            ranking[col] = pd.to_numeric(ranking[col], errors="raise")
+        # the CSV neutralises text a spreadsheet would run as a formula ('=x); the map shows =x
+        ranking["site_id"] = ranking["site_id"].astype(str).str.replace(
+            r"^'(?=[=+\-@\t\r])", "", regex=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise damaged("ranking.csv", exc) from None
     v = villages.drop(columns=[c for c in ("population", "population_covered", "share_covered",
                                            "target") if c in villages.columns])
-    v = v.join(desa[["population", "population_covered", "share_covered"]], how="left")
-    v["target"] = v.index.isin(desa.index[desa["target"].astype(bool)])
+    v = v.join(desa_cols[["population", "population_covered", "share_covered"]], how="left")
+    v["target"] = v.index.isin(desa.index[desa_cols["target"].astype(bool)])
     rsrp = transform = crs = None
     if (out / "coverage.tif").is_file():
         import rasterio
 
-        with rasterio.open(out / "coverage.tif") as src:
-            rsrp, transform, crs = src.read(1), src.transform, src.crs
+        try:
+            with rasterio.open(out / "coverage.tif") as src:
+                rsrp, transform, crs = src.read(1), src.transform, src.crs
+        except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+            raise damaged("coverage.tif", exc) from None
     title = (
         f"blankspot plan: {len(ranking)} towers, {format_idr(summary['total_cost_idr'])} of "
         f"{format_idr(summary['budget_idr'])}, {summary['people_covered']:,.0f} people newly "

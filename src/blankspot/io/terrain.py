@@ -29,6 +29,7 @@ from rasterio.windows import Window
 from blankspot.crs import WGS84, as_crs, is_metric, utm_crs_for
 from blankspot.errors import BlankspotWarning, CRSError, DataError, UnitsError
 from blankspot.io.datasets import _Problems
+from blankspot.options import check_memory
 from blankspot.terrain import Terrain
 
 __all__ = ["DemGrid", "default_res_m", "dem_grid", "read_terrain", "read_terrain_native"]
@@ -39,6 +40,9 @@ _ALIGN_TOL = 1e-6
 """Tolerance (in source cells) for two sources to count as sharing one grid."""
 _METRES_PER_DEGREE = math.pi / 180.0 * 6_371_008.8
 """Length of one degree of latitude on the mean Earth sphere (about 111.2 km)."""
+ELEVATION_RANGE_M = (-500.0, 9_000.0)
+"""Plausible elevations on Earth (the Dead Sea shore is -430 m, Everest 8,849 m); values outside
+are read as nodata, with a warning: a 1e30 spike or an undeclared nodata value is no hill."""
 
 
 @dataclass
@@ -102,12 +106,24 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
             )
             continue
         try:
-            with rasterio.open(path) as src:
+            with warnings.catch_warnings():
+                # a file without georeferencing is reported below as "declares no CRS"
+                warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+                src = rasterio.open(path)
+            with src:
                 if src.crs is None:
                     problems.add(
                         f"{path} declares no CRS, so its cells cannot be placed; assign "
                         "one, e.g. `gdal_translate -a_srs EPSG:4326`.",
                         CRSError,
+                    )
+                    continue
+                if src.width < 3 or src.height < 3:
+                    problems.add(
+                        f"{path} has only {src.width} x {src.height} cells; a DEM needs at least "
+                        "3 x 3 cells to give a terrain (and far more to plan on). Is this the "
+                        "right file, or was it cut too small?",
+                        DataError,
                     )
                     continue
                 sources.append(
@@ -126,10 +142,12 @@ def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
                         f"{path} has a rotated grid; warp it to a north-up grid first (gdalwarp).",
                         DataError,
                     )
-        except rasterio.errors.RasterioIOError as exc:
+        except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+            size = Path(path).stat().st_size if Path(path).is_file() else None
             problems.add(
-                f"{path} could not be read as a raster ({exc}). Is it a GeoTIFF, an "
-                "SRTM .hgt or a .vrt?",
+                f"{path} could not be read as a raster ({exc}"
+                f"{'; the file is empty' if size == 0 else ''}). Is it a GeoTIFF, an SRTM .hgt "
+                "or a .vrt? Download or copy it again if it was cut short.",
                 DataError,
             )
     return sources
@@ -185,13 +203,37 @@ def _groups(sources: list[_Source]) -> list[list[_Source]]:
 
 
 def _read_band1(path: str, window: Window) -> np.ndarray:
-    """Band 1 of ``window`` as float32 with NaN where the file has no data."""
-    with rasterio.open(path) as src:
-        values: np.ndarray = src.read(1, window=window, out_dtype=np.float32)
-        if src.nodata is not None and not np.isnan(src.nodata):
-            values[values == np.float32(src.nodata)] = np.nan
-        if MaskFlags.per_dataset in src.mask_flag_enums[0]:
-            values[src.read_masks(1, window=window) == 0] = np.nan
+    """Band 1 of ``window`` as float32 with NaN where the file has no data or an implausible
+    elevation (outside :data:`ELEVATION_RANGE_M`, counted in a warning)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            src = rasterio.open(path)
+        with src:
+            values: np.ndarray = src.read(1, window=window, out_dtype=np.float32)
+            if src.nodata is not None and not np.isnan(src.nodata):
+                values[values == np.float32(src.nodata)] = np.nan
+            if MaskFlags.per_dataset in src.mask_flag_enums[0]:
+                values[src.read_masks(1, window=window) == 0] = np.nan
+    except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+        raise DataError(
+            f"{path} could not be read ({exc}); the file is damaged or truncated. Download or "
+            "copy it again (blankspot data fetch), or check it with gdalinfo -checksum."
+        ) from None
+    lo, hi = ELEVATION_RANGE_M
+    with np.errstate(invalid="ignore"):
+        wild = ~np.isnan(values) & ((values < lo) | (values > hi))
+    n = int(wild.sum())
+    if n:
+        worst = float(values[wild][np.argmax(np.abs(values[wild]))])
+        values[wild] = np.nan
+        warnings.warn(
+            f"{n} cell(s) of {path} hold elevations outside the plausible {lo:g} .. {hi:g} m "
+            f"(e.g. {worst:.6g}); they are read as nodata. Set the file's nodata value or "
+            "repair the DEM if these are meant as something else.",
+            BlankspotWarning,
+            stacklevel=2,
+        )
     return values
 
 
@@ -222,6 +264,9 @@ def _mosaic_window(
     col1 = min(gc1, math.ceil(c1) + _MARGIN_CELLS)
     row0 = max(gr0, math.floor(r0) - _MARGIN_CELLS)
     row1 = min(gr1, math.ceil(r1) + _MARGIN_CELLS)
+    check_memory(f"the window of {row1 - row0:,} x {col1 - col0:,} cells read from "
+                 f"{group[0].path}", 9.0 * max(row1 - row0, 0) * max(col1 - col0, 0),
+                 "choose smaller bounds, or resample the DEM to coarser cells first (gdalwarp -tr)")
     out = np.full((row1 - row0, col1 - col0), np.nan, dtype=np.float32)
     filled = np.zeros(out.shape, dtype=bool)
     for s in group:
@@ -284,15 +329,19 @@ def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: _Problems)
             UnitsError,
         )
         return None
-    if bounds_crs.is_geographic and not (
-        -180 <= b[0] <= 360 and -180 <= b[2] <= 360 and -90 <= b[1] <= 90 and -90 <= b[3] <= 90
-    ):
-        problems.add(
-            f"bounds {b} are not valid lon/lat degrees for {bounds_crs.to_string()}; "
-            "give bounds_crs= if they are projected coordinates (lon comes first).",
-            UnitsError,
-        )
-        return None
+    if bounds_crs.is_geographic:
+        wrong = [f"longitude {v:g} out of range -180..180" for v in (b[0], b[2])
+                 if not -180 <= v <= 180]
+        wrong += [f"latitude {v:g} out of range -90..90" for v in (b[1], b[3])
+                  if not -90 <= v <= 90]
+        if wrong:
+            problems.add(
+                f"bounds {b}: {'; '.join(wrong)} ({bounds_crs.to_string()}). The order is "
+                "lon_min, lat_min, lon_max, lat_max in degrees; give bounds_crs= if they are "
+                "projected coordinates.",
+                UnitsError,
+            )
+            return None
     return (b[0], b[1], b[2], b[3])
 
 
@@ -497,12 +546,11 @@ def _destination_grid(request: _Request) -> _DestGrid:
     x1 = math.ceil(dxy[2] / res_m - 1e-9) * res_m
     y1 = math.ceil(dxy[3] / res_m - 1e-9) * res_m
     width, height = round((x1 - x0) / res_m), round((y1 - y0) / res_m)
-    grid_cells = width * height
-    if grid_cells > 400_000_000:
-        raise UnitsError(
-            f"the requested grid is {height} x {width} cells of {res_m:g} m; choose "
-            "smaller bounds or a larger res_m."
-        )
+    # float32 elevation, its warp buffer and the nodata mask
+    check_memory(f"the terrain grid of {height:,} x {width:,} cells of {res_m:g} m",
+                 9.0 * width * height,
+                 "choose smaller bounds (--bounds, [data] bounds) or a larger res_m "
+                 "(--res-m, terrain_res_m)")
     return _DestGrid(
         crs=dst_crs,
         transform=Affine(res_m, 0.0, x0, 0.0, -res_m, y1),

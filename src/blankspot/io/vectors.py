@@ -68,6 +68,8 @@ _VILLAGE_REQUIRED = ("village_id", "name")
 _VILLAGE_KEYS = ("village_id", "name", "kecamatan", "kecamatan_id", "population")
 
 SITE_COLUMNS = ("height_agl_m", "cost_idr", "source")
+MAX_COST_IDR = 10**15
+"""The largest cost of one site, in Rupiah (Rp 1,000 trillion): sums stay within int64."""
 """Columns of the sites schema, in order (the index is ``site_id``; geometry comes last)."""
 
 _SITE_DEFAULTS: dict[str, tuple[str, ...]] = {
@@ -457,10 +459,11 @@ def _site_value_problems(
 
     cost = pd.array([pd.NA] * n, dtype="Int64")
     if cost_raw is not None:
-        if pd.api.types.is_integer_dtype(cost_raw):
+        if pd.api.types.is_signed_integer_dtype(cost_raw):
             cost = pd.array(cost_raw.to_numpy(), dtype="Int64")
             vals = cost.to_numpy(dtype="float64", na_value=np.nan)
             negative = vals < 0  # NaN (<NA>) is not negative
+            huge = vals > MAX_COST_IDR
             non_numeric = np.zeros(n, dtype=bool)
             fractional = np.zeros(n, dtype=bool)
         else:
@@ -469,7 +472,8 @@ def _site_value_problems(
             finite = np.isfinite(vals)
             fractional = finite & (vals != np.round(vals))
             negative = (~np.isnan(vals) & (vals < 0)) | (np.isinf(vals))
-            ok = finite & ~fractional & ~negative
+            huge = finite & ~negative & (vals > MAX_COST_IDR)
+            ok = finite & ~fractional & ~negative & ~huge
             ints = np.zeros(n, dtype=np.int64)
             ints[ok] = np.round(vals[ok]).astype(np.int64)
             cost = pd.array(ints, dtype="Int64")
@@ -488,6 +492,13 @@ def _site_value_problems(
             problems.add(
                 f"{fractional.sum()} cost(s) in column {cost_column!r} are not whole "
                 f"Rupiah: {_listing(bad)}. cost_idr is an integer number of Rupiah."
+            )
+        if huge.any():
+            bad = [f"{la}={v:.6g}" for la, v in zip(lab[huge], vals[huge], strict=True)]
+            problems.add(
+                f"{huge.sum()} cost(s) in column {cost_column!r} are larger than "
+                f"{MAX_COST_IDR:,} Rupiah: {_listing(bad)}. Sums of such prices do not fit in "
+                "64-bit integers; check the unit (whole Rupiah, not sen) and the digits."
             )
         if negative.any():
             bad = [f"{la}={v:g}" for la, v in zip(lab[negative], vals[negative], strict=True)]
@@ -723,6 +734,47 @@ def sites_frame(
     return validate_sites(frame)
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def sniff_table(path: str | os.PathLike[str], what: str, sep: str = ",") -> tuple[str, str]:
+    """The text encoding and column separator of a CSV table, or a :class:`DataError` naming them.
+
+    A byte-order mark gives UTF-8 or UTF-16 (Excel's "Unicode text"); without one the file
+    must be UTF-8. A header with no ``sep`` but semicolons (Excel in a locale whose decimal
+    mark is a comma) or tabs is read with that separator.
+    """
+    path_s = os.fspath(path)
+    with open(path_s, "rb") as f:
+        head = f.read(65536)
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+    if encoding is None:
+        if b"\x00" in head[:4096]:
+            raise DataError(
+                f"{what} table {path_s} holds NUL bytes: it is UTF-16 without a byte-order mark, "
+                "or not a text file. Save it as \"CSV UTF-8\" (Excel: Save As > CSV UTF-8)."
+            )
+        encoding = "utf-8"
+    try:
+        text = head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if len(head) == 65536 and exc.start > len(head) - 4:
+            text = head[: exc.start].decode(encoding)
+        else:
+            raise DataError(
+                f"{what} table {path_s} is not UTF-8 text (byte {head[exc.start]:#04x} at "
+                f"position {exc.start}); it may be Windows-1252 or Latin-1. Save it as "
+                "\"CSV UTF-8\" (Excel: Save As > CSV UTF-8) and read it again."
+            ) from None
+    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    if sep not in header:
+        for other in (";", "\t", "|"):
+            if other != sep and other in header:
+                sep = other
+                break
+    return encoding, sep
+
+
 def _read_table(
     path: str | os.PathLike[str], what: str, id_column: str | None = None
 ) -> pd.DataFrame:
@@ -731,13 +783,51 @@ def _read_table(
         raise DataError(f"{what} file not found: {path_s}. Check the path.")
     sep = _TABLE_SUFFIXES.get(Path(path_s).suffix.lower(), ",")
     try:
-        header = pd.read_csv(path_s, sep=sep, nrows=0).columns
+        encoding, sep = sniff_table(path_s, what, sep)
+    except DataError:
+        raise
+    except OSError as exc:
+        raise DataError(f"could not read {what} table {path_s}: {exc.strerror or exc}.") from None
+    try:
+        header = pd.read_csv(path_s, sep=sep, nrows=0, encoding=encoding).columns
         id_cols = [c for c in header if c.lower() in ("site_id", "id") or c == id_column]
-        return pd.read_csv(path_s, sep=sep, dtype=dict.fromkeys(id_cols, str))
+        return pd.read_csv(path_s, sep=sep, encoding=encoding, dtype=dict.fromkeys(id_cols, str))
     except Exception as exc:
         raise DataError(
-            f"could not read {what} table {path_s} ({type(exc).__name__}: {exc})."
+            f"could not read {what} table {path_s} ({type(exc).__name__}: {exc}; read as "
+            f"{encoding}, separator {sep!r}). Save it as a comma-separated CSV UTF-8 file."
         ) from exc
+
+
+OPENCELLID_COLUMNS = ("radio", "mcc", "net", "area", "cell", "lon", "lat")
+"""Columns that mark an OpenCelliD cell export (``cell_towers.csv``)."""
+
+
+def opencellid_sites(df: pd.DataFrame) -> pd.DataFrame:
+    """Sites from an OpenCelliD cell export: one row per site, ``site_id`` ``MCC-NET-AREA-SITE``.
+
+    OpenCelliD lists cells, not towers. An LTE cell id is eNodeB × 256 + sector, so the cells
+    of one eNodeB are one site (its position the mean of theirs); for other radios each cell
+    is a site. ``radio`` and ``cells`` (how many cells) are kept.
+
+    >>> df = pd.DataFrame({"radio": ["LTE", "LTE", "GSM"], "mcc": 510, "net": 10, "area": 7,
+    ...                    "cell": [256 * 40 + 1, 256 * 40 + 2, 31], "lon": [116.0, 116.2, 116.5],
+    ...                    "lat": -2.0})
+    >>> sites = opencellid_sites(df)
+    >>> sites["site_id"].tolist(), sites["lon"].round(2).tolist(), sites["cells"].tolist()
+    (['510-10-7-31', '510-10-7-40'], [116.5, 116.1], [1, 2])
+    """
+    cell = pd.to_numeric(df["cell"], errors="coerce").astype("Int64")
+    lte = df["radio"].astype(str).str.upper().isin(["LTE", "NR"])
+    site = cell.where(~lte, cell // 256)
+    ids = (df["mcc"].astype(str) + "-" + df["net"].astype(str) + "-" + df["area"].astype(str)
+           + "-" + site.astype(str))
+    frame = df.assign(site_id=ids.to_numpy(), lon=pd.to_numeric(df["lon"], errors="coerce"),
+                      lat=pd.to_numeric(df["lat"], errors="coerce"))
+    grouped = frame.groupby("site_id", sort=True)
+    out = grouped.agg(lon=("lon", "mean"), lat=("lat", "mean"), radio=("radio", "first"),
+                      cells=("lon", "size")).reset_index()
+    return out
 
 
 def read_sites(
@@ -870,7 +960,12 @@ def _read_site_rows(
     """The attribute rows of a sites file, and its geometries (None: a table, or a vector file
     without any geometry, whose coordinates come from columns)."""
     if Path(os.fspath(path)).suffix.lower() in _TABLE_SUFFIXES:
-        return _read_table(path, "sites", (columns or {}).get("site_id")), None
+        table = _read_table(path, "sites", (columns or {}).get("site_id"))
+        lower = {str(c).lower() for c in table.columns}
+        if (not columns or "site_id" not in columns) and set(OPENCELLID_COLUMNS) <= lower and \
+                not lower & {"site_id", "id"}:
+            table = opencellid_sites(table.rename(columns=str.lower))
+        return table, None
     gdf = _read_vector(path, layer, "sites")
     has_geom = (
         isinstance(gdf, gpd.GeoDataFrame)

@@ -189,7 +189,8 @@ def write_reports(
     tables = report_tables(result)
     if "csv" in formats:
         for key, name in CSV_FILES.items():
-            paths[name] = write_csv(translate_columns(tables[key], lang), out / name, index=False)
+            paths[name] = write_csv(translate_columns(tables[key], lang), out / name, index=False,
+                                    formula_safe=True)
     if "xlsx" in formats:
         paths[XLSX_FILE] = write_workbook(result, out / XLSX_FILE, lang=lang, tables=tables,
                                           created=created)
@@ -659,6 +660,52 @@ def write_metadata(
     json_path = write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n",
                            out / METADATA_JSON_FILE)
     return {METADATA_MD_FILE: md_path, METADATA_JSON_FILE: json_path}
+
+
+def refresh_output_checksums(out_dir: str | os.PathLike[str], names: Iterable[str]) -> bool:
+    """After files of a written set are redrawn (``map.html`` by ``blankspot map OUTDIR``),
+    update their sizes and checksums in ``metadata.json`` and ``metadata.md``.
+
+    Returns False (and changes nothing) when the folder has no ``metadata.json``. A
+    ``metadata.json`` that is not valid JSON is a :class:`blankspot.errors.DataError`.
+    """
+    from blankspot.errors import DataError
+
+    out = Path(out_dir)
+    json_path = out / METADATA_JSON_FILE
+    if not json_path.is_file():
+        return False
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+        listed = meta["keluaran"]
+        assert isinstance(listed, list)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        raise DataError(
+            f"{os.fspath(json_path)} cannot be read as the metadata of an output set ({exc}); "
+            "write the outputs again with blankspot run or blankspot demo."
+        ) from None
+    names = set(names)
+    for entry in listed:
+        if isinstance(entry, dict) and entry.get("file") in names and (out / entry["file"]).is_file():
+            p = out / entry["file"]
+            entry.update(bytes=p.stat().st_size, sha256=sha256_file(p))
+    lang = meta.get("bahasa") if meta.get("bahasa") in ("en", "id") else "en"
+    md_path = out / METADATA_MD_FILE
+    others = [e for e in listed if not (isinstance(e, dict) and e.get("file") == METADATA_MD_FILE)]
+    meta["keluaran"] = others
+    try:
+        markdown = metadata_markdown(meta, lang=lang)
+    except (KeyError, TypeError, AssertionError):
+        markdown = None
+    if markdown is not None and md_path.is_file():
+        write_text(markdown, md_path)
+        desc = OUTPUT_DESCRIPTIONS[METADATA_MD_FILE]
+        others.append({"file": METADATA_MD_FILE, "bytes": md_path.stat().st_size,
+                       "sha256": sha256_file(md_path), "deskripsi": {"id": desc[1], "en": desc[0]}})
+    else:
+        meta["keluaran"] = listed
+    write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", json_path)
+    return True
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Write a plan's outputs: the map, the tables, the coverage raster, the summary and the
-reports of :mod:`blankspot.reporting.export`, each under a temporary name and renamed.
+reports of :mod:`blankspot.reporting.export`, as one set.
+
+Every file is written into a hidden staging folder beside the output folder and checked; the
+staging folder then replaces the output folder whole (:func:`blankspot.io.outputs.output_set`).
+A run that fails or is interrupted leaves the previous set exactly as it was.
 """
 
 from __future__ import annotations
@@ -10,8 +14,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blankspot.io.outputs import write_csv, write_raster, write_text
-from blankspot.reporting.export import write_reports
+from blankspot.io.outputs import output_set, write_csv, write_raster, write_text
+from blankspot.reporting.export import (
+    GPKG_FILE,
+    METADATA_JSON_FILE,
+    METADATA_MD_FILE,
+    PNG_FILE,
+    RSRP_COG_FILE,
+    SERVER_COG_FILE,
+    XLSX_FILE,
+    write_reports,
+)
 from blankspot.reporting.summary import (
     best_rsrp_dbm,
     plan_folium_map,
@@ -21,14 +34,24 @@ from blankspot.reporting.summary import (
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Mapping
 
     from blankspot.plan import PlanResult
 
-__all__ = ["write_outputs"]
+__all__ = ["OUTPUT_FILES", "write_outputs"]
+
+OUTPUT_FILES: tuple[str, ...] = (
+    "coverage.tif", "ranking.csv", "desa.csv", "kecamatan.csv", "costs.csv", "curve.csv",
+    "stability.csv", "summary.json", "map.html", XLSX_FILE, GPKG_FILE, RSRP_COG_FILE,
+    SERVER_COG_FILE, PNG_FILE, METADATA_MD_FILE, METADATA_JSON_FILE, "scenario.toml",
+    "provenance.json",
+)
+"""Every file an output set may hold. When a new set replaces an old one, these names of the
+old set go (a run without stability runs leaves no ``stability.csv``); other files are kept."""
 
 
-def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: str = "en"
-                  ) -> dict[str, Path]:
+def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: str = "en",
+                  extra_text: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Write the map, the tables, the coverage raster and a summary into ``out_dir``.
 
     ``map.html``, ``ranking.csv`` (with each tower's cost breakdown), ``desa.csv``,
@@ -36,11 +59,21 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
     ``stability.csv`` (ranking under costs ×0.6/×1.4 and threshold ±5 dB), ``summary.json``
     (headline figures and the exact solver's certificate) and ``coverage.tif``.
 
-    Each file is written under a temporary name and renamed, so an interrupted run never leaves
-    a half-written file. Returns {name: path}.
+    ``extra_text`` ({file name: text}, e.g. ``scenario.toml``) joins the same set, before the
+    metadata, whose checksums list it.
+
+    The files are written into a staging folder and swapped in as one set: an error or an
+    interruption leaves the previous set in ``out_dir`` untouched, and files of an earlier set
+    that this run does not write are gone. Returns {name: path}.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    with output_set(final, known=OUTPUT_FILES) as stage:
+        paths = _write_all(result, stage, lang=lang, extra_text=extra_text or {})
+    return {name: final / p.name for name, p in paths.items()}
+
+
+def _write_all(result: PlanResult, out: Path, *, lang: str, extra_text: Mapping[str, str]
+               ) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     cfg = result.config
     cov = result.coverage
@@ -63,19 +96,19 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
         },
     )
     paths["ranking.csv"] = out / "ranking.csv"
-    write_csv(result.ranking, paths["ranking.csv"], index=False)
+    write_csv(result.ranking, paths["ranking.csv"], index=False, formula_safe=True)
     paths["desa.csv"] = out / "desa.csv"
-    write_csv(result.desa, paths["desa.csv"], index=False)
+    write_csv(result.desa, paths["desa.csv"], index=False, formula_safe=True)
     paths["kecamatan.csv"] = out / "kecamatan.csv"
-    write_csv(result.kecamatan, paths["kecamatan.csv"], index=False)
+    write_csv(result.kecamatan, paths["kecamatan.csv"], index=False, formula_safe=True)
     paths["costs.csv"] = out / "costs.csv"
-    write_csv(result.site_costs, paths["costs.csv"], index_label="site_id")
+    write_csv(result.site_costs, paths["costs.csv"], index_label="site_id", formula_safe=True)
     if result.curve is not None:
         paths["curve.csv"] = out / "curve.csv"
-        write_csv(result.curve, paths["curve.csv"], index=False)
+        write_csv(result.curve, paths["curve.csv"], index=False, formula_safe=True)
     if result.stability is not None:
         paths["stability.csv"] = out / "stability.csv"
-        write_csv(result.stability, paths["stability.csv"], index_label="site_id")
+        write_csv(result.stability, paths["stability.csv"], index_label="site_id", formula_safe=True)
     paths["summary.json"] = out / "summary.json"
     write_text(json.dumps(plan_summary(result), indent=2, ensure_ascii=False, default=str),
                paths["summary.json"])
@@ -83,6 +116,9 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
     fmap = plan_folium_map(result, rsrp_dbm=rsrp)
     paths["map.html"] = out / "map.html"
     write_text(fmap.get_root().render(), paths["map.html"])
+
+    for name, text in extra_text.items():
+        paths[name] = write_text(text, out / name)
 
     # report.xlsx, plan.gpkg, the COGs, map.png, metadata (see blankspot.reporting.export);
     # lang="id" rewrites the four tables above with Indonesian headers

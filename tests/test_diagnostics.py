@@ -117,7 +117,7 @@ def test_png_is_written_atomically(tmp_path, knife):
 
 
 def test_inputs_are_checked_all_at_once(knife):
-    # an unknown model (config) outranks a point off the grid (input) and bad numbers (units)
+    # an unknown model (config) outranks a point off the grid and bad numbers (units)
     with pytest.raises(ConfigError) as info:
         profile_plot(knife, (0.0, 0.0), cell_centre(knife, 3, 3), tx_height_agl_m=-1.0,
                      freq_mhz=0.0, model="hata")  # fmt: skip
@@ -125,13 +125,15 @@ def test_inputs_are_checked_all_at_once(knife):
     for needle in ("tx_xy_m", "tx_height_agl_m", "freq_mhz", "model"):
         assert needle in msg
     assert len(info.value.problems) == 4
-    with pytest.raises(InputError, match="outside the terrain"):
+    with pytest.raises(UnitsError, match="outside the terrain"):
         profile_plot(knife, (0.0, 0.0), cell_centre(knife, 3, 3), tx_height_agl_m=-1.0)
+    with pytest.raises(InputError, match=r"must be an \(x, y\) pair"):
+        terrain_profile(knife, (1.0, 2.0, 3.0), cell_centre(knife, 3, 3))
     with pytest.raises(UnitsError, match="tx_height_agl_m"):
         profile_plot(knife, cell_centre(knife, 3, 3), cell_centre(knife, 9, 9), tx_height_agl_m=-1.0)
     with pytest.raises(InputError, match="less than 1 m apart"):
         terrain_profile(knife, cell_centre(knife, 3, 3), cell_centre(knife, 3, 3))
-    with pytest.raises(InputError, match="nodata"):
+    with pytest.raises(UnitsError, match="nodata"):
         hole = make_terrain("nodata_hole")
         profile_plot(
             hole, cell_centre(hole, 38, 2), cell_centre(hole, 38, 60), tx_height_agl_m=30.0

@@ -153,7 +153,7 @@ def _point(problems: Problems, terrain: Terrain, name: str, xy: Any) -> tuple[fl
             f"{name} at ({x:.1f}, {y:.1f}) lies outside the terrain (x {xmin:.1f}..{xmax:.1f}, "
             f"y {ymin:.1f}..{ymax:.1f} in {terrain.crs.to_string()}). Are the coordinates in "
             "another CRS, or x and y swapped?",
-            InputError,
+            UnitsError,  # calibration.predict_at_points skips such paths by catching UnitsError
         )
         return None
     return x, y
@@ -198,9 +198,10 @@ def terrain_profile(
     Raises
     ------
     InputError
-        Points outside the grid or less than 1 m apart, or nodata along the path.
+        Points that are not (x, y) pairs or are less than 1 m apart.
     UnitsError
-        A bad spacing or non-finite coordinates (listed with the problems above).
+        Points outside the grid or not finite, a bad spacing (all listed, with the problems
+        above), or nodata along the path.
 
     Examples
     --------
@@ -227,7 +228,8 @@ def terrain_profile(
     heights = _bilinear(terrain.elevation_m, row, col)
     if not np.all(np.isfinite(heights)):
         bad = dist[~np.isfinite(heights)]
-        raise InputError(
+        # UnitsError: calibration.predict_at_points skips such paths by catching it
+        raise UnitsError(
             f"terrain_profile(): the path crosses nodata at {bad.size} sample(s), from "
             f"{bad.min():.0f} m to {bad.max():.0f} m from the transmitter; fill the DEM void "
             "(or choose another path) before computing a profile."
@@ -486,11 +488,11 @@ def profile_plot(
     ConfigError
         An unknown model, listed with any other problem.
     InputError
-        Points outside the grid or less than 1 m apart, clutter that is not numbers or of
-        another shape, or nodata along the path.
+        Points that are not (x, y) pairs or are less than 1 m apart, clutter that is not
+        numbers or of another shape.
     UnitsError
-        Bad heights, frequency, k-factor or clutter heights, all listed at once; or inputs
-        outside the chosen model's domain.
+        Points outside the grid, bad heights, frequency, k-factor or clutter heights, all
+        listed at once; nodata along the path; or inputs outside the chosen model's domain.
     ImportError
         matplotlib is not installed.
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from blankspot.errors import BlankspotError, DataError, SchemaError, UnitsError
+from blankspot.errors import BlankspotError, DataError, InputError, SchemaError, UnitsError
 from blankspot.propagation.antenna import (
     DBD_TO_DBI,
     Antenna,
@@ -119,6 +119,11 @@ def test_elevation_out_of_range_is_an_error():
         Sector(azimuth_deg=0.0).gain_db(0.0, 95.0)
 
 
+def test_directions_that_do_not_broadcast_are_an_input_error():
+    with pytest.raises(InputError, match="broadcast together"):
+        Sector(azimuth_deg=0.0).gain_db([0.0, 1.0, 2.0], [0.0, 1.0])
+
+
 def test_sector_lists_every_problem_at_once():
     with pytest.raises(UnitsError) as info:
         Sector(
@@ -217,13 +222,13 @@ def test_sector_site_accepts_any_antenna_and_rejects_others():
     site = SectorSite((Sector(azimuth_deg=0.0), table))
     assert site.gain_db(0.0, -2.0) == pytest.approx(17.0)
     assert isinstance(table, Antenna)
-    with pytest.raises(UnitsError) as info:
+    with pytest.raises(InputError) as info:
         SectorSite((Sector(azimuth_deg=0.0), "not an antenna", 3))
     assert "sectors[1]" in str(info.value)
     assert "sectors[2]" in str(info.value)
-    with pytest.raises(UnitsError, match="non-empty"):
+    with pytest.raises(InputError, match="non-empty"):
         SectorSite(())
-    with pytest.raises(UnitsError, match="azimuth0_deg"):
+    with pytest.raises(InputError, match="azimuth0_deg"):
         SectorSite.three_sector(azimuth_deg=10.0)
 
 
@@ -289,13 +294,17 @@ def test_sector_sampled_into_a_table_round_trips():
 
 
 def test_table_validation_lists_problems():
-    with pytest.raises(UnitsError) as info:
+    # a one-point cut (input) outranks the angles and gains out of range (units); all are listed
+    with pytest.raises(InputError) as info:
         PatternTable.from_arrays([0.0], [0.0], [-100.0, 0.0], [0.0, 1.0], gain_dbi=math.nan,
                                  mechanical_downtilt_deg=100.0)  # fmt: skip
     msg = str(info.value)
     for needle in ("horizontal cut", "vertical cut", "gain_dbi", "mechanical_downtilt_deg"):
         assert needle in msg
-    with pytest.raises(UnitsError, match="two different gains"):
+    assert len(info.value.problems) == 4
+    with pytest.raises(UnitsError, match="vertical cut's elevations"):
+        PatternTable.from_arrays([0, 180], [0, -20], [-100.0, 0.0], [0.0, 1.0], gain_dbi=10)
+    with pytest.raises(InputError, match="two different gains"):
         PatternTable.from_arrays([0, 180, 360], [0, -20, -1], [-90, 90], [0, 0], gain_dbi=10)
 
 
@@ -413,7 +422,7 @@ def test_curvature_lowers_the_angle_over_long_flat_paths():
 
 
 def test_elevation_angle_validation():
-    with pytest.raises(UnitsError) as info:
+    with pytest.raises(InputError) as info:  # one height per profile, with unit problems
         elevation_angle_deg(math.nan, [1.0], 0.0, k_factor=-1.0)
     msg = str(info.value)
     for name in ("tx_height_amsl_m", "profile_heights_m", "spacing_m", "k_factor"):

@@ -17,7 +17,7 @@ from shapely.geometry import Point
 from blankspot import cache
 from blankspot import distributed as bd
 from blankspot.distributed import compute_footprints, coverage_matrix_distributed
-from blankspot.errors import BlankspotWarning, UnitsError
+from blankspot.errors import BlankspotWarning, InputError
 from blankspot.io.terrain_source import TerrainSource
 from blankspot.propagation import LinkBudget
 from blankspot.testing import make_terrain
@@ -159,7 +159,7 @@ def test_cache_dir_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv(cache.CACHE_DIR_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache.default_cache_dir() == tmp_path / "xdg" / "blankspot"
-    with pytest.raises(UnitsError, match="cache_dir must be"):
+    with pytest.raises(InputError, match="cache_dir must be"):
         cache.resolve_cache_dir(3)
 
 

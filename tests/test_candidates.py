@@ -14,7 +14,7 @@ from rasterio.windows import Window
 
 from blankspot.candidates import combine_sites, empty_sites, generate_candidates
 from blankspot.crs import PASER_CRS, WGS84
-from blankspot.errors import CRSError, SchemaError, UnitsError
+from blankspot.errors import ConfigError, CRSError, InputError, SchemaError, UnitsError
 from blankspot.terrain import Terrain
 from blankspot.testing import ZOO_ORIGIN, ZOO_RES_M, make_terrain
 
@@ -161,13 +161,18 @@ def test_area_crs_mismatch_and_off_grid():
 
 def test_parameters_checked_all_at_once():
     t = make_terrain("flat")
-    with pytest.raises(UnitsError, match="4 problems") as info:
+    # n_high_points (input) outranks the distances and height (units); all four are listed
+    with pytest.raises(InputError, match="4 problems") as info:
         generate_candidates(
             t, whole(t), height_agl_m=-1, n_high_points=2.5, grid_spacing_m=0, search_buffer_m=-5
         )
     msg = str(info.value)
     for name in ("height_agl_m", "n_high_points", "grid_spacing_m", "search_buffer_m"):
         assert name in msg
+    with pytest.raises(UnitsError, match="3 problems"):
+        generate_candidates(t, whole(t), height_agl_m=-1, grid_spacing_m=0, search_buffer_m=-5)
+    with pytest.raises(ConfigError, match="prefix must be a non-empty string"):
+        generate_candidates(t, whole(t), prefix="")
 
 
 # --- combine_sites ---------------------------------------------------------------------------

@@ -14,13 +14,14 @@ from shapely.geometry import Point
 from blankspot.clutter import (
     OIL_PALM,
     PASER_CLASSES,
+    ClutterClass,
     ClutterModel,
     clutter_heights_m,
     landcover_classes,
     terminal_loss_db,
 )
 from blankspot.coverage import compute_coverage, site_footprint
-from blankspot.errors import CRSError, UnitsError
+from blankspot.errors import ConfigError, CRSError, InputError, UnitsError
 from blankspot.propagation import LinkBudget
 from blankspot.propagation.radial import radial_path_loss
 from blankspot.testing import cell_centre, make_terrain
@@ -74,7 +75,7 @@ def test_terminal_loss_grid_and_low_clutter():
     assert loss[0, 0] == pytest.approx(25.1, abs=0.05)
     assert loss[0, 1] == 0.0 and loss[1, 0] == 0.0  # grass 1 m and water: below the handset
     assert loss[1, 1] > 0.0
-    with pytest.raises(UnitsError, match="integer"):
+    with pytest.raises(InputError, match="integer"):
         terminal_loss_db(900.0, 1.5, np.zeros((2, 2)))
     with pytest.raises(UnitsError, match="2 problems"):
         terminal_loss_db(6000.0, 0.0, codes)
@@ -88,12 +89,32 @@ def test_uniform_class():
     oil = clutter_heights_m(terrain, uniform_class="oil_palm")
     assert oil.dtype == np.float32 and oil.shape == terrain.shape and (oil == 10.0).all()
     assert (clutter_heights_m(terrain, model=ClutterModel.uniform("forest")) == 20.0).all()
-    with pytest.raises(UnitsError, match="unknown clutter class 'jungle'"):
+    with pytest.raises(ConfigError, match="unknown clutter class 'jungle'"):
         ClutterModel.uniform("jungle")
-    with pytest.raises(UnitsError, match="exactly one"):
+    with pytest.raises(ConfigError, match="exactly one"):
         clutter_heights_m(terrain)
-    with pytest.raises(UnitsError, match="exactly one"):
+    with pytest.raises(ConfigError, match="exactly one"):
         clutter_heights_m(terrain, "x.tif", uniform_class="tree")
+
+
+def test_class_tables_and_model_settings_are_checked():
+    with pytest.raises(UnitsError, match="height_m must be a clutter height"):
+        ClutterClass("tall", -1.0, "urban")
+    with pytest.raises(InputError) as info:  # an unknown type outranks the negative height
+        ClutterClass("odd", -1.0, "jungle")
+    assert len(info.value.problems) == 2
+    with pytest.raises(InputError, match="map integer codes to ClutterClass"):
+        ClutterModel(classes={10: 20.0})
+    with pytest.raises(InputError, match="give both height_m and p2108_type"):
+        ClutterModel.paser().with_class(255, height_m=5.0)
+    with pytest.raises(InputError, match="2-D grid of integer class codes"):
+        ClutterModel.paser().with_landcover(np.zeros((2, 2)))
+    with pytest.raises(ConfigError, match="tree_cover must be"):
+        ClutterModel.paser(tree_cover="rubber")
+    with pytest.raises(ConfigError, match="not both"):
+        ClutterModel(uniform_class=10, landcover=np.full((2, 2), 10))
+    with pytest.raises(ConfigError, match="uniform_class 7 is not a class"):
+        ClutterModel(uniform_class=7)
 
 
 def _write_lonlat_raster(path, terrain, fill, *, margin_deg=0.002, res_deg=1e-4, crs="EPSG:4326"):
@@ -144,14 +165,14 @@ def test_unknown_and_missing_classes_are_listed(tmp_path):
     )
     codes = landcover_classes(terrain, path)
     assert (codes == 0).any() and (codes == 255).any() and (codes == 10).any()
-    with pytest.raises(UnitsError) as info:
+    with pytest.raises(InputError) as info:
         clutter_heights_m(terrain, path)
     msg = str(info.value)
     assert f"255: {(codes == 255).sum()} cell(s)" in msg
     assert f"0 (WorldCover no data): {(codes == 0).sum()} cell(s)" in msg
     assert "Known codes" in msg and "with_class" in msg
     model = ClutterModel.paser().with_class(255, height_m=5.0, p2108_type="suburban")
-    with pytest.raises(UnitsError, match="shape"):
+    with pytest.raises(InputError, match="shape"):
         clutter_heights_m(terrain, model=model.with_landcover(np.full((3, 3), 10)))
 
 

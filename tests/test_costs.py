@@ -23,7 +23,7 @@ from blankspot.costs import (
     breakdown_table,
     hop_is_clear,
 )
-from blankspot.errors import CRSError, DataError, SchemaError, UnitsError
+from blankspot.errors import CRSError, DataError, InputError, SchemaError, UnitsError
 from blankspot.io import sites_frame
 from blankspot.testing import cell_centre, make_terrain
 
@@ -411,6 +411,15 @@ def test_input_problems_are_reported_together():
     assert "backhaul_points layer must hold Point" in msg
     with pytest.raises(UnitsError, match=r"'b' \(-5\)"):
         CostModel().site_costs(sites, road_distance_m=pd.Series({"a": 1.0, "b": -5.0}))
+
+
+def test_menu_heights_missing_is_an_input_error_listed_with_heights_too_tall():
+    ids = pd.Index(["a", "b", "c"])
+    with pytest.raises(UnitsError, match="taller than the tallest tower"):
+        blankspot.costs._menu_heights([30.0, 80.0, 42.0], ids)
+    with pytest.raises(InputError, match="have no height_agl_m") as info:
+        blankspot.costs._menu_heights([np.nan, 80.0, 42.0], ids)
+    assert len(info.value.problems) == 2
 
 
 def test_cost_table_names_a_missing_distance():

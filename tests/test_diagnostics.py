@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from blankspot.diagnostics import ProfileReport, profile_plot, terrain_profile
-from blankspot.errors import UnitsError
+from blankspot.errors import ConfigError, InputError, UnitsError
 from blankspot.propagation.models import free_space_loss_db
 from blankspot.testing import cell_centre, make_terrain
 
@@ -96,8 +96,10 @@ def test_clutter_forms(knife):
     _f, rep1 = profile_plot(knife, tx, rx, tx_height_agl_m=30.0, clutter_height_m=[0.0, 0.0],
                             model="fspl")  # fmt: skip
     assert not rep1.obstructed
-    with pytest.raises(UnitsError, match="clutter_height_m"):
+    with pytest.raises(InputError, match="clutter_height_m"):
         profile_plot(knife, tx, rx, tx_height_agl_m=30.0, clutter_height_m=np.zeros((3, 3)))
+    with pytest.raises(UnitsError, match="clutter_height_m must be finite and >= 0"):
+        profile_plot(knife, tx, rx, tx_height_agl_m=30.0, clutter_height_m=-1.0)
 
 
 def test_png_is_written_atomically(tmp_path, knife):
@@ -115,13 +117,23 @@ def test_png_is_written_atomically(tmp_path, knife):
 
 
 def test_inputs_are_checked_all_at_once(knife):
-    with pytest.raises(UnitsError) as info:
+    # an unknown model (config) outranks a point off the grid and bad numbers (units)
+    with pytest.raises(ConfigError) as info:
         profile_plot(knife, (0.0, 0.0), cell_centre(knife, 3, 3), tx_height_agl_m=-1.0,
                      freq_mhz=0.0, model="hata")  # fmt: skip
     msg = str(info.value)
     for needle in ("tx_xy_m", "tx_height_agl_m", "freq_mhz", "model"):
         assert needle in msg
-    with pytest.raises(UnitsError, match="nodata"):
+    assert len(info.value.problems) == 4
+    with pytest.raises(InputError, match="outside the terrain"):
+        profile_plot(knife, (0.0, 0.0), cell_centre(knife, 3, 3), tx_height_agl_m=-1.0)
+    with pytest.raises(InputError, match=r"must be an \(x, y\) pair"):
+        terrain_profile(knife, (1.0, 2.0, 3.0), cell_centre(knife, 3, 3))
+    with pytest.raises(UnitsError, match="tx_height_agl_m"):
+        profile_plot(knife, cell_centre(knife, 3, 3), cell_centre(knife, 9, 9), tx_height_agl_m=-1.0)
+    with pytest.raises(InputError, match="less than 1 m apart"):
+        terrain_profile(knife, cell_centre(knife, 3, 3), cell_centre(knife, 3, 3))
+    with pytest.raises(InputError, match="nodata"):
         hole = make_terrain("nodata_hole")
         profile_plot(
             hole, cell_centre(hole, 38, 2), cell_centre(hole, 38, 60), tx_height_agl_m=30.0

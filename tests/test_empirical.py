@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from blankspot.errors import UnitsError
+from blankspot.errors import InputError, UnitsError
 from blankspot.propagation.empirical import cost231_hata_loss_db, hata_loss_db
 
 
@@ -121,7 +121,8 @@ def test_vectorised_over_distance():
 
 
 def test_validity_ranges_reported_together():
-    with pytest.raises(UnitsError) as err:
+    # unknown names (input) outrank the ranges (units); every problem is listed
+    with pytest.raises(InputError) as err:
         hata_loss_db(1800.0, 0.5, 20.0, 12.0, environment="forest", city="huge")
     msg = str(err.value)
     for fragment in (
@@ -136,5 +137,10 @@ def test_validity_ranges_reported_together():
         assert fragment in msg, fragment
     with pytest.raises(UnitsError, match="1500-2000 MHz"):
         cost231_hata_loss_db(900.0, 5.0, 30.0, 1.5)
+    with pytest.raises(InputError, match="city must be one of"):
+        cost231_hata_loss_db(1800.0, 5.0, 30.0, 1.5, city="huge")
+    with pytest.raises(UnitsError) as err:
+        hata_loss_db(1800.0, 0.5, 20.0, 12.0)
+    assert "4 problems" in str(err.value)
     with pytest.raises(UnitsError, match="1 value"):
         hata_loss_db(900.0, np.array([5.0, 25.0]), 30.0, 1.5)

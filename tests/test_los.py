@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from blankspot.crs import PASER_CRS
-from blankspot.errors import CRSError, UnitsError
+from blankspot.errors import CRSError, InputError, UnitsError
 from blankspot.propagation import Viewshed, _kernels, viewshed
 from blankspot.propagation.los import radial_plan, sweep_window
 from blankspot.terrain import Terrain
@@ -333,9 +333,9 @@ def test_all_problems_reported_at_once():
 
 def test_site_outside_and_on_nodata():
     terrain = make_terrain("nodata_hole")
-    with pytest.raises(UnitsError, match="outside the terrain"):
+    with pytest.raises(InputError, match="outside the terrain"):
         viewshed(terrain, 0.0, 0.0, height_agl_m=10.0, radius_m=100.0)
-    with pytest.raises(UnitsError, match="nodata"):
+    with pytest.raises(InputError, match="nodata"):
         viewshed(terrain, *cell_centre(terrain, 39, 39), height_agl_m=10.0, radius_m=100.0)
     with pytest.raises(TypeError, match="Terrain"):
         viewshed(terrain.elevation_m, 0.0, 0.0, height_agl_m=10.0, radius_m=100.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blankspot.errors import UnitsError
+from blankspot.errors import InputError, UnitsError
 from blankspot.propagation.p2108 import (
     NOMINAL_CLUTTER_HEIGHT_M,
     p2108_aeronautical_statistical_db,
@@ -174,10 +174,13 @@ def test_terrestrial_loss_capped_at_two_km_value():
 
 
 def test_every_problem_listed_at_once():
-    with pytest.raises(UnitsError) as err:
+    # an unknown clutter type (input) outranks the ranges (units); every problem is listed
+    with pytest.raises(InputError) as err:
         p2108_terminal_correction_db(5.0, -1.0, clutter_type="jungle", w_s_m=0.0, R_m=-2.0)
     msg = str(err.value)
     for fragment in ("clutter_type", "f_ghz", "h_m", "w_s_m", "R_m", "5 problems"):
         assert fragment in msg
+    with pytest.raises(UnitsError, match="4 problems"):
+        p2108_terminal_correction_db(5.0, -1.0, clutter_type="urban", w_s_m=0.0, R_m=-2.0)
     with pytest.raises(UnitsError, match="3 problems"):
         p2108_aeronautical_statistical_db(1.0, 95.0, 100.0)

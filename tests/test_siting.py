@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from blankspot.errors import InfeasibleError, SchemaError, UnitsError
+from blankspot.errors import ConfigError, InfeasibleError, InputError, SchemaError, UnitsError
 from blankspot.siting import (
     BRUTE_FORCE_MAX_SITES,
     SitingProblem,
@@ -272,8 +272,16 @@ def test_units_errors_alone_raise_units_error():
         tiny(costs_idr=[1.0, np.nan, 2.0])
     with pytest.raises(UnitsError, match="whole number"):
         tiny(budget_idr=2.5)
-    with pytest.raises(UnitsError, match="max_towers"):
+    with pytest.raises(InputError, match="max_towers"):
         tiny(max_towers=-1)
+
+
+def test_input_and_units_problems_together_raise_input_error_listing_both():
+    with pytest.raises(InputError) as info:
+        tiny(max_towers=-1, budget_idr=-5)
+    assert len(info.value.problems) == 2
+    assert "max_towers must be a whole number" in info.value.problems[1]
+    assert "budget_idr must be ≥ 0" in info.value.problems[0]
 
 
 def test_whole_float_costs_and_budget_are_accepted_as_int64():
@@ -585,7 +593,7 @@ def test_result_is_frozen_and_belongs_to_its_problem():
 
 def test_solver_dispatch():
     assert {"greedy", "quality", "brute_force", "exact"} <= set(available_solvers())
-    with pytest.raises(UnitsError, match="unknown solver 'simplex'"):
+    with pytest.raises(ConfigError, match="unknown solver 'simplex'"):
         solve(tiny(), solver="simplex")
     with pytest.raises(SchemaError, match="takes a SitingProblem"):
         solve("not a problem")  # type: ignore[arg-type]
@@ -634,7 +642,7 @@ def test_brute_force_refuses_large_problems_clearly():
     n = BRUTE_FORCE_MAX_SITES + 1
     a = np.eye(n, dtype=bool)
     p = SitingProblem.from_matrix(a, rng.random(n) + 1, np.ones(n, dtype=int), n)
-    with pytest.raises(UnitsError, match=rf"at most {BRUTE_FORCE_MAX_SITES} free candidates"):
+    with pytest.raises(ConfigError, match=rf"at most {BRUTE_FORCE_MAX_SITES} free candidates"):
         solve(p, solver="brute_force")
     # forced sites do not count towards the limit
     q = p.with_constraints(forced_in=[0, 1])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from blankspot.errors import InfeasibleError, SchemaError, UnitsError
+from blankspot.errors import ConfigError, InfeasibleError, InputError, SchemaError, UnitsError
 from blankspot.siting import (
     SitingProblem,
     SitingResult,
@@ -130,11 +130,11 @@ def test_curve_input_problems():
     p = cut_problem()
     with pytest.raises(UnitsError, match="whole numbers of Rupiah"):
         cost_coverage_curve(p, [-1, 2.5])
-    with pytest.raises(UnitsError, match="at least one"):
+    with pytest.raises(InputError, match="at least one"):
         cost_coverage_curve(p, [])
-    with pytest.raises(UnitsError, match="needs a budgeted problem"):
+    with pytest.raises(InputError, match="needs a budgeted problem"):
         cost_coverage_curve(p.with_constraints(cover_share=0.5), [3])
-    with pytest.raises(UnitsError, match="takes no option"):
+    with pytest.raises(ConfigError, match="takes no option"):
         cost_coverage_curve(p, [3], time_limit_s=1)
     with pytest.raises(SchemaError, match="takes a SitingProblem"):
         cost_coverage_curve("p", [3])  # type: ignore[arg-type]
@@ -195,8 +195,12 @@ def test_stability_input_problems_and_infeasible_scenarios():
         stability_from_problems({"a": p, "b": other})
     with pytest.raises(SchemaError, match="at least one"):
         stability_from_problems({})
-    with pytest.raises(UnitsError, match="0 < low ≤ high"):
+    with pytest.raises(InputError, match="0 < low ≤ high"):
         ranking_stability(p, cost_factors=(1.4, 0.6))
+    with pytest.raises(InputError, match="cost_factors must be two numbers"):
+        ranking_stability(p, cost_factors=1.4)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="n_draws must be a whole number"):
+        ranking_stability(p, n_draws=-1)
     # the forced site fits the budget at ×1.0 but not at ×1.4
     q = stable_problem(forced_in=["s0", "s1", "s2"]).with_constraints(budget_idr=None or 40)
     cost = q.forced_cost_idr

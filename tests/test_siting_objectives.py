@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from blankspot.errors import InfeasibleError, SchemaError, UnitsError
+from blankspot.errors import ConfigError, InfeasibleError, InputError, SchemaError, UnitsError
 from blankspot.siting import (
     Objective,
     SitingProblem,
@@ -314,14 +314,14 @@ def test_new_input_problems_are_reported_at_once():
         make(DESA, objective="desa", cover_share=0.5)
     with pytest.raises(SchemaError, match="different kecamatan"):
         make(LOCATIONS, kecamatan_ids=["k1", "k2", "k1"])
-    with pytest.raises(UnitsError) as info:
+    with pytest.raises(InputError) as info:
         make(DESA, resolved_share=1.5, cover_share=0.0, objective={"people": -1})
     msg = str(info.value)
     assert "resolved_share must be a share in (0, 1]" in msg and "cover_share" in msg
     assert "finite and ≥ 0" in msg
     with pytest.raises(UnitsError, match="budget_idr must be a whole number"):
         make(DESA, budget_idr=None)
-    with pytest.raises(UnitsError, match="unknown objective"):
+    with pytest.raises(InputError, match="unknown objective"):
         Objective.parse("coverage")
 
 
@@ -522,12 +522,18 @@ def test_highs_prints_nothing():
 
 def test_solver_options_are_checked():
     p = make(DESA)
-    with pytest.raises(UnitsError, match="lp_bound must be True, False or None"):
+    with pytest.raises(ConfigError, match="lp_bound must be True, False or None"):
         solve(p, lp_bound="yes")
-    with pytest.raises(UnitsError, match="unexpected keyword argument"):
+    with pytest.raises(ConfigError, match="unexpected keyword argument"):
         solve(p, solver="greedy", time_limit_s=3)
-    with pytest.raises(UnitsError, match="whole numbers ≥ 0"):
+    with pytest.raises(ConfigError, match="whole numbers ≥ 0"):
         solve(p, solver="quality", n_seeds=-1)
+    with pytest.raises(ConfigError, match="mip_rel_gap") as info:  # with a unit problem
+        solve(p, solver="exact", mip_rel_gap=2, time_limit_s=-1)
+    assert "time_limit_s must be > 0 seconds" in str(info.value)
+    assert len(info.value.problems) == 2
+    with pytest.raises(UnitsError, match="lp_time_limit_s must be > 0 seconds"):
+        solve(p, lp_time_limit_s=0)
 
 
 # ---------------------------------------------------------------------- properties

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from blankspot.errors import DataError, UnitsError
+from blankspot.errors import DataError, InputError
 from blankspot.io.outputs import remove_stale_temporaries
 
 __all__ = [
@@ -97,7 +97,7 @@ def resolve_cache_dir(cache_dir: str | os.PathLike[str] | bool | None) -> Path |
         return default_cache_dir()
     if isinstance(cache_dir, (str, os.PathLike)):
         return Path(cache_dir).expanduser()
-    raise UnitsError(
+    raise InputError(
         f"cache_dir must be None (no cache), True (the default folder, ${CACHE_DIR_ENV} or "
         f"~/.cache/blankspot) or a folder path; received {cache_dir!r}."
     )

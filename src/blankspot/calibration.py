@@ -63,6 +63,7 @@ from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.errors import (
     BlankspotWarning,
     DataError,
+    InputError,
     SchemaError,
     UnitsError,
     format_problems,
@@ -277,7 +278,7 @@ def predict_at_points(
             dd, hh = terrain_profile(terrain, (sx, sy), (x[i], y[i]))
             res = p2p_tls(h, float(rx_height_agl_m), make_pfl(hh, float(dd[1])), f_mhz=freq,
                           **kw)  # fmt: skip
-        except UnitsError:
+        except (InputError, UnitsError):  # off the terrain, across a DEM void, out of range
             continue
         basic[i] = res.loss_db
     classes = pd.array([pd.NA] * n, dtype="Int64")

@@ -44,7 +44,15 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from blankspot.crs import as_crs, require_same
-from blankspot.errors import CRSError, SchemaError, UnitsError, raise_if_problems
+from blankspot.errors import (
+    ConfigError,
+    CRSError,
+    InputError,
+    Problems,
+    SchemaError,
+    UnitsError,
+    raise_if_problems,
+)
 from blankspot.terrain import Terrain
 
 __all__ = ["SITE_COLUMNS", "combine_sites", "empty_sites", "generate_candidates"]
@@ -197,7 +205,11 @@ def generate_candidates(
     Raises
     ------
     UnitsError
-        A parameter is out of range; every problem is listed at once.
+        A distance or height is out of range; every problem is listed at once.
+    InputError
+        ``n_high_points`` is not a whole number ≥ 0 (listed with any unit problems).
+    ConfigError
+        ``prefix`` is empty or not a string (listed with any other problems).
     CRSError
         ``area`` is in another CRS than the terrain, or lies entirely off the terrain grid.
     SchemaError
@@ -215,14 +227,16 @@ def generate_candidates(
     """
     from rasterio.features import geometry_mask
 
-    problems: list[str] = []
+    problems = Problems()
 
     def _positive(name: str, value: float, allow_zero: bool = False) -> None:
         ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
         ok = ok and np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
         if not ok:
             need = "≥ 0" if allow_zero else "> 0"
-            problems.append(f"{name} must be a finite number of metres {need}; received {value!r}.")
+            problems.add(
+                f"{name} must be a finite number of metres {need}; received {value!r}.", UnitsError
+            )
 
     _positive("height_agl_m", height_agl_m)
     _positive("grid_spacing_m", grid_spacing_m)
@@ -233,10 +247,12 @@ def generate_candidates(
         or not isinstance(n_high_points, int | np.integer)
         or n_high_points < 0
     ):
-        problems.append(f"n_high_points must be a whole number ≥ 0; received {n_high_points!r}.")
+        problems.add(
+            f"n_high_points must be a whole number ≥ 0; received {n_high_points!r}.", InputError
+        )
     if not isinstance(prefix, str) or not prefix:
-        problems.append(f"prefix must be a non-empty string; received {prefix!r}.")
-    raise_if_problems("generate_candidates() parameters", problems, UnitsError)
+        problems.add(f"prefix must be a non-empty string; received {prefix!r}.", ConfigError)
+    problems.raise_if_any("generate_candidates() parameters")
 
     crs = as_crs(terrain.crs)
     geom = _area_geometry(area, crs)

@@ -47,7 +47,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from blankspot.errors import CRSError, DataError, UnitsError, format_problems
+from blankspot.errors import (
+    ConfigError,
+    CRSError,
+    DataError,
+    InputError,
+    Problems,
+    UnitsError,
+    format_problems,
+)
 from blankspot.propagation.p2108 import CLUTTER_TYPES, p2108_terminal_correction_db
 from blankspot.terrain import Terrain
 
@@ -83,24 +91,24 @@ class ClutterClass:
     p2108_type: str
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems = Problems()
         try:
             h = float(self.height_m)
             if not (math.isfinite(h) and h >= 0.0):
                 raise ValueError
         except (TypeError, ValueError):
-            problems.append(
-                f"height_m must be a clutter height >= 0 m; received {self.height_m!r}."
+            problems.add(
+                f"height_m must be a clutter height >= 0 m; received {self.height_m!r}.", UnitsError
             )
         else:
             object.__setattr__(self, "height_m", h)
         if self.p2108_type not in CLUTTER_TYPES:
-            problems.append(
+            problems.add(
                 f"p2108_type must be one of {', '.join(CLUTTER_TYPES)}; received "
-                f"{self.p2108_type!r}."
+                f"{self.p2108_type!r}.",
+                InputError,
             )
-        if problems:
-            raise UnitsError(format_problems(f"ClutterClass {self.name!r}", problems))
+        problems.raise_if_any(f"ClutterClass {self.name!r}")
 
 
 PASER_CLASSES: Mapping[int, ClutterClass] = MappingProxyType(
@@ -198,20 +206,20 @@ class ClutterModel:
         bad = [f"{k!r}: {type(v).__name__}" for k, v in classes.items()
                if not isinstance(v, ClutterClass)]  # fmt: skip
         if bad:
-            raise UnitsError(
+            raise InputError(
                 f"ClutterModel classes must map integer codes to ClutterClass; received "
                 f"{', '.join(bad)}."
             )
         object.__setattr__(self, "classes", MappingProxyType(classes))
         if self.uniform_class is not None and self.landcover is not None:
-            raise UnitsError(
+            raise ConfigError(
                 "a ClutterModel is either uniform (uniform_class) or has a land-cover grid "
                 "(landcover), not both."
             )
         if self.uniform_class is not None:
             code = int(self.uniform_class)
             if code not in classes:
-                raise UnitsError(
+                raise ConfigError(
                     f"uniform_class {code} is not a class of this model; known codes: "
                     f"{_known(classes)}."
                 )
@@ -219,7 +227,7 @@ class ClutterModel:
         if self.landcover is not None:
             codes = np.asarray(self.landcover)
             if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
-                raise UnitsError(
+                raise InputError(
                     f"landcover must be a 2-D grid of integer class codes; received "
                     f"{codes.dtype} with shape {codes.shape}."
                 )
@@ -241,7 +249,7 @@ class ClutterModel:
         """The Paser defaults; ``tree_cover="oil_palm"`` maps WorldCover tree cover to 10 m
         oil palm instead of 20 m tropical forest."""
         if tree_cover not in ("forest", "oil_palm"):
-            raise UnitsError(
+            raise ConfigError(
                 f"tree_cover must be 'forest' (20 m) or 'oil_palm' (10 m); received {tree_cover!r}."
             )
         classes = dict(PASER_CLASSES)
@@ -261,7 +269,7 @@ class ClutterModel:
         if isinstance(which, str):
             key = _class_key(which)
             if key not in _ALIASES:
-                raise UnitsError(
+                raise ConfigError(
                     f"unknown clutter class {which!r}; use a WorldCover code ({_known(base)}) "
                     f"or one of the names {', '.join(sorted(_ALIASES))}."
                 )
@@ -285,7 +293,7 @@ class ClutterModel:
         old = classes.get(int(code))
         if old is None:
             if height_m is None or p2108_type is None:
-                raise UnitsError(
+                raise InputError(
                     f"class {code} is new: give both height_m and p2108_type (known codes: "
                     f"{_known(classes)})."
                 )
@@ -328,7 +336,7 @@ def _check_codes(codes: np.ndarray, classes: Mapping[int, ClutterClass]) -> None
             f"{v}{' (WorldCover no data)' if v == WORLDCOVER_NODATA else ''}: {n} cell(s)"
             for v, n in unknown
         )
-        raise UnitsError(
+        raise InputError(
             f"land-cover codes not in the clutter model: {listed}. Known codes: "
             f"{_known(classes)}. Add them with ClutterModel.with_class(code, height_m=..., "
             "p2108_type=...), or fill the land-cover raster where it has no data."
@@ -406,9 +414,11 @@ def clutter_heights_m(
 
     Raises
     ------
-    UnitsError
-        Not exactly one source, a land-cover grid of another shape, or class codes the model
-        does not know (all listed, with their cell counts).
+    ConfigError
+        Not exactly one source of classes, or an unknown class name.
+    InputError
+        A land-cover grid of another shape, or class codes the model does not know (all
+        listed, with their cell counts).
 
     Examples
     --------
@@ -422,7 +432,7 @@ def clutter_heights_m(
         model.uniform_class is not None or model.landcover is not None
     )
     if n_given + from_model != 1:
-        raise UnitsError(
+        raise ConfigError(
             "clutter_heights_m() needs exactly one source of classes: landcover_raster_path, "
             "uniform_class, or a model that is uniform or has a land-cover grid; received "
             f"landcover_raster_path={landcover_raster_path!r}, uniform_class={uniform_class!r}, "
@@ -439,7 +449,7 @@ def clutter_heights_m(
     )
     assert codes is not None  # a model that is neither uniform nor has a grid raised above
     if codes.shape != terrain.shape:
-        raise UnitsError(
+        raise InputError(
             f"the land-cover grid has shape {codes.shape} but the terrain {terrain.shape}; "
             "read it onto the terrain grid with landcover_classes(terrain, path)."
         )
@@ -489,7 +499,7 @@ def terminal_loss_db(
         raise UnitsError(format_problems("terminal_loss_db() inputs", problems))
     codes = np.asarray(class_grid)
     if not np.issubdtype(codes.dtype, np.integer):
-        raise UnitsError(
+        raise InputError(
             f"class_grid must hold integer land-cover codes; received {codes.dtype}. Read them "
             "with landcover_classes(terrain, path)."
         )

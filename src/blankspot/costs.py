@@ -82,7 +82,7 @@ import shapely
 from pyproj import CRS
 
 from blankspot.crs import as_crs, require_metric
-from blankspot.errors import CRSError, DataError, SchemaError, UnitsError
+from blankspot.errors import CRSError, DataError, InputError, SchemaError, UnitsError
 from blankspot.io.datasets import _listing, _Problems
 from blankspot.io.vectors import validate_sites
 from blankspot.units import effective_earth_radius_m, format_idr
@@ -646,7 +646,9 @@ class CostModel:
             wrong lengths, wrong geometry types, empty layers.
         UnitsError
             Negative or non-finite distances (listed with the problems above); heights above
-            the tallest menu tower (72 m) or missing heights.
+            the tallest menu tower (72 m).
+        InputError
+            Sites without a height (listed with the height problems).
         """
         sites = validate_sites(sites)
         crs = require_metric(sites.crs, "sites")
@@ -1141,7 +1143,7 @@ def _menu_heights(heights: npt.ArrayLike, ids: pd.Index) -> np.ndarray:
         problems.add(
             f"{missing.sum()} site(s) have no height_agl_m: {_listing(map(repr, np.asarray(ids)[missing]))}. "
             "Give every site an antenna height in metres above ground.",
-            UnitsError,
+            InputError,
         )
     above = np.isfinite(heights) & (heights > top)
     if above.any():

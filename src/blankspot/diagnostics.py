@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from blankspot.errors import UnitsError, format_problems
+from blankspot.errors import ConfigError, InputError, Problems, UnitsError, format_problems
 from blankspot.propagation.antenna import elevation_angle_deg
 from blankspot.propagation.itm import PASER_DEFAULTS, make_pfl, p2p_tls
 from blankspot.propagation.models import free_space_loss_db
@@ -134,24 +134,26 @@ def _bilinear(grid: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
     return values
 
 
-def _point(problems: list[str], terrain: Terrain, name: str, xy: Any) -> tuple[float, float] | None:
+def _point(problems: Problems, terrain: Terrain, name: str, xy: Any) -> tuple[float, float] | None:
     try:
         x, y = (float(v) for v in xy)
     except (TypeError, ValueError):
-        problems.append(
+        problems.add(
             f"{name} must be an (x, y) pair of metres in the terrain CRS "
-            f"({terrain.crs.to_string()}); received {xy!r}."
+            f"({terrain.crs.to_string()}); received {xy!r}.",
+            InputError,
         )
         return None
     if not (math.isfinite(x) and math.isfinite(y)):
-        problems.append(f"{name} must be finite; received {xy!r}.")
+        problems.add(f"{name} must be finite; received {xy!r}.", UnitsError)
         return None
     if not bool(terrain.contains(x, y)):
         xmin, ymin, xmax, ymax = terrain.bounds
-        problems.append(
+        problems.add(
             f"{name} at ({x:.1f}, {y:.1f}) lies outside the terrain (x {xmin:.1f}..{xmax:.1f}, "
             f"y {ymin:.1f}..{ymax:.1f} in {terrain.crs.to_string()}). Are the coordinates in "
-            "another CRS, or x and y swapped?"
+            "another CRS, or x and y swapped?",
+            InputError,
         )
         return None
     return x, y
@@ -195,8 +197,11 @@ def terrain_profile(
 
     Raises
     ------
+    InputError
+        Points that are not (x, y) pairs or are less than 1 m apart.
     UnitsError
-        Points outside the grid or equal, a bad spacing, or nodata along the path, all listed.
+        Points outside the grid or not finite, a bad spacing (all listed, with the problems
+        above), or nodata along the path.
 
     Examples
     --------
@@ -206,7 +211,7 @@ def terrain_profile(
     >>> float(d[-1]), float(h[0]), float(h[-1]), len(h)
     (600.0, 110.0, 130.0, 21)
     """
-    problems: list[str] = []
+    problems = Problems()
     tx, rx = _endpoints(problems, terrain, tx_xy_m, rx_xy_m)
     step = terrain.res_m if spacing_m is None else spacing_m
     try:
@@ -214,15 +219,16 @@ def terrain_profile(
     except (TypeError, ValueError):
         step = math.nan
     if not (math.isfinite(step) and step > 0.0):
-        problems.append(f"spacing_m must be a positive number of metres; received {spacing_m!r}.")
-    if problems:
-        raise UnitsError(format_problems("terrain_profile()", problems))
+        problems.add(
+            f"spacing_m must be a positive number of metres; received {spacing_m!r}.", UnitsError
+        )
+    _raise("terrain_profile()", problems)
     dist, x, y = _profile_positions(tx, rx, step)
     row, col = terrain.rowcol(x, y)
     heights = _bilinear(terrain.elevation_m, row, col)
     if not np.all(np.isfinite(heights)):
         bad = dist[~np.isfinite(heights)]
-        raise UnitsError(
+        raise InputError(
             f"terrain_profile(): the path crosses nodata at {bad.size} sample(s), from "
             f"{bad.min():.0f} m to {bad.max():.0f} m from the transmitter; fill the DEM void "
             "(or choose another path) before computing a profile."
@@ -230,8 +236,15 @@ def terrain_profile(
     return dist, heights
 
 
+def _raise(what: str, problems: Problems) -> None:
+    """Raise every problem at once: UnitsError for quantities alone, else the most serious kind."""
+    if problems:
+        error = problems.error_type(UnitsError)
+        raise error(format_problems(what, problems), problems=list(problems))
+
+
 def _endpoints(
-    problems: list[str], terrain: Terrain, tx_xy_m: Any, rx_xy_m: Any
+    problems: Problems, terrain: Terrain, tx_xy_m: Any, rx_xy_m: Any
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     if not isinstance(terrain, Terrain):
         raise TypeError(
@@ -241,15 +254,16 @@ def _endpoints(
     tx = _point(problems, terrain, "tx_xy_m", tx_xy_m)
     rx = _point(problems, terrain, "rx_xy_m", rx_xy_m)
     if tx is not None and rx is not None and math.hypot(rx[0] - tx[0], rx[1] - tx[1]) < 1.0:
-        problems.append(
+        problems.add(
             f"tx_xy_m and rx_xy_m are less than 1 m apart ({tx} and {rx}); a profile needs two "
-            "distinct points."
+            "distinct points.",
+            InputError,
         )
     return tx or (0.0, 0.0), rx or (0.0, 0.0)
 
 
 def _clutter_profile(
-    problems: list[str], terrain: Terrain, clutter: Any, dist: np.ndarray, xy: tuple[Any, Any]
+    problems: Problems, terrain: Terrain, clutter: Any, dist: np.ndarray, xy: tuple[Any, Any]
 ) -> np.ndarray:
     n = dist.size
     if clutter is None:
@@ -257,7 +271,9 @@ def _clutter_profile(
     try:
         arr = np.asarray(clutter, dtype=np.float64)
     except (TypeError, ValueError):
-        problems.append("clutter_height_m must be a number or an array of numbers (metres).")
+        problems.add(
+            "clutter_height_m must be a number or an array of numbers (metres).", InputError
+        )
         return np.zeros(n)
     if arr.ndim == 0:
         out = np.full(n, float(arr))
@@ -268,16 +284,18 @@ def _clutter_profile(
         row, col = terrain.rowcol(*xy)
         out = _bilinear(arr, row, col)
     else:
-        problems.append(
+        problems.add(
             f"clutter_height_m must be a scalar, a 1-D array along the path (>= 2 values, spread "
             f"evenly from Tx to Rx) or a 2-D grid shaped like the terrain {terrain.shape}; "
-            f"received shape {arr.shape}."
+            f"received shape {arr.shape}.",
+            InputError,
         )
         return np.zeros(n)
     if not np.all(np.isfinite(out)) or np.any(out < 0):
-        problems.append(
+        problems.add(
             "clutter_height_m must be finite and >= 0 metres above ground along the path; "
-            f"received values from {np.nanmin(out)!r} to {np.nanmax(out)!r}."
+            f"received values from {np.nanmin(out)!r} to {np.nanmax(out)!r}.",
+            UnitsError,
         )
         return np.zeros(n)
     return out
@@ -371,7 +389,7 @@ def _geometric_horizons(
 
 
 def _check_scalars(
-    problems: list[str],
+    problems: Problems,
     tx_agl: float,
     rx_agl: float,
     freq_mhz: float,
@@ -391,10 +409,14 @@ def _check_scalars(
         except (TypeError, ValueError):
             v = math.nan
         if not (math.isfinite(v) and ok(v)):
-            problems.append(f"{name} must be a finite number in {hint}; received {value!r}.")
+            problems.add(
+                f"{name} must be a finite number in {hint}; received {value!r}.", UnitsError
+            )
         out[name] = v
     if model not in MODELS:
-        problems.append(f"model must be one of {', '.join(map(repr, MODELS))}; received {model!r}.")
+        problems.add(
+            f"model must be one of {', '.join(map(repr, MODELS))}; received {model!r}.", ConfigError
+        )
     return out
 
 
@@ -462,9 +484,14 @@ def profile_plot(
 
     Raises
     ------
+    ConfigError
+        An unknown model, listed with any other problem.
+    InputError
+        Points that are not (x, y) pairs or are less than 1 m apart, clutter that is not
+        numbers or of another shape.
     UnitsError
-        Bad points, heights, frequency, k-factor, clutter or model, all listed at once; nodata
-        along the path; or inputs outside the chosen model's domain.
+        Points outside the grid, bad heights, frequency, k-factor or clutter heights, all
+        listed at once; nodata along the path; or inputs outside the chosen model's domain.
     ImportError
         matplotlib is not installed.
 
@@ -477,18 +504,16 @@ def profile_plot(
     >>> rep.obstructed, rep.clearance_m < 0, rep.mode
     (True, True, 'line of sight')
     """
-    problems: list[str] = []
+    problems = Problems()
     tx, rx = _endpoints(problems, terrain, tx_xy_m, rx_xy_m)
     v = _check_scalars(problems, tx_height_agl_m, rx_height_agl_m, freq_mhz, k_factor, model)
-    if problems:
-        raise UnitsError(format_problems("profile_plot()", problems))
+    _raise("profile_plot()", problems)
     tx_agl, rx_agl = v["tx_height_agl_m"], v["rx_height_agl_m"]
     freq, k = v["freq_mhz"], v["k_factor"]
     dist, h = terrain_profile(terrain, tx, rx)
     _d, xs, ys = _profile_positions(tx, rx, terrain.res_m)
     clutter = _clutter_profile(problems, terrain, clutter_height_m, dist, (xs, ys))
-    if problems:
-        raise UnitsError(format_problems("profile_plot()", problems))
+    _raise("profile_plot()", problems)
 
     # Geometry, in the frame where the earth bulge is added to the surface.
     d = float(dist[-1])

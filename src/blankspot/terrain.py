@@ -10,7 +10,7 @@ from affine import Affine
 from pyproj import CRS
 
 from blankspot.crs import as_crs, require_metric
-from blankspot.errors import CRSError, UnitsError
+from blankspot.errors import CRSError, InputError
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,19 +49,21 @@ class Terrain:
         object.__setattr__(self, "crs", crs)
         elev = np.asarray(self.elevation_m, dtype=np.float32)
         if elev.ndim != 2 or elev.size == 0:
-            raise UnitsError(f"elevation_m must be a non-empty 2-D array; received shape {elev.shape}.")
+            raise InputError(f"elevation_m must be a non-empty 2-D array; received shape {elev.shape}.")
         t = self.transform
         if t.b != 0 or t.d != 0 or t.e >= 0 or not np.isclose(t.a, -t.e, rtol=1e-6):
             raise CRSError(
                 f"terrain must be north-up with square cells; received transform {tuple(t)[:6]}. "
                 "Read it with blankspot.io.read_terrain(), which resamples to square cells."
             )
-        mask = self.nodata_mask
-        mask = ~np.isfinite(elev) if mask is None else (np.asarray(mask, dtype=bool) | ~np.isfinite(elev))
-        if mask.shape != elev.shape:
-            raise UnitsError(
-                f"nodata_mask shape {mask.shape} differs from elevation_m shape {elev.shape}."
-            )
+        mask = ~np.isfinite(elev)
+        if self.nodata_mask is not None:
+            given = np.asarray(self.nodata_mask, dtype=bool)
+            if given.shape != elev.shape:
+                raise InputError(
+                    f"nodata_mask shape {given.shape} differs from elevation_m shape {elev.shape}."
+                )
+            mask = given | mask
         if mask.any():
             elev = np.where(mask, np.float32(np.nan), elev)
         elev.setflags(write=False)
@@ -127,7 +129,7 @@ class Terrain:
         r0, c0 = max(0, row_off), max(0, col_off)
         r1, c1 = min(rows, row_off + height), min(cols, col_off + width)
         if r1 <= r0 or c1 <= c0:
-            raise UnitsError(
+            raise InputError(
                 f"window rows {row_off}..{row_off + height}, cols {col_off}..{col_off + width} "
                 f"does not overlap the {rows}x{cols} terrain grid."
             )

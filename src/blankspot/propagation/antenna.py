@@ -57,7 +57,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from blankspot.errors import DataError, SchemaError, UnitsError, format_problems
+from blankspot.errors import (
+    DataError,
+    InputError,
+    Problems,
+    SchemaError,
+    UnitsError,
+    format_problems,
+)
 from blankspot.units import DEFAULT_K_FACTOR, effective_earth_radius_m
 
 __all__ = [
@@ -148,9 +155,11 @@ def _set(obj: Any, name: str, value: Any) -> None:
         object.__setattr__(obj, name, value)
 
 
-def _raise(what: str, problems: list[str]) -> None:
+def _raise(what: str, problems: Problems) -> None:
+    """Raise every problem at once: UnitsError for quantities alone, else the most serious kind."""
     if problems:
-        raise UnitsError(format_problems(what, problems))
+        error = problems.error_type(UnitsError)
+        raise error(format_problems(what, problems), problems=list(problems))
 
 
 # --- direction arithmetic -----------------------------------------------------------------
@@ -163,7 +172,7 @@ def _directions(azimuth_deg: Any, elevation_deg: Any) -> tuple[np.ndarray, np.nd
         el = np.asarray(elevation_deg, dtype=np.float64)
         az, el = np.broadcast_arrays(az, el)
     except (TypeError, ValueError) as exc:
-        raise UnitsError(
+        raise InputError(
             f"gain_db(): azimuth_deg and elevation_deg must be numbers or arrays of numbers that "
             f"broadcast together; received {azimuth_deg!r} and {elevation_deg!r} ({exc})."
         ) from None
@@ -259,7 +268,7 @@ class Omni:
     sidelobe_level_db: float = 20.0
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems = Problems()
         _set(self, "gain_dbi", _finite(problems, "gain_dbi", self.gain_dbi, "dBi"))
         if self.v_beamwidth_deg is not None:
             _set(self, "v_beamwidth_deg", _beamwidth(problems, "v_beamwidth_deg",
@@ -341,7 +350,7 @@ class Sector:
     sidelobe_level_db: float = 20.0
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems = Problems()
         _set(self, "azimuth_deg", _azimuth(problems, "azimuth_deg", self.azimuth_deg))
         _set(self, "gain_dbi", _finite(problems, "gain_dbi", self.gain_dbi, "dBi"))
         for name in ("h_beamwidth_deg", "v_beamwidth_deg"):
@@ -393,7 +402,9 @@ class Sector:
         Raises
         ------
         UnitsError
-            Elevations outside [-90, 90] degrees, or inputs that are not numbers.
+            Elevations outside [-90, 90] degrees.
+        InputError
+            Inputs that are not numbers, or arrays that do not broadcast together.
         """
         return _out(self.gain_dbi + np.asarray(self.relative_gain_db(azimuth_deg, elevation_deg)))
 
@@ -401,21 +412,24 @@ class Sector:
 # --- measured patterns --------------------------------------------------------------------
 
 
-def _cut(problems: list[str], name: str, angle: Any, gain: Any) -> tuple[Any, Any]:
+def _cut(problems: Problems, name: str, angle: Any, gain: Any) -> tuple[Any, Any]:
     try:
         a = np.asarray(angle, dtype=np.float64).ravel()
         g = np.asarray(gain, dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        problems.append(f"the {name} cut's angles and gains must be arrays of numbers.")
+        problems.add(f"the {name} cut's angles and gains must be arrays of numbers.", InputError)
         return None, None
     if a.size != g.size or a.size < 2:
-        problems.append(
+        problems.add(
             f"the {name} cut needs at least 2 (angle, gain) pairs of equal length; received "
-            f"{a.size} angles and {g.size} gains."
+            f"{a.size} angles and {g.size} gains.",
+            InputError,
         )
         return None, None
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(g))):
-        problems.append(f"the {name} cut holds NaN or infinite angles or gains; fill or drop them.")
+        problems.add(
+            f"the {name} cut holds NaN or infinite angles or gains; fill or drop them.", UnitsError
+        )
         return None, None
     return a, g
 
@@ -476,7 +490,7 @@ class PatternTable:
     name: str = field(default="")
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems = Problems()
         _set(self, "gain_dbi", _finite(problems, "gain_dbi", self.gain_dbi, "dBi"))
         _set(self, "azimuth_deg", _azimuth(problems, "azimuth_deg", self.azimuth_deg))
         _set(self, "mechanical_downtilt_deg",
@@ -489,14 +503,15 @@ class PatternTable:
             h_az, h_g = h_az[order], h_g[order]
             dup = np.diff(h_az) == 0.0
             if np.any(dup & (np.diff(h_g) != 0.0)):
-                problems.append(
+                problems.add(
                     "the horizontal cut gives two different gains for the same azimuth (after "
-                    "wrapping to 0..360, e.g. both 0 and 360); keep one of them."
+                    "wrapping to 0..360, e.g. both 0 and 360); keep one of them.",
+                    InputError,
                 )
             keep = np.concatenate([[True], ~dup])
             h_az, h_g = h_az[keep], h_g[keep]
             if h_az.size < 2:
-                problems.append("the horizontal cut needs at least 2 distinct azimuths.")
+                problems.add("the horizontal cut needs at least 2 distinct azimuths.", InputError)
         if v_el is not None:
             if np.any(np.abs(v_el) > 90.0):
                 problems.append(
@@ -507,7 +522,7 @@ class PatternTable:
             order = np.argsort(v_el, kind="stable")
             v_el, v_g = v_el[order], v_g[order]
             if np.any(np.diff(v_el) == 0.0):
-                problems.append("the vertical cut repeats an elevation; keep one of them.")
+                problems.add("the vertical cut repeats an elevation; keep one of them.", InputError)
         if self.max_attenuation_db is not None:
             _set(self, "max_attenuation_db", _non_negative_db(
                 problems, "max_attenuation_db", self.max_attenuation_db,
@@ -576,6 +591,8 @@ class PatternTable:
             Missing columns, unknown cut names or non-numeric values, all listed at once.
         UnitsError
             Angles or gains out of range (see the class).
+        InputError
+            A cut with fewer than 2 points, or two gains for one angle (see the class).
         """
         rows = _read_text(path).splitlines()
         reader = csv.DictReader(rows)
@@ -774,16 +791,18 @@ class SectorSite:
 
     def __post_init__(self) -> None:
         sectors = tuple(self.sectors) if isinstance(self.sectors, Iterable) else ()
-        problems: list[str] = []
+        problems = Problems()
         if not sectors:
-            problems.append(
-                f"sectors must be a non-empty tuple of antennas; received {self.sectors!r}."
+            problems.add(
+                f"sectors must be a non-empty tuple of antennas; received {self.sectors!r}.",
+                InputError,
             )
         for i, s in enumerate(sectors):
             if not isinstance(s, Antenna):
-                problems.append(
+                problems.add(
                     f"sectors[{i}] is a {type(s).__name__}, not an antenna with gain_db() and "
-                    "peak_gain_dbi (Sector, PatternTable, Omni)."
+                    "peak_gain_dbi (Sector, PatternTable, Omni).",
+                    InputError,
                 )
         _raise("SectorSite", problems)
         object.__setattr__(self, "sectors", sectors)
@@ -795,11 +814,11 @@ class SectorSite:
         ``sector_kwargs`` go to every :class:`Sector` (gain, beamwidths, tilts, ...).
         """
         if "azimuth_deg" in sector_kwargs:
-            raise UnitsError(
+            raise InputError(
                 "SectorSite.three_sector(): pass the first sector's azimuth as azimuth0_deg, "
                 "not azimuth_deg; the others follow at +120 and +240 degrees."
             )
-        problems: list[str] = []
+        problems = Problems()
         az0 = _azimuth(problems, "azimuth0_deg", azimuth0_deg)
         _raise("SectorSite.three_sector", problems)
         assert az0 is not None  # a bad azimuth raised above
@@ -891,7 +910,10 @@ def elevation_angle_deg(
     Raises
     ------
     UnitsError
-        Fewer than two heights, non-finite values or a non-positive spacing, all listed at once.
+        Non-finite heights or a non-positive spacing, all listed at once.
+    InputError
+        Heights that are not numbers, fewer than two per profile, or one transmitter height per
+        profile with the wrong count; outranks UnitsError when both are found.
 
     Examples
     --------
@@ -902,17 +924,18 @@ def elevation_angle_deg(
     >>> round(elevation_angle_deg(130.0, wall, 100.0), 3)  # to the top of the wall
     7.968
     """
-    problems: list[str] = []
+    problems = Problems()
     try:
         h = np.asarray(profile_heights_m, dtype=np.float64)
     except (TypeError, ValueError):
         h = None
-        problems.append("profile_heights_m must be an array of numbers (metres AMSL).")
+        problems.add("profile_heights_m must be an array of numbers (metres AMSL).", InputError)
     if h is not None:
         if h.ndim not in (1, 2) or h.shape[-1] < 2:
-            problems.append(
+            problems.add(
                 f"profile_heights_m must be 1-D (one profile) or 2-D (one per row) with at least "
-                f"2 heights per profile; received shape {h.shape}."
+                f"2 heights per profile; received shape {h.shape}.",
+                InputError,
             )
         elif not np.all(np.isfinite(h)):
             problems.append(
@@ -943,9 +966,10 @@ def elevation_angle_deg(
         and z_tx.ndim > 0
         and z_tx.shape != (h.shape[0],)
     ):
-        problems.append(
+        problems.add(
             f"tx_height_amsl_m must be a scalar or one value per profile ({h.shape[0]}); "
-            f"received shape {z_tx.shape}."
+            f"received shape {z_tx.shape}.",
+            InputError,
         )
     _raise("elevation_angle_deg()", problems)
     # every input parsed, or its problem raised above

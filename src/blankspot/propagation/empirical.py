@@ -12,7 +12,7 @@ Two points where public code often goes wrong, both handled here:
 
 Validity ranges (violations raise :class:`~blankspot.errors.UnitsError`): Hata 150-1500 MHz,
 COST-231 1500-2000 MHz; both d 1-20 km, base height 30-200 m, mobile height 1-10 m above
-ground.
+ground. An unknown environment or city size raises :class:`~blankspot.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from blankspot.errors import UnitsError, format_problems
+from blankspot.errors import InputError, Problems, UnitsError, format_problems
 
 HATA_ENVIRONMENTS = ("urban", "suburban", "open")
 CITY_SIZES = ("medium", "large")
@@ -61,10 +61,11 @@ def _check(
     return arr
 
 
-def _choice(name: str, value: object, allowed: Sequence[str], problems: list[str]) -> None:
+def _choice(name: str, value: object, allowed: Sequence[str], problems: Problems) -> None:
     if value not in allowed:
-        problems.append(
-            f"{name} must be one of {', '.join(map(repr, allowed))}; received {value!r}."
+        problems.add(
+            f"{name} must be one of {', '.join(map(repr, allowed))}; received {value!r}.",
+            InputError,
         )
 
 
@@ -126,7 +127,9 @@ def hata_loss_db(
     Raises
     ------
     UnitsError
-        Any input outside its range, or an unknown environment or city; all are listed.
+        Any input outside its range; all are listed.
+    InputError
+        An unknown environment or city, listed with any inputs out of range.
 
     Examples
     --------
@@ -135,7 +138,7 @@ def hata_loss_db(
     >>> round(hata_loss_db(900.0, 7.4, 32.0, 1.5, environment="open"), 1)
     128.0
     """
-    problems: list[str] = []
+    problems = Problems()
     model = "Okumura-Hata"
     f = _check(
         "f_mhz", f_mhz, 150.0, 1500.0, "MHz", model + " (COST-231 covers 1500-2000)", problems
@@ -146,7 +149,8 @@ def hata_loss_db(
     _choice("environment", environment, HATA_ENVIRONMENTS, problems)
     _choice("city", city, CITY_SIZES, problems)
     if problems:
-        raise UnitsError(format_problems("hata_loss_db() inputs", problems))
+        error = problems.error_type(UnitsError)
+        raise error(format_problems("hata_loss_db() inputs", problems), problems=list(problems))
     assert f is not None and d is not None and hb is not None and hm is not None  # or raised
 
     log_f = np.log10(f)
@@ -203,14 +207,16 @@ def cost231_hata_loss_db(
     Raises
     ------
     UnitsError
-        Any input outside its range, or an unknown city size; all are listed.
+        Any input outside its range; all are listed.
+    InputError
+        An unknown city size, listed with any inputs out of range.
 
     Examples
     --------
     >>> round(cost231_hata_loss_db(1800.0, 5.0, 30.0, 1.5), 2)
     160.82
     """
-    problems: list[str] = []
+    problems = Problems()
     model = "COST-231 Hata"
     f = _check("f_mhz", f_mhz, 1500.0, 2000.0, "MHz", model + " (Hata covers 150-1500)", problems)
     d = _check("d_km", d_km, 1.0, 20.0, "km", model, problems)
@@ -218,7 +224,10 @@ def cost231_hata_loss_db(
     hm = _check("h_mobile_m", h_mobile_m, 1.0, 10.0, "m above local ground", model, problems)
     _choice("city", city, CITY_SIZES, problems)
     if problems:
-        raise UnitsError(format_problems("cost231_hata_loss_db() inputs", problems))
+        error = problems.error_type(UnitsError)
+        raise error(
+            format_problems("cost231_hata_loss_db() inputs", problems), problems=list(problems)
+        )
     assert f is not None and d is not None and hb is not None and hm is not None  # or raised
 
     log_hb = np.log10(hb)

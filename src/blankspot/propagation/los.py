@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 import blankspot.propagation._kernels as _kernels
 from blankspot.crs import require_metric
-from blankspot.errors import UnitsError, format_problems
+from blankspot.errors import InputError, Problems, UnitsError, format_problems
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR, effective_earth_radius_m
 
@@ -188,40 +188,49 @@ def _check_site_inputs(
     radius_m: float,
     k_factor: float,
     what: str = "site",
-) -> list[str]:
-    """Every problem with a single site's inputs, as sentences (empty when all is well)."""
-    problems: list[str] = []
+) -> Problems:
+    """Every problem with a single site's inputs, as sentences (empty when all is well).
+
+    A site outside the terrain or on nodata is tagged InputError, the rest UnitsError.
+    """
+    problems = Problems()
     if not (_is_number(x_m) and _is_number(y_m)):
-        problems.append(
+        problems.add(
             f"{what} coordinates must be finite numbers in the terrain CRS "
-            f"({terrain.crs.to_string()}); received x_m={x_m!r}, y_m={y_m!r}."
+            f"({terrain.crs.to_string()}); received x_m={x_m!r}, y_m={y_m!r}.",
+            UnitsError,
         )
     elif not bool(terrain.contains(float(x_m), float(y_m))):
         xmin, ymin, xmax, ymax = terrain.bounds
-        problems.append(
+        problems.add(
             f"{what} at x_m={float(x_m):.1f}, y_m={float(y_m):.1f} lies outside the terrain "
             f"(x {xmin:.1f}..{xmax:.1f}, y {ymin:.1f}..{ymax:.1f} in {terrain.crs.to_string()}); "
-            "use a site inside the grid or a larger terrain."
+            "use a site inside the grid or a larger terrain.",
+            InputError,
         )
     elif not np.isfinite(terrain.elevation_at(float(x_m), float(y_m))[0]):
-        problems.append(
+        problems.add(
             f"{what} at x_m={float(x_m):.1f}, y_m={float(y_m):.1f} stands on a nodata cell of "
-            "the terrain; its ground elevation is unknown. Move the site or fill the DEM void."
+            "the terrain; its ground elevation is unknown. Move the site or fill the DEM void.",
+            InputError,
         )
     for name, value in (("height_agl_m", height_agl_m), ("rx_height_agl_m", rx_height_agl_m)):
         if not _is_number(value) or float(value) < 0:
-            problems.append(
-                f"{name} must be a finite height in metres above ground, >= 0; received {value!r}."
+            problems.add(
+                f"{name} must be a finite height in metres above ground, >= 0; received {value!r}.",
+                UnitsError,
             )
     if not _is_number(radius_m) or float(radius_m) <= 0:
-        problems.append(
+        problems.add(
             f"radius_m must be a positive finite distance in metres (e.g. 30_000.0); received "
-            f"{radius_m!r}."
+            f"{radius_m!r}.",
+            UnitsError,
         )
     if not _is_number(k_factor) or float(k_factor) <= 0:
-        problems.append(
+        problems.add(
             f"k_factor must be a positive effective-earth-radius factor (1.51 for Paser, 4/3 "
-            f"standard); received {k_factor!r}."
+            f"standard); received {k_factor!r}.",
+            UnitsError,
         )
     return problems
 
@@ -270,8 +279,9 @@ def viewshed(
     CRSError
         The terrain CRS is not projected in metres.
     UnitsError
-        Every other problem at once: site outside the grid or on nodata, negative heights,
-        non-positive radius or k_factor.
+        Every other problem at once: negative heights, non-positive radius or k_factor.
+    InputError
+        The site lies outside the grid or on nodata (listed with any unit problems).
 
     Examples
     --------
@@ -300,7 +310,8 @@ def viewshed(
         k_factor=k_factor,
     )
     if problems:
-        raise UnitsError(format_problems("viewshed() inputs", problems))
+        error = problems.error_type(UnitsError)
+        raise error(format_problems("viewshed() inputs", problems), problems=list(problems))
     return _viewshed(terrain, x_m, y_m, height_agl_m=height_agl_m,
                      rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, k_factor=k_factor,
                      with_elevation_angle=with_elevation_angle)

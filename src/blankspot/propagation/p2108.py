@@ -10,7 +10,7 @@
 
 The functions follow the NTIA implementation (NTIA/p2108) and reproduce its test data; inputs
 outside the Recommendation's ranges raise :class:`~blankspot.errors.UnitsError` naming the
-range. They broadcast over array inputs and return a float for scalar input.
+range, an unknown clutter type :class:`~blankspot.errors.InputError`. They broadcast over array inputs and return a float for scalar input.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from blankspot.errors import UnitsError, format_problems
+from blankspot.errors import InputError, Problems, UnitsError, format_problems
 
 DEFAULT_STREET_WIDTH_M = 27.0
 """Street width w_s of §3.1, "27 m unless specific local values are available"."""
@@ -53,7 +53,7 @@ _Check = tuple[str, FloatArray | None, object, Callable[[FloatArray], npt.NDArra
 """One range check: name, parsed values, raw input, predicate, expected range in words."""
 
 
-def _clutter_type(value: object, problems: list[str]) -> str | None:
+def _clutter_type(value: object, problems: Problems) -> str | None:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if 1 <= int(value) <= len(CLUTTER_TYPES):
             return CLUTTER_TYPES[int(value) - 1]
@@ -62,9 +62,10 @@ def _clutter_type(value: object, problems: list[str]) -> str | None:
         key = _ALIASES.get(key, key)
         if key in CLUTTER_TYPES:
             return key
-    problems.append(
+    problems.add(
         f"clutter_type must be one of {', '.join(CLUTTER_TYPES)} (or NTIA's codes 1-6 in that "
-        f"order); received {value!r}."
+        f"order); received {value!r}.",
+        InputError,
     )
     return None
 
@@ -156,8 +157,10 @@ def p2108_terminal_correction_db(
     Raises
     ------
     UnitsError
-        Frequency outside 0.03-3 GHz, non-positive height, street width or clutter height, or
-        an unknown clutter type; every problem is listed.
+        Frequency outside 0.03-3 GHz, non-positive height, street width or clutter height;
+        every problem is listed.
+    InputError
+        An unknown clutter type, listed with any inputs out of range.
 
     Examples
     --------
@@ -166,7 +169,7 @@ def p2108_terminal_correction_db(
     >>> round(p2108_terminal_correction_db(0.9, 1.5, clutter_type="trees_forest", R_m=20.0), 1)
     25.1
     """
-    problems: list[str] = []
+    problems = Problems()
     kind = _clutter_type(clutter_type, problems)
     if R_m is None and kind is not None:
         R_m = NOMINAL_CLUTTER_HEIGHT_M[kind]
@@ -189,7 +192,11 @@ def p2108_terminal_correction_db(
         ]
         _check_ranges(checks, problems)
     if problems:
-        raise UnitsError(format_problems("p2108_terminal_correction_db() inputs", problems))
+        error = problems.error_type(UnitsError)
+        raise error(
+            format_problems("p2108_terminal_correction_db() inputs", problems),
+            problems=list(problems),
+        )
 
     # every input parsed (R_m defaults from a known clutter type), or problems raised above
     assert f is not None and h is not None and w is not None and r is not None

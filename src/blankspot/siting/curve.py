@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import blankspot.siting.solvers as _solvers
-from blankspot.errors import InfeasibleError, SchemaError, UnitsError
+from blankspot.errors import ConfigError, InfeasibleError, InputError, SchemaError, UnitsError
 from blankspot.siting._engine import Evaluator
 from blankspot.siting.problem import SitingProblem, _as_whole_int
 from blankspot.siting.solvers import SitingResult, SolverFunc, solve
@@ -94,7 +94,11 @@ def cost_coverage_curve(
     Raises
     ------
     UnitsError
-        a budget is not a whole number ≥ 0, none is given, or the problem has a cover target.
+        a budget is not a whole number of Rupiah ≥ 0.
+    InputError
+        no budget is given, or the problem has a cover target.
+    ConfigError
+        an option the solver does not take.
 
     Examples
     --------
@@ -111,7 +115,7 @@ def cost_coverage_curve(
             f"cost_coverage_curve() takes a SitingProblem; received {type(problem).__name__}."
         )
     if problem.sense != "max":
-        raise UnitsError(
+        raise InputError(
             "cost_coverage_curve needs a budgeted problem, but this one minimises the cost of a "
             "cover target; use problem.with_constraints(cover_share=None, resolve_groups=()) first."
         )
@@ -151,7 +155,7 @@ def _solve_budgets(
     if greedy:
         unknown = set(options) - {"lp_bound", "lp_time_limit_s"}
         if unknown:
-            raise UnitsError(f"solver 'greedy' takes no option(s) {sorted(unknown)}.")
+            raise ConfigError(f"solver 'greedy' takes no option(s) {sorted(unknown)}.")
         _solvers._check_lp_options(lp_bound, lp_time)
     for b in order:
         try:
@@ -225,11 +229,16 @@ def _check_budgets(budgets_idr: Iterable[int]) -> list[int]:
     if isinstance(budgets_idr, int | np.integer):
         budgets_idr = [int(budgets_idr)]
     values = list(budgets_idr)
+    if not values:
+        raise InputError(
+            "budgets_idr must hold at least one budget; received none. Pass e.g. "
+            "[8_500_000_000, 14_500_000_000]."
+        )
     bad = [b for b in values if (x := _as_whole_int(b)) is None or x < 0]
-    if bad or not values:
+    if bad:
         raise UnitsError(
-            "budgets_idr must be whole numbers of Rupiah ≥ 0, at least one; received "
-            f"{bad if bad else 'none'}. Pass e.g. [8_500_000_000, 14_500_000_000]."
+            f"budgets_idr must be whole numbers of Rupiah ≥ 0; received {bad}. Pass e.g. "
+            "[8_500_000_000, 14_500_000_000]."
         )
     return [int(_as_whole_int(b)) for b in values]  # type: ignore[arg-type]
 
@@ -316,7 +325,7 @@ def ranking_stability(
     try:
         lo, hi = (float(f) for f in cost_factors)
     except (TypeError, ValueError):
-        raise UnitsError(
+        raise InputError(
             f"cost_factors must be two numbers (low, high); received {cost_factors!r}."
         ) from None
     k = _as_whole_int(n_draws)
@@ -328,7 +337,7 @@ def ranking_stability(
     if k is None or k < 0:
         problems_found.append(f"n_draws must be a whole number ≥ 0; received {n_draws!r}")
     if problems_found:
-        raise UnitsError("ranking_stability: " + "; ".join(problems_found) + ".")
+        raise InputError("ranking_stability: " + "; ".join(problems_found) + ".")
     assert k is not None
     costs = problem.costs_idr.astype(np.float64)
     scenarios: dict[Hashable, np.ndarray] = {

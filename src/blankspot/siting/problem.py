@@ -27,7 +27,14 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from blankspot.errors import InfeasibleError, SchemaError, UnitsError, raise_if_problems
+from blankspot.errors import (
+    InfeasibleError,
+    InputError,
+    Problems,
+    SchemaError,
+    UnitsError,
+    raise_if_problems,
+)
 
 __all__ = ["DEFAULT_RESOLVED_SHARE", "Objective", "SitingProblem"]
 
@@ -94,15 +101,16 @@ class Objective:
 
         Raises
         ------
-        UnitsError
-            unknown name, negative or non-finite weights, or both weights zero.
+        InputError
+            unknown name or key, weights that are not numbers, negative or non-finite, or both
+            weights zero.
         """
         if isinstance(value, Objective):
             obj = value
         elif isinstance(value, str):
             named = {"people": cls(1.0, 0.0), "desa": cls(0.0, 1.0), "desa_resolved": cls(0.0, 1.0)}
             if value not in named:
-                raise UnitsError(
+                raise InputError(
                     f"unknown objective {value!r}; use 'people', 'desa' (desa resolved), a "
                     "mapping such as {'people': 1.0, 'desa': 500.0}, or an Objective."
                 )
@@ -110,17 +118,17 @@ class Objective:
         elif isinstance(value, Mapping):
             unknown = sorted(str(k) for k in value if k not in ("people", "desa"))
             if unknown:
-                raise UnitsError(
+                raise InputError(
                     f"objective mapping has unknown key(s) {unknown}; use 'people' and 'desa'."
                 )
             try:
                 obj = cls(float(value.get("people", 0.0)), float(value.get("desa", 0.0)))
             except (TypeError, ValueError):
-                raise UnitsError(
+                raise InputError(
                     f"objective weights must be numbers; received {value!r}."
                 ) from None
         else:
-            raise UnitsError(
+            raise InputError(
                 f"objective must be 'people', 'desa', a mapping or an Objective; received "
                 f"{type(value).__name__}."
             )
@@ -130,11 +138,11 @@ class Objective:
             if not (math.isfinite(v) and v >= 0)
         ]
         if bad:
-            raise UnitsError(
+            raise InputError(
                 f"objective weights must be finite and ≥ 0; received {', '.join(bad)}."
             )
         if obj.people == 0 and obj.desa == 0:
-            raise UnitsError("objective weights are both 0, so every plan is as good as none.")
+            raise InputError("objective weights are both 0, so every plan is as good as none.")
         return obj
 
 
@@ -333,8 +341,13 @@ class SitingProblem:
         ------
         SchemaError
             shapes disagree, the matrix is not 0/1, ids are duplicated or unknown.
+        InputError
+            the objective, a share, ``max_towers``, a kecamatan minimum or a desa value is
+            unknown or out of range.
         UnitsError
-            a weight, cost, share or budget is negative, NaN or not whole Rupiah.
+            a weight, cost or budget is negative, NaN or not whole Rupiah.
+
+        Every problem found is listed; a schema problem outranks the others.
         InfeasibleError
             a constraint cannot be met by any plan, named in the message: forced-in sites over
             the budget or ``max_towers`` or sharing a location, a site both forced in and out,
@@ -498,17 +511,18 @@ class SitingProblem:
 
         Raises
         ------
-        UnitsError, SchemaError, InfeasibleError
+        SchemaError, InputError, UnitsError, InfeasibleError
             as in :meth:`from_matrix`.
         """
         schema: list[str] = []
-        units: list[str] = []
+        numbers = Problems()
         changes: dict[str, Any] = {}
         if max_towers is not _UNSET:
             k = None if max_towers is None else _as_whole_int(max_towers)
             if max_towers is not None and (k is None or k < 0):
-                units.append(
-                    f"max_towers must be a whole number ≥ 0 or None; received {max_towers!r}."
+                numbers.add(
+                    f"max_towers must be a whole number ≥ 0 or None; received {max_towers!r}.",
+                    InputError,
                 )
             else:
                 changes["max_towers"] = k
@@ -519,18 +533,18 @@ class SitingProblem:
             changes["forced_out"] = tuple(_resolve_ids("forced_out", forced_out, index_of, schema))
         if min_towers_per_kecamatan is not _UNSET:
             changes["kecamatan_minima"] = _check_minima(
-                min_towers_per_kecamatan, self.kecamatan_codes is not None, schema, units
+                min_towers_per_kecamatan, self.kecamatan_codes is not None, schema, numbers
             )
         if objective is not _UNSET:
-            obj = _check_objective(objective, units)
+            obj = _check_objective(objective, numbers)
             if obj is not None and obj.desa > 0 and self.groups is None:
                 schema.append("a desa objective needs groups; build the problem with groups=...")
             changes["objective"] = obj
         if resolved_share is not _UNSET:
-            changes["resolved_share"] = _check_share("resolved_share", resolved_share, units)
+            changes["resolved_share"] = _check_share("resolved_share", resolved_share, numbers)
         if cover_share is not _UNSET:
             changes["cover_share"] = (
-                None if cover_share is None else _check_share("cover_share", cover_share, units)
+                None if cover_share is None else _check_share("cover_share", cover_share, numbers)
             )
         if resolve_groups is not _UNSET:
             if self.groups is None and not _is_empty(resolve_groups):
@@ -546,8 +560,9 @@ class SitingProblem:
             else:
                 b = _as_whole_int(budget_idr)
                 if b is None or b < 0:
-                    units.append(
-                        f"budget_idr must be a whole number of Rupiah ≥ 0; received {budget_idr!r}."
+                    numbers.add(
+                        f"budget_idr must be a whole number of Rupiah ≥ 0; received {budget_idr!r}.",
+                        UnitsError,
                     )
                 else:
                     changes["budget_idr"] = b
@@ -556,9 +571,7 @@ class SitingProblem:
                 "objective applies to budgeted problems; with cover_share or resolve_groups the "
                 "plan minimises cost instead. Pass objective='people'."
             )
-        raise_if_problems(
-            "SitingProblem.with_constraints", schema + units, SchemaError if schema else UnitsError
-        )
+        _raise_problems("SitingProblem.with_constraints", schema, numbers)
         problem = replace(self, **changes)
         problem._check_feasible()
         return problem
@@ -569,11 +582,9 @@ class SitingProblem:
         Used for cost scenarios (×0.6 / ×1.4). Costs are validated as in :meth:`from_matrix`.
         """
         schema: list[str] = []
-        units: list[str] = []
-        c = _check_costs(costs_idr, self.n_sites, schema, units)
-        raise_if_problems(
-            "SitingProblem.with_costs", schema + units, SchemaError if schema else UnitsError
-        )
+        numbers = Problems()
+        c = _check_costs(costs_idr, self.n_sites, schema, numbers)
+        _raise_problems("SitingProblem.with_costs", schema, numbers)
         assert c is not None
         problem = replace(self, costs_idr=_readonly(c))
         if budget_idr is not _UNSET:
@@ -915,22 +926,35 @@ def _target_problems(problem: SitingProblem) -> list[str]:
 # ---------------------------------------------------------------------- new validation helpers
 
 
-def _check_objective(value: Any, units: list[str]) -> Objective | None:
+def _raise_problems(what: str, schema: list[str], numbers: Problems) -> None:
+    """Raise the schema problems, then the others, as the most serious kind among them."""
+    problems = Problems()
+    for message in schema:
+        problems.add(message, SchemaError)
+    problems.extend(numbers)
+    problems.kinds |= numbers.kinds
+    problems.raise_if_any(what)
+
+
+def _check_objective(value: Any, numbers: Problems) -> Objective | None:
     try:
         return Objective.parse(value)
-    except UnitsError as exc:
-        units.append(str(exc))
+    except InputError as exc:
+        numbers.add(str(exc), InputError)
         return None
 
 
-def _check_share(name: str, value: Any, units: list[str]) -> float | None:
+def _check_share(name: str, value: Any, numbers: Problems) -> float | None:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        units.append(f"{name} must be a share in (0, 1]; received {value!r}.")
+        numbers.add(f"{name} must be a share in (0, 1]; received {value!r}.", InputError)
         return None
     if not (math.isfinite(v) and 0 < v <= 1):
-        units.append(f"{name} must be a share in (0, 1] (0.8 = 80 %); received {value!r}.")
+        numbers.add(
+            f"{name} must be a share in (0, 1] (0.8 = 80 %); received {value!r}.",
+            InputError,
+        )
         return None
     return v
 
@@ -983,7 +1007,10 @@ def _check_labels(
 
 
 def _check_minima(
-    minima: Mapping[Hashable, int] | None, have_kecamatan: bool, schema: list[str], units: list[str]
+    minima: Mapping[Hashable, int] | None,
+    have_kecamatan: bool,
+    schema: list[str],
+    numbers: Problems,
 ) -> tuple[tuple[Hashable, int], ...]:
     if minima is None:
         return ()
@@ -1006,8 +1033,9 @@ def _check_minima(
         elif k > 0:
             out.append((label, k))
     if bad:
-        units.append(
-            f"min_towers_per_kecamatan values must be whole numbers ≥ 0; received {_listing(bad)}."
+        numbers.add(
+            f"min_towers_per_kecamatan values must be whole numbers ≥ 0; received {_listing(bad)}.",
+            InputError,
         )
     return tuple(out)
 
@@ -1027,7 +1055,7 @@ def _check_location_kecamatan(
 
 
 def _check_group_values(
-    values: Any, g_ids: tuple[Hashable, ...], schema: list[str], units: list[str]
+    values: Any, g_ids: tuple[Hashable, ...], schema: list[str], numbers: Problems
 ) -> np.ndarray:
     out = np.ones(len(g_ids), dtype=np.float64)
     if values is None:
@@ -1054,8 +1082,9 @@ def _check_group_values(
         elif k in index:
             out[index[k]] = f
     if bad:
-        units.append(
-            f"group_values must be finite and ≥ 0; received bad value(s) for {_listing(bad)}."
+        numbers.add(
+            f"group_values must be finite and ≥ 0; received bad value(s) for {_listing(bad)}.",
+            InputError,
         )
     return out
 
@@ -1129,23 +1158,24 @@ def _validate_matrix_inputs(
 ) -> _MatrixInputs:
     """Check every input of :meth:`SitingProblem.from_matrix` and raise all problems at once.
 
-    Shape and id problems raise SchemaError (with any units problems listed after them); bad
-    numbers alone raise UnitsError.
+    Shape and id problems raise SchemaError (with any other problems listed after them); else a
+    bad objective, share, count or desa value raises InputError, and bad weights, costs or budget
+    alone raise UnitsError.
     """
     schema: list[str] = []
-    units: list[str] = []
+    numbers = Problems()
 
     matrix, shape = _check_matrix(coverage, schema)
     n_rows, n_cols = shape if shape is not None else (None, None)
 
-    w = _check_weights(weights, n_rows, schema, units)
-    c = _check_costs(costs_idr, n_cols, schema, units)
+    w = _check_weights(weights, n_rows, schema, numbers)
+    c = _check_costs(costs_idr, n_cols, schema, numbers)
 
     has_target = cover_share is not None or (
         resolve_groups is not None and not _is_empty(resolve_groups)
     )
-    budget = _check_budget(budget_idr, has_target, units)
-    k_max = _check_max_towers(max_towers, units)
+    budget = _check_budget(budget_idr, has_target, numbers)
+    k_max = _check_max_towers(max_towers, numbers)
 
     ids = _check_site_ids(site_ids, n_cols, schema)
     index_of = {sid: j for j, sid in enumerate(ids)} if ids is not None else None
@@ -1153,25 +1183,24 @@ def _validate_matrix_inputs(
     f_out = _resolve_ids("forced_out", forced_out, index_of, schema)
 
     g_codes, g_ids = _check_labels("groups", groups, n_rows, schema, "demand row")
-    obj = _check_objective(objective, units)
-    beta = _check_share("resolved_share", resolved_share, units)
-    alpha = None if cover_share is None else _check_share("cover_share", cover_share, units)
+    obj = _check_objective(objective, numbers)
+    beta = _check_share("resolved_share", resolved_share, numbers)
+    alpha = None if cover_share is None else _check_share("cover_share", cover_share, numbers)
     loc_codes, loc_labels = _check_labels(
         "location_ids", location_ids, n_cols, schema, "candidate", unique_missing=True
     )
     kec_codes, kec_labels = _check_labels(
         "kecamatan_ids", kecamatan_ids, n_cols, schema, "candidate"
     )
-    minima = _check_minima(min_towers_per_kecamatan, kec_codes is not None, schema, units)
+    minima = _check_minima(min_towers_per_kecamatan, kec_codes is not None, schema, numbers)
     if loc_codes is not None and loc_labels is not None and kec_codes is not None:
         _check_location_kecamatan(loc_codes, loc_labels, kec_codes, schema)
     g_values, targets = _check_desa_inputs(
-        groups, g_ids, group_values, resolve_groups, schema, units
+        groups, g_ids, group_values, resolve_groups, schema, numbers
     )
     _check_goal(obj, groups, has_target, schema)
 
-    problems = schema + units
-    raise_if_problems("SitingProblem.from_matrix", problems, SchemaError if schema else UnitsError)
+    _raise_problems("SitingProblem.from_matrix", schema, numbers)
     assert matrix is not None and w is not None and c is not None and ids is not None
     assert obj is not None and beta is not None
     if budget is None:  # a cover target without a budget: the cost of every candidate
@@ -1200,32 +1229,35 @@ def _validate_matrix_inputs(
     )
 
 
-def _check_budget(budget_idr: object, has_target: bool, units: list[str]) -> int | None:
+def _check_budget(budget_idr: object, has_target: bool, numbers: Problems) -> int | None:
     """The budget in whole Rupiah; None for a cover target without one (or a bad budget)."""
     if budget_idr is None and has_target:
         return None  # from_matrix sets it to the total cost once the costs are known
     budget = _as_whole_int(budget_idr)
     if budget is None:
-        units.append(
+        numbers.add(
             f"budget_idr must be a whole number of Rupiah; received {budget_idr!r}. "
             "Pass an int such as 8_500_000_000 (None only with cover_share or "
-            "resolve_groups)."
+            "resolve_groups).", UnitsError
         )
     elif budget < 0:
-        units.append(
+        numbers.add(
             f"budget_idr must be ≥ 0; received {budget}. Pass the total Rupiah "
-            "available, e.g. 8_500_000_000."
+            "available, e.g. 8_500_000_000.", UnitsError
         )
     return budget
 
 
-def _check_max_towers(max_towers: object, units: list[str]) -> int | None:
-    """``max_towers`` as an int, or None for no limit (or a bad value, listed in ``units``)."""
+def _check_max_towers(max_towers: object, numbers: Problems) -> int | None:
+    """``max_towers`` as an int, or None for no limit (or a bad value, listed in ``numbers``)."""
     if max_towers is None:
         return None
     k = _as_whole_int(max_towers)
     if k is None or k < 0:
-        units.append(f"max_towers must be a whole number ≥ 0 or None; received {max_towers!r}.")
+        numbers.add(
+            f"max_towers must be a whole number ≥ 0 or None; received {max_towers!r}.",
+            InputError,
+        )
         return None
     return k
 
@@ -1236,11 +1268,11 @@ def _check_desa_inputs(
     group_values: Any,
     resolve_groups: Any,
     schema: list[str],
-    units: list[str],
+    numbers: Problems,
 ) -> tuple[np.ndarray | None, tuple[int, ...] | None]:
     """Value of each desa and the target desa codes; (None, None) without ``groups``."""
     if g_ids is not None or groups is not None:
-        g_values = _check_group_values(group_values, g_ids or (), schema, units)
+        g_values = _check_group_values(group_values, g_ids or (), schema, numbers)
         targets = _check_targets(resolve_groups, g_ids or (), schema)
         return g_values, targets
     if group_values is not None:
@@ -1342,7 +1374,7 @@ def _check_matrix(
 
 
 def _check_weights(
-    weights: Any, n_rows: int | None, schema: list[str], units: list[str]
+    weights: Any, n_rows: int | None, schema: list[str], numbers: Problems
 ) -> np.ndarray | None:
     w = np.asarray(weights.to_numpy() if isinstance(weights, pd.Series) else weights)
     if w.dtype.kind not in "biuf" or w.dtype.kind == "b":
@@ -1361,21 +1393,22 @@ def _check_weights(
         )
     nan = np.flatnonzero(~np.isfinite(w))
     if nan.size:
-        units.append(
+        numbers.add(
             f"weights must be finite; received {nan.size} NaN/inf at row(s) "
-            f"{_listing(nan.tolist())}. Fill missing population with 0 or drop those rows."
+            f"{_listing(nan.tolist())}. Fill missing population with 0 or drop those rows.",
+            UnitsError,
         )
     neg = np.flatnonzero(w < 0)
     if neg.size:
-        units.append(
+        numbers.add(
             f"weights must be ≥ 0; received {neg.size} negative value(s) at row(s) "
-            f"{_listing(neg.tolist())} (e.g. {w[neg[0]]:g})."
+            f"{_listing(neg.tolist())} (e.g. {w[neg[0]]:g}).", UnitsError
         )
     return w
 
 
 def _check_costs(
-    costs: Any, n_cols: int | None, schema: list[str], units: list[str]
+    costs: Any, n_cols: int | None, schema: list[str], numbers: Problems
 ) -> np.ndarray | None:
     c = np.asarray(costs.to_numpy() if isinstance(costs, pd.Series) else costs)
     if c.dtype == object:
@@ -1402,30 +1435,34 @@ def _check_costs(
     if c.dtype.kind == "f":
         nan = np.flatnonzero(~np.isfinite(c))
         if nan.size:
-            units.append(
-                f"costs_idr must be finite; received NaN/inf at candidate(s) {_listing(nan.tolist())}."
+            numbers.add(
+                f"costs_idr must be finite; received NaN/inf at candidate(s) {_listing(nan.tolist())}.",
+                UnitsError,
             )
         finite = np.where(np.isfinite(c), c, 0.0)
         frac = np.flatnonzero((finite != np.floor(finite)) | (np.abs(finite) >= 2.0**53))
         if frac.size:
-            units.append(
+            numbers.add(
                 f"costs_idr must be whole Rupiah; received {frac.size} fractional or too-large "
                 f"value(s) at candidate(s) {_listing(frac.tolist())} (e.g. {float(c[frac[0]])!r}). "
-                "Round them first: np.round(costs).astype('int64')."
+                "Round them first: np.round(costs).astype('int64').", UnitsError
             )
         c = finite.astype(np.int64)
     elif c.dtype.kind == "u":
         big = np.flatnonzero(c > np.iinfo(np.int64).max)
         if big.size:
-            units.append(f"costs_idr too large for int64 at candidate(s) {_listing(big.tolist())}.")
+            numbers.add(
+                f"costs_idr too large for int64 at candidate(s) {_listing(big.tolist())}.",
+                UnitsError,
+            )
         c = np.minimum(c, np.iinfo(np.int64).max).astype(np.int64)
     else:
         c = c.astype(np.int64)
     neg = np.flatnonzero(c < 0)
     if neg.size:
-        units.append(
+        numbers.add(
             f"costs_idr must be ≥ 0; received {neg.size} negative value(s) at candidate(s) "
-            f"{_listing(neg.tolist())} (e.g. {int(c[neg[0]])})."
+            f"{_listing(neg.tolist())} (e.g. {int(c[neg[0]])}).", UnitsError
         )
     return c
 

@@ -45,7 +45,14 @@ import scipy.sparse as sp
 
 import blankspot.siting._engine as eng
 import blankspot.siting._milp as _milp
-from blankspot.errors import InfeasibleError, SchemaError, UnitsError
+from blankspot.errors import (
+    BlankspotError,
+    ConfigError,
+    InfeasibleError,
+    Problems,
+    SchemaError,
+    UnitsError,
+)
 from blankspot.siting.problem import SitingProblem, _location_codes
 
 __all__ = [
@@ -278,8 +285,11 @@ def solve(
 
     Raises
     ------
+    ConfigError
+        unknown solver name or option, a bad option value, or a problem too large for
+        ``"brute_force"``.
     UnitsError
-        unknown solver name or option, or a problem too large for ``"brute_force"``.
+        a time limit that is not > 0 seconds.
     InfeasibleError
         no plan meets the constraints (the message names them), or a solver returned a plan
         that breaks one.
@@ -316,7 +326,7 @@ def solve(
         try:
             func, name = _SOLVERS[solver], solver
         except (KeyError, TypeError):
-            raise UnitsError(
+            raise ConfigError(
                 f"unknown solver {solver!r}; choose one of {', '.join(map(repr, _SOLVERS))} or "
                 "pass a callable f(problem, **options) -> SitingResult."
             ) from None
@@ -324,7 +334,7 @@ def solve(
         result = func(problem, **options)
     except TypeError as exc:
         if "unexpected keyword argument" in str(exc):
-            raise UnitsError(f"solver {name!r}: {exc}.") from None
+            raise ConfigError(f"solver {name!r}: {exc}.") from None
         raise
     if not isinstance(result, SitingResult):
         raise SchemaError(f"solver {name!r} returned {type(result).__name__}, not a SitingResult.")
@@ -395,10 +405,15 @@ def _tol(scale: float) -> float:
     return _REL_TOL * max(1.0, abs(scale))
 
 
-def _options_problems(**checks: tuple[bool, str]) -> None:
-    bad = [msg for ok, msg in checks.values() if not ok]
+def _options_problems(**checks: tuple[bool, str, type[BlankspotError]]) -> None:
+    """Raise every failed check at once, as the most serious kind among them."""
+    bad = Problems()
+    for ok, msg, kind in checks.values():
+        if not ok:
+            bad.add(msg, kind)
     if bad:
-        raise UnitsError("solver options: " + "; ".join(bad) + ".")
+        error = bad.error_type()
+        raise error("solver options: " + "; ".join(bad) + ".", problems=list(bad))
 
 
 def _check_lp_options(lp_bound: Any, lp_time_limit_s: Any) -> None:
@@ -406,10 +421,12 @@ def _check_lp_options(lp_bound: Any, lp_time_limit_s: Any) -> None:
         lp=(
             lp_bound in (None, True, False),
             f"lp_bound must be True, False or None (auto); received {lp_bound!r}",
+            ConfigError,
         ),
         lp_time=(
             isinstance(lp_time_limit_s, int | float) and lp_time_limit_s > 0,
             f"lp_time_limit_s must be > 0 seconds; received {lp_time_limit_s!r}",
+            UnitsError,
         ),
     )
 
@@ -925,10 +942,12 @@ def quality(
                 for v in (n_seeds, pair_seeds, triple_seeds, swap_width, max_rounds)
             ),
             "n_seeds, pair_seeds, triple_seeds, swap_width and max_rounds must be whole numbers ≥ 0",
+            ConfigError,
         ),
         time=(
             isinstance(time_limit_s, int | float) and time_limit_s > 0,
             f"time_limit_s must be > 0 seconds; received {time_limit_s!r}",
+            UnitsError,
         ),
     )
     deadline = started + float(time_limit_s)
@@ -1166,7 +1185,7 @@ def brute_force(
 
     Raises
     ------
-    UnitsError
+    ConfigError
         more than ``max_sites`` free candidates.
     InfeasibleError
         no plan meets the constraints; the message names the one that fails on its own, or
@@ -1181,7 +1200,7 @@ def brute_force(
     free = _free_candidates(problem, ev, budget_free)
     n = int(free.size)
     if n > max_sites:
-        raise UnitsError(
+        raise ConfigError(
             f"brute_force enumerates all 2**n plans and takes at most {max_sites} free "
             f"candidates; this problem has {n} (after setting forced sites aside and dropping "
             "unaffordable candidates and those that cover nothing new). Use solver='exact' or "
@@ -1428,10 +1447,12 @@ def exact(
         time=(
             isinstance(time_limit_s, int | float) and time_limit_s > 0,
             f"time_limit_s must be > 0 seconds; received {time_limit_s!r}",
+            UnitsError,
         ),
         gap=(
             isinstance(mip_rel_gap, int | float) and 0 <= mip_rel_gap < 1,
             f"mip_rel_gap must be in [0, 1); received {mip_rel_gap!r}",
+            ConfigError,
         ),
     )
 

@@ -82,8 +82,15 @@ import shapely
 from pyproj import CRS
 
 from blankspot.crs import as_crs, require_metric
-from blankspot.errors import CRSError, DataError, InputError, SchemaError, UnitsError
-from blankspot.io.datasets import _listing, _Problems
+from blankspot.errors import (
+    CRSError,
+    DataError,
+    InputError,
+    Problems,
+    SchemaError,
+    UnitsError,
+    listing,
+)
 from blankspot.io.vectors import validate_sites
 from blankspot.units import effective_earth_radius_m, format_idr
 
@@ -262,7 +269,7 @@ class CostParameters:
     npv_horizon_years: int = _p(10, "S/E", "pytal GLOBAL_PARAMETERS")
 
     def __post_init__(self) -> None:
-        problems = _Problems()
+        problems = Problems()
         values = _check_values({f.name: getattr(self, f.name) for f in fields(self)}, problems)
         problems.raise_if_any(
             "CostParameters", "\nFix the values above; money is whole Rupiah, e.g. 1_700_000_000."
@@ -317,13 +324,13 @@ class CostParameters:
         file is (``{"power": {"offgrid_solar_idr": ...}}``). Every problem (unknown keys, with
         close-match suggestions; wrong types; negative values) is reported at once.
         """
-        problems = _Problems()
+        problems = Problems()
         flat = _flatten(mapping, problems)
         known = {f.name for f in fields(self)}
         for key in sorted(set(flat) - known):
             close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
             hint = (
-                f"did you mean {_listing(map(repr, close))}?"
+                f"did you mean {listing(map(repr, close))}?"
                 if close
                 else ("see CostParameters.describe() for the names.")
             )
@@ -392,7 +399,7 @@ def _kind(f: Field[Any]) -> str:
     return "float"
 
 
-def _flatten(mapping: Mapping[str, Any], problems: _Problems) -> dict[str, tuple[Any, str]]:
+def _flatten(mapping: Mapping[str, Any], problems: Problems) -> dict[str, tuple[Any, str]]:
     """``{name: (value, where)}`` from a flat or one-level grouped mapping."""
     if not isinstance(mapping, Mapping):
         problems.add(
@@ -424,7 +431,7 @@ def _flatten(mapping: Mapping[str, Any], problems: _Problems) -> dict[str, tuple
 
 
 def _check_values(
-    values: Mapping[str, Any], problems: _Problems, where: Mapping[str, str] | None = None
+    values: Mapping[str, Any], problems: Problems, where: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Check type and range of every known value; return them normalised (int, float, bool)."""
     where = where or {}
@@ -654,7 +661,7 @@ class CostModel:
         crs = require_metric(sites.crs, "sites")
         ids = sites.index
         pts = sites.geometry.to_numpy()
-        problems = _Problems()
+        problems = Problems()
         dist: dict[str, np.ndarray | None] = {}
         for name, explicit, layer, layer_name, types in (
             ("road", road_distance_m, roads, "roads", _LINES),
@@ -786,7 +793,7 @@ class CostModel:
         ids = pd.Index(
             np.atleast_1d(np.asarray(site_ids, dtype=object)).astype(str), name="site_id"
         )
-        problems = _Problems()
+        problems = Problems()
         arrays: dict[str, np.ndarray] = {}
         for arg, value in (
             ("height_agl_m", height_agl_m),
@@ -991,7 +998,7 @@ _POINTS = ("Point",)
 
 
 def _distance_values(
-    value: PerSite | None, arg: str, ids: pd.Index, problems: _Problems
+    value: PerSite | None, arg: str, ids: pd.Index, problems: Problems
 ) -> np.ndarray | None:
     """Explicit per-site values (scalar, sequence or Series on site_id) as float64, checked."""
     if value is None:
@@ -1004,7 +1011,7 @@ def _distance_values(
         if missing:
             problems.add(
                 f"{arg} is a Series without values for {len(missing)} site(s): "
-                f"{_listing(map(repr, missing))}; index it by site_id with one value per site."
+                f"{listing(map(repr, missing))}; index it by site_id with one value per site."
             )
             return None
         raw: PerSite = series.loc[list(ids)]
@@ -1028,7 +1035,7 @@ def _distance_values(
         offenders = [f"{s!r} ({v:g})" for s, v in zip(ids[bad], arr[bad], strict=True)]
         problems.add(
             f"{arg} must be finite and >= 0 metres; {bad.sum()} site(s) are not: "
-            f"{_listing(offenders)}.",
+            f"{listing(offenders)}.",
             UnitsError,
         )
         return None
@@ -1036,7 +1043,7 @@ def _distance_values(
 
 
 def _layer_geoms(
-    layer: Layer | None, name: str, crs: CRS, types: tuple[str, ...], problems: _Problems
+    layer: Layer | None, name: str, crs: CRS, types: tuple[str, ...], problems: Problems
 ) -> np.ndarray | None:
     """The usable geometries of a layer (nulls and empties dropped), checked; None if absent."""
     if layer is None:
@@ -1137,11 +1144,11 @@ def _menu_heights(heights: npt.ArrayLike, ids: pd.Index) -> np.ndarray:
     """The lowest menu tower at least as tall as each antenna; every problem raised at once."""
     heights = np.asarray(heights, dtype=float)
     top = TOWER_MENU_M[-1]
-    problems = _Problems()
+    problems = Problems()
     missing = ~np.isfinite(heights)
     if missing.any():
         problems.add(
-            f"{missing.sum()} site(s) have no height_agl_m: {_listing(map(repr, np.asarray(ids)[missing]))}. "
+            f"{missing.sum()} site(s) have no height_agl_m: {listing(map(repr, np.asarray(ids)[missing]))}. "
             "Give every site an antenna height in metres above ground.",
             InputError,
         )
@@ -1152,7 +1159,7 @@ def _menu_heights(heights: npt.ArrayLike, ids: pd.Index) -> np.ndarray:
         ]
         problems.add(
             f"{above.sum()} site(s) are taller than the tallest tower on the menu "
-            f"{TOWER_MENU_M} m: {_listing(offenders)}. No price above {top} m is known; lower "
+            f"{TOWER_MENU_M} m: {listing(offenders)}. No price above {top} m is known; lower "
             f"those heights to at most {top} m or cost those sites yourself.",
             UnitsError,
         )
@@ -1272,7 +1279,7 @@ def breakdown_table(costs_frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFr
     missing = [c for c in needed if c not in costs_frame.columns]
     if missing:
         raise SchemaError(
-            f"costs_frame lacks column(s) {_listing(map(repr, missing))}; pass the frame "
+            f"costs_frame lacks column(s) {listing(map(repr, missing))}; pass the frame "
             "returned by CostModel.site_costs() or CostModel.cost_table()."
         )
     labels, names = _LABELS[lang], _OPTION_NAMES[lang]

@@ -136,3 +136,17 @@ class Problems(list[str]):
         """Raise every problem at once (nothing when there is none)."""
         if self:
             raise self.error_type()(format_problems(what, self) + suffix, problems=list(self))
+
+
+def listing(items: Iterable[object], limit: int = 10) -> str:
+    """Items for a message: ``a, b, c``, or the first ``limit`` and how many more.
+
+    >>> listing(range(3))
+    '0, 1, 2'
+    >>> listing(range(15), limit=2)
+    '0, 1 and 13 more (15 in all)'
+    """
+    texts = [str(i) for i in items]
+    if len(texts) <= limit:
+        return ", ".join(texts)
+    return f"{', '.join(texts[:limit])} and {len(texts) - limit} more ({len(texts)} in all)"

@@ -112,8 +112,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from blankspot.crs import WGS84, require_metric, utm_crs_for
-from blankspot.errors import BlankspotWarning, DataError, SchemaError, UnitsError
-from blankspot.io.datasets import _listing, _Problems
+from blankspot.errors import BlankspotWarning, DataError, Problems, SchemaError, UnitsError, listing
 from blankspot.io.vectors import _as_id_strings
 
 __all__ = [
@@ -272,7 +271,7 @@ _POINT_DECIMAL = re.compile(r"^\s*[-+−]?\d*\.\d+\s*$")
 
 
 def _numbers(
-    raw: pd.Series, column: str, lines: np.ndarray, problems: _Problems
+    raw: pd.Series, column: str, lines: np.ndarray, problems: Problems
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Parse strings as floats: (values with NaN where blank or bad, mask of bad, comma count).
 
@@ -303,7 +302,7 @@ def _numbers(
                 "comma: save as semicolon-separated CSV, or use a decimal point."
             )
         problems.add(
-            f"{bad.sum()} value(s) in column {column!r} are not numbers: {_listing(shown)}.{hint}"
+            f"{bad.sum()} value(s) in column {column!r} are not numbers: {listing(shown)}.{hint}"
         )
     return vals, bad, int(comma.sum())
 
@@ -352,15 +351,15 @@ def _resolve(
     fmt: str,
     present: list[str],
     columns: Mapping[str, str | None] | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> dict[str, str]:
     """Our key -> the file's column, from ``columns=`` and then the format's aliases."""
     columns = dict(columns or {})
     unknown = sorted(set(columns) - set(_KEYS))
     if unknown:
         problems.add(
-            f"columns= has unknown key(s) {_listing(map(repr, unknown))}; the keys are "
-            f"{_listing(map(repr, _KEYS))}, mapped to column names of the file."
+            f"columns= has unknown key(s) {listing(map(repr, unknown))}; the keys are "
+            f"{listing(map(repr, _KEYS))}, mapped to column names of the file."
         )
     by_norm: dict[str, str] = {}
     for c in present:
@@ -381,10 +380,10 @@ def _resolve(
                 import difflib
 
                 close = difflib.get_close_matches(str(col), present, n=3, cutoff=0.6)
-                hint = f" Did you mean {_listing(map(repr, close))}?" if close else ""
+                hint = f" Did you mean {listing(map(repr, close))}?" if close else ""
                 problems.add(
                     f"column {col!r} given for {key} is not in the file, which has "
-                    f"{_listing(map(repr, present), limit=30)}.{hint}"
+                    f"{listing(map(repr, present), limit=30)}.{hint}"
                 )
             continue
         for alias in aliases.get(key, ()):
@@ -401,11 +400,11 @@ def _resolve(
             close = difflib.get_close_matches(
                 key.split("_")[0], [c.lower() for c in present], n=3, cutoff=0.5
             )
-            hint = f" Did you mean {_listing(map(repr, close))}?" if close else ""
+            hint = f" Did you mean {listing(map(repr, close))}?" if close else ""
             problems.add(
-                f"no column for {key}: looked for {_listing(map(repr, tried))} (any case, "
+                f"no column for {key}: looked for {listing(map(repr, tried))} (any case, "
                 f"spaces and units ignored) but the file has "
-                f"{_listing(map(repr, present), limit=30)}.{hint} Pass "
+                f"{listing(map(repr, present), limit=30)}.{hint} Pass "
                 f"columns={{{key!r}: '<column>'}}."
             )
     return use
@@ -524,7 +523,7 @@ def read_measurements(
         raise DataError(f"{what} has a header but no rows of measurements.")
     present = list(df.columns)
     fmt = _detect_format({_norm(c) for c in present}) if format == "auto" else format
-    problems = _Problems()
+    problems = Problems()
     use = _resolve(fmt, present, columns, problems)
 
     n = len(df)
@@ -614,7 +613,7 @@ def read_measurements(
                  zip(lines_k[out_of_range], lon[out_of_range], lat[out_of_range], strict=True)]  # fmt: skip
         problems.add(
             f"{out_of_range.sum()} point(s) have lon/lat outside valid degrees (lon -180..180, "
-            f"lat -90..90): {_listing(shown)}.{hint}"
+            f"lat -90..90): {listing(shown)}.{hint}"
         )
     # RSRP range
     rsrp_bad = keep & ((rsrp < RSRP_MIN_DBM) | (rsrp > RSRP_MAX_DBM))
@@ -631,7 +630,7 @@ def read_measurements(
         shown = [f"line {ln}: {v:g}" for ln, v in zip(lines_k[rsrp_bad], vals, strict=True)]
         problems.add(
             f"{rsrp_bad.sum()} RSRP value(s) outside {RSRP_MIN_DBM:g} ... {RSRP_MAX_DBM:g} dBm "
-            f"(3GPP TS 36.133 reporting range): {_listing(shown)}.{hint}"
+            f"(3GPP TS 36.133 reporting range): {listing(shown)}.{hint}"
         )
     # duplicates
     key = pd.DataFrame(
@@ -650,7 +649,7 @@ def read_measurements(
         else:
             problems.add(
                 f"{dup.sum()} row(s) repeat an earlier row (same time, place, RSRP and cell): "
-                f"{_listing(f'line {ln}' for ln in lines_k[dup])}. Was the file appended "
+                f"{listing(f'line {ln}' for ln in lines_k[dup])}. Was the file appended "
                 "twice? Remove them, or pass drop_duplicates=True."
             )
     if not keep.any() and not problems:
@@ -677,7 +676,7 @@ def read_measurements(
                      zip(lines_k[mask], dist_km[mask], strict=True)]  # fmt: skip
             problems.add(
                 f"{mask.sum()} point(s) lie farther than {max_site_distance_km:g} km from every "
-                f"site: {_listing(shown)}. Are they from another area or another operator's "
+                f"site: {listing(shown)}. Are they from another area or another operator's "
                 "network? Remove them, or raise max_site_distance_km."
             )
     problems.raise_if_any(what)
@@ -747,7 +746,7 @@ def _cell_map(
         if cell_column not in sites.columns:
             raise SchemaError(
                 f"cell_column {cell_column!r} is not a column of the sites table; it has "
-                f"{_listing(map(repr, sites.columns), limit=30)}."
+                f"{listing(map(repr, sites.columns), limit=30)}."
             )
         for sid, cells in sites[cell_column].items():
             if cells is None or (isinstance(cells, float) and math.isnan(cells)):
@@ -882,7 +881,7 @@ def link_measurements(
     if unknown:
         warnings.warn(
             f"{len(unknown)} site/cell/eNodeB id(s) of the measurements match no site of the "
-            f"table (nor a cell of the mapping): {_listing(sorted(map(repr, unknown)))}; "
+            f"table (nor a cell of the mapping): {listing(sorted(map(repr, unknown)))}; "
             "those points were linked as if they had no id.",
             BlankspotWarning,
             stacklevel=2,

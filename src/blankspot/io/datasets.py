@@ -32,13 +32,12 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from blankspot.errors import (
     DataError,
-    Problems,
     format_problems,
 )
 from blankspot.options import DATA_DIR_ENV
@@ -471,15 +470,3 @@ def verify_paser(data_dir: str | os.PathLike[str] | None = None) -> dict[str, st
         else:
             status[entry.name] = "ok" if _cached_sha256(path) == entry.sha256 else "mismatch"
     return status
-
-
-_Problems = Problems
-"""The collector of :mod:`blankspot.errors` (kept under its old private name for the readers)."""
-
-
-def _listing(items: Iterable[object], limit: int = 10) -> str:
-    """``'a', 'b', 'c'`` or ``'a', ..., 'j' and 5 more (15 in all)``."""
-    texts = [str(i) for i in items]
-    if len(texts) <= limit:
-        return ", ".join(texts)
-    return f"{', '.join(texts[:limit])} and {len(texts) - limit} more ({len(texts)} in all)"

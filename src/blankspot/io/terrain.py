@@ -27,8 +27,7 @@ from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
 from blankspot.crs import WGS84, as_crs, is_metric, utm_crs_for
-from blankspot.errors import BlankspotWarning, CRSError, DataError, UnitsError
-from blankspot.io.datasets import _Problems
+from blankspot.errors import BlankspotWarning, CRSError, DataError, Problems, UnitsError
 from blankspot.options import check_memory
 from blankspot.terrain import Terrain
 
@@ -95,7 +94,7 @@ def default_res_m(source_res: float, source_crs: object) -> float:
     return float(max(step, math.floor(metres / step + 1e-9) * step))
 
 
-def _open_sources(paths: Sequence[str], problems: _Problems) -> list[_Source]:
+def _open_sources(paths: Sequence[str], problems: Problems) -> list[_Source]:
     sources = []
     for path in paths:
         if not Path(path).exists() and not path.startswith("/vsi") and "://" not in path:
@@ -306,7 +305,7 @@ def _as_resampling(resampling: object) -> Resampling:
         raise UnitsError(f"unknown resampling {resampling!r}; use one of {names}.") from None
 
 
-def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: _Problems) -> _Box | None:
+def _check_bounds(bounds: Iterable[float], bounds_crs: CRS, problems: Problems) -> _Box | None:
     try:
         b = tuple(float(v) for v in bounds)
     except (TypeError, ValueError):
@@ -457,7 +456,7 @@ class _DestGrid:
     aoi_lonlat: _Box
 
 
-def _analysis_crs(crs: object, problems: _Problems) -> CRS | None:
+def _analysis_crs(crs: object, problems: Problems) -> CRS | None:
     """``crs=`` as a metric CRS (None: not given, or a problem recorded)."""
     if crs is None:
         return None
@@ -492,7 +491,7 @@ def _checked_request(
         if isinstance(paths, (str, os.PathLike))
         else [os.fspath(p) for p in paths]
     )
-    problems = _Problems()
+    problems = Problems()
     if not path_list:
         problems.add("no DEM path given; pass one path or a list of tiles.", DataError)
     dst_crs = _analysis_crs(crs, problems)
@@ -672,7 +671,7 @@ def dem_grid(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -
     """The lattice outputs "on the DEM's grid" are written on (no cell is read)."""
     path_list = ([os.fspath(paths)] if isinstance(paths, (str, os.PathLike))
                  else [os.fspath(p) for p in paths])
-    problems = _Problems()
+    problems = Problems()
     if not path_list:
         problems.add("no DEM path given; pass one path or a list of tiles.", DataError)
     sources = _open_sources(path_list, problems)
@@ -714,7 +713,7 @@ def read_terrain_native(
             f"{grid.crs.to_string()} with transform {tuple(grid.transform)[:6]} "
             f"({'one lattice' if grid.shared else 'several lattices'}). Use read_terrain()."
         )
-    problems = _Problems()
+    problems = Problems()
     b = _check_bounds(bounds, grid.crs, problems)
     problems.raise_if_any("read_terrain_native()")
     assert b is not None  # checked just above

@@ -38,8 +38,7 @@ from pyproj import CRS, Transformer
 from shapely.validation import explain_validity
 
 from blankspot.crs import WGS84, as_crs, is_metric, require_metric, utm_crs_for
-from blankspot.errors import CRSError, DataError, SchemaError, UnitsError
-from blankspot.io.datasets import _listing, _Problems
+from blankspot.errors import CRSError, DataError, Problems, SchemaError, UnitsError, listing
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -121,13 +120,13 @@ def _labels(ids: pd.Series) -> list[str]:
     return [repr(v) if isinstance(v, str) else f"row {i}" for i, v in enumerate(ids, 1)]
 
 
-def _id_problems(ids: pd.Series, key: str, column: str, problems: _Problems) -> None:
+def _id_problems(ids: pd.Series, key: str, column: str, problems: Problems) -> None:
     missing = ids.isna().to_numpy()
     if missing.any():
         rows = [f"row {i}" for i in np.flatnonzero(missing) + 1]
         problems.add(
             f"{missing.sum()} {key} value(s) in column {column!r} are missing or empty: "
-            f"{_listing(rows)}. Every feature needs a unique {key}."
+            f"{listing(rows)}. Every feature needs a unique {key}."
         )
     dup = ids[~missing]
     dup = dup[dup.duplicated(keep=False)]
@@ -135,7 +134,7 @@ def _id_problems(ids: pd.Series, key: str, column: str, problems: _Problems) -> 
         counts = dup.value_counts()
         problems.add(
             f"{len(counts)} {key} value(s) in column {column!r} occur more than once: "
-            f"{_listing(f'{v!r} ({n}x)' for v, n in counts.items())}. Ids must be unique."
+            f"{listing(f'{v!r} ({n}x)' for v, n in counts.items())}. Ids must be unique."
         )
 
 
@@ -169,7 +168,7 @@ def _resolve_columns(
     defaults: Mapping[str, tuple[str, ...]],
     keys: tuple[str, ...],
     present: list[str],
-    problems: _Problems,
+    problems: Problems,
 ) -> tuple[dict[str, str | None], set[str]]:
     """Pick the file column for each key: the user's choice, else the first default present.
 
@@ -179,8 +178,8 @@ def _resolve_columns(
     unknown = sorted(set(columns) - set(keys))
     if unknown:
         problems.add(
-            f"columns= has unknown key(s) {_listing(map(repr, unknown))}; the keys are "
-            f"{_listing(map(repr, keys))} (ours), mapped to column names of the file."
+            f"columns= has unknown key(s) {listing(map(repr, unknown))}; the keys are "
+            f"{listing(map(repr, keys))} (ours), mapped to column names of the file."
         )
     lower = {c.lower(): c for c in present}
     chosen: dict[str, str | None] = {}
@@ -197,7 +196,7 @@ def _resolve_columns(
 
 
 def _name_clashes(
-    use: Mapping[str, str], present: Sequence[object], index_key: str, problems: _Problems
+    use: Mapping[str, str], present: Sequence[object], index_key: str, problems: Problems
 ) -> None:
     """A file column that has one of our names but is not the column mapped to it."""
     for key, col in use.items():
@@ -213,7 +212,7 @@ def _geometry_problems(
     geoms: gpd.GeoSeries,
     labels: list[str],
     allowed: tuple[str, ...],
-    problems: _Problems,
+    problems: Problems,
     skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """Report null, empty and wrong-type geometries; return the mask of usable ones."""
@@ -224,12 +223,12 @@ def _geometry_problems(
     if null.any():
         problems.add(
             f"{null.sum()} feature(s) have no geometry (null): "
-            f"{_listing(np.asarray(labels)[null])}."
+            f"{listing(np.asarray(labels)[null])}."
         )
     if empty.any():
         problems.add(
             f"{empty.sum()} feature(s) have an empty geometry: "
-            f"{_listing(np.asarray(labels)[empty])}."
+            f"{listing(np.asarray(labels)[empty])}."
         )
     usable = ~(null | empty | skip)
     types = np.asarray(shapely.get_type_id(arr))
@@ -252,7 +251,7 @@ def _geometry_problems(
         ]
         problems.add(
             f"{wrong.sum()} geometr{'y is' if wrong.sum() == 1 else 'ies are'} not "
-            f"{' or '.join(allowed)}: {_listing(offenders)}."
+            f"{' or '.join(allowed)}: {listing(offenders)}."
         )
     ok: np.ndarray = usable & ~wrong
     return ok
@@ -304,7 +303,7 @@ def read_villages(
     target = None if crs is None else require_metric(crs, "the target crs of read_villages()")
     what = f"villages file {os.fspath(path)}"
     gdf = _read_vector(path, layer, "villages")
-    problems = _Problems()
+    problems = Problems()
     if len(gdf) == 0:
         problems.add("the file has no features; expected one polygon per village.")
         problems.raise_if_any(what)
@@ -325,14 +324,14 @@ def read_villages(
         elif key in explicit and col is not None:
             problems.add(
                 f"column {col!r} for {key} is not in the file; it has columns "
-                f"{_listing(map(repr, present), limit=30)}. Pass columns={{{key!r}: '<column>'}}."
+                f"{listing(map(repr, present), limit=30)}. Pass columns={{{key!r}: '<column>'}}."
             )
         elif key in explicit and key in _VILLAGE_REQUIRED:
             problems.add(f"{key} is required but was mapped to None in columns=.")
         elif key in _VILLAGE_REQUIRED:
             problems.add(
-                f"no column for {key}: looked for {_listing(map(repr, defaults[key]))} but the "
-                f"file has columns {_listing(map(repr, present), limit=30)}. Pass "
+                f"no column for {key}: looked for {listing(map(repr, defaults[key]))} but the "
+                f"file has columns {listing(map(repr, present), limit=30)}. Pass "
                 f"columns={{{key!r}: '<column>'}}."
             )
     _name_clashes(use, present, "village_id", problems)
@@ -355,7 +354,7 @@ def read_villages(
             for lab, g in zip(np.asarray(labels)[invalid], arr[invalid], strict=True)
         ]
         problems.add(
-            f"{invalid.sum()} polygon(s) are invalid: {_listing(reasons)}. Repair them, e.g. "
+            f"{invalid.sum()} polygon(s) are invalid: {listing(reasons)}. Repair them, e.g. "
             "with shapely.make_valid() / GeoSeries.make_valid(), or `ogr2ogr -makevalid`."
         )
 
@@ -372,7 +371,7 @@ def read_villages(
             ]
             problems.add(
                 f"{non_numeric.sum()} population value(s) in column {col!r} are not "
-                f"numbers: {_listing(bad)}. Use plain numbers; leave unknown ones empty."
+                f"numbers: {listing(bad)}. Use plain numbers; leave unknown ones empty."
             )
         vals = population.to_numpy()
         bad_mask = ~np.isnan(vals) & ((vals < 0) | ~np.isfinite(vals))
@@ -383,7 +382,7 @@ def read_villages(
             ]
             problems.add(
                 f"{bad_mask.sum()} population value(s) in column {col!r} are negative "
-                f"or infinite: {_listing(bad)}. Population is a count of persons >= 0."
+                f"or infinite: {listing(bad)}. Population is a count of persons >= 0."
             )
     problems.raise_if_any(what)
 
@@ -412,7 +411,7 @@ def _site_value_problems(
     height_raw: pd.Series | None,
     cost_raw: pd.Series | None,
     labels: list[str],
-    problems: _Problems,
+    problems: Problems,
     *,
     height_column: str = "height_agl_m",
     cost_column: str = "cost_idr",
@@ -439,7 +438,7 @@ def _site_value_problems(
             ]
             problems.add(
                 f"{non_numeric.sum()} height(s) in column {height_column!r} are not "
-                f"numbers: {_listing(bad)}. Give metres above ground, e.g. 42."
+                f"numbers: {listing(bad)}. Give metres above ground, e.g. 42."
             )
         missing = np.isnan(height) & ~non_numeric
         if default_height_agl_m is not None:
@@ -447,14 +446,14 @@ def _site_value_problems(
         elif missing.any():
             problems.add(
                 f"{missing.sum()} height(s) in column {height_column!r} are missing: "
-                f"{_listing(lab[missing])}. Fill them in or pass default_height_agl_m=."
+                f"{listing(lab[missing])}. Fill them in or pass default_height_agl_m=."
             )
         bad_mask = ~np.isnan(height) & ((height < 0) | ~np.isfinite(height))
         if bad_mask.any():
             bad = [f"{la}={v:g}" for la, v in zip(lab[bad_mask], height[bad_mask], strict=True)]
             problems.add(
                 f"{bad_mask.sum()} height(s) in column {height_column!r} are negative or "
-                f"infinite: {_listing(bad)}. height_agl_m is metres above ground, >= 0."
+                f"infinite: {listing(bad)}. height_agl_m is metres above ground, >= 0."
             )
 
     cost = pd.array([pd.NA] * n, dtype="Int64")
@@ -484,27 +483,27 @@ def _site_value_problems(
             ]
             problems.add(
                 f"{non_numeric.sum()} cost(s) in column {cost_column!r} are not numbers: "
-                f"{_listing(bad)}. Write whole Rupiah as plain digits without thousands "
+                f"{listing(bad)}. Write whole Rupiah as plain digits without thousands "
                 "separators, e.g. 1700000000; leave unknown costs empty."
             )
         if fractional.any():
             bad = [f"{la}={v:g}" for la, v in zip(lab[fractional], vals[fractional], strict=True)]
             problems.add(
                 f"{fractional.sum()} cost(s) in column {cost_column!r} are not whole "
-                f"Rupiah: {_listing(bad)}. cost_idr is an integer number of Rupiah."
+                f"Rupiah: {listing(bad)}. cost_idr is an integer number of Rupiah."
             )
         if huge.any():
             bad = [f"{la}={v:.6g}" for la, v in zip(lab[huge], vals[huge], strict=True)]
             problems.add(
                 f"{huge.sum()} cost(s) in column {cost_column!r} are larger than "
-                f"{MAX_COST_IDR:,} Rupiah: {_listing(bad)}. Sums of such prices do not fit in "
+                f"{MAX_COST_IDR:,} Rupiah: {listing(bad)}. Sums of such prices do not fit in "
                 "64-bit integers; check the unit (whole Rupiah, not sen) and the digits."
             )
         if negative.any():
             bad = [f"{la}={v:g}" for la, v in zip(lab[negative], vals[negative], strict=True)]
             problems.add(
                 f"{negative.sum()} cost(s) in column {cost_column!r} are negative or "
-                f"infinite: {_listing(bad)}. cost_idr must be >= 0."
+                f"infinite: {listing(bad)}. cost_idr must be >= 0."
             )
     return height, cost
 
@@ -514,7 +513,7 @@ def _terrain_problems(
     labels: list[str],
     usable: np.ndarray,
     terrain: Terrain | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> None:
     if terrain is None or not usable.any():
         return
@@ -543,7 +542,7 @@ def _terrain_problems(
         ]
         problems.add(
             f"{outside.sum()} site(s) are outside the terrain grid (x {xmin:.0f}..{xmax:.0f},"
-            f" y {ymin:.0f}..{ymax:.0f} m, {terrain.crs.to_string()}): {_listing(where)}. "
+            f" y {ymin:.0f}..{ymax:.0f} m, {terrain.crs.to_string()}): {listing(where)}. "
             "Read the terrain with bounds that cover every site, or drop these sites."
         )
     nodata = np.zeros(len(geoms), dtype=bool)
@@ -556,7 +555,7 @@ def _terrain_problems(
         ]
         problems.add(
             f"{nodata.sum()} site(s) stand on terrain cells without elevation (nodata): "
-            f"{_listing(where)}. Move them onto land covered by the DEM, or fill the "
+            f"{listing(where)}. Move them onto land covered by the DEM, or fill the "
             "DEM's voids."
         )
 
@@ -597,7 +596,7 @@ def validate_sites(sites: gpd.GeoDataFrame, *, terrain: Terrain | None = None) -
         Every other problem at once: missing columns, bad ids, heights, costs or geometries,
         sites outside the terrain or on nodata cells.
     """
-    problems = _Problems()
+    problems = Problems()
     if not isinstance(sites, gpd.GeoDataFrame):
         raise SchemaError(
             f"sites must be a GeoDataFrame; received {type(sites).__name__}. Build "
@@ -621,8 +620,8 @@ def validate_sites(sites: gpd.GeoDataFrame, *, terrain: Terrain | None = None) -
     missing_cols = [c for c in SITE_COLUMNS if c not in sites.columns]
     if missing_cols:
         problems.add(
-            f"missing column(s) {_listing(map(repr, missing_cols))}; the sites schema "
-            f"needs {_listing(map(repr, SITE_COLUMNS))}."
+            f"missing column(s) {listing(map(repr, missing_cols))}; the sites schema "
+            f"needs {listing(map(repr, SITE_COLUMNS))}."
         )
     ids = _as_id_strings(pd.Series(sites.index, dtype=object))
     labels = _labels(ids)
@@ -639,7 +638,7 @@ def validate_sites(sites: gpd.GeoDataFrame, *, terrain: Terrain | None = None) -
     if "source" in sites and bad_source.any():
         problems.add(
             f"{bad_source.sum()} site(s) have no 'source': "
-            f"{_listing(np.asarray(labels)[bad_source])}."
+            f"{listing(np.asarray(labels)[bad_source])}."
         )
     usable = _geometry_problems(sites.geometry, labels, ("Point",), problems)
     _terrain_problems(sites.geometry, labels, usable, terrain, problems)
@@ -692,7 +691,7 @@ def sites_frame(
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
     n = len(ids)
-    problems = _Problems()
+    problems = Problems()
     height = np.atleast_1d(np.asarray(height_agl_m, dtype=float))
     cost: pd.api.extensions.ExtensionArray | pd.Series
     if cost_idr is None:
@@ -721,7 +720,7 @@ def sites_frame(
     bad_xy = ~(np.isfinite(x) & np.isfinite(y))
     if bad_xy.any():
         problems.add(
-            f"{bad_xy.sum()} site(s) have non-finite coordinates: {_listing(ids[bad_xy])}."
+            f"{bad_xy.sum()} site(s) have non-finite coordinates: {listing(ids[bad_xy])}."
         )
         problems.raise_if_any("sites_frame()")
     geoms = gpd.GeoSeries(shapely.points(x, y), crs=crs)
@@ -894,7 +893,7 @@ def read_sites(
     target = _sites_target_crs(crs, terrain)
     what = f"sites file {os.fspath(path)}"
     df, geoms = _read_site_rows(path, columns, layer)
-    problems = _Problems()
+    problems = Problems()
     if len(df) == 0:
         problems.add("the file has no rows; expected one site per row.")
         problems.raise_if_any(what)
@@ -983,7 +982,7 @@ def _site_columns(
     df: pd.DataFrame,
     columns: Mapping[str, str | None] | None,
     from_coordinates: bool,
-    problems: _Problems,
+    problems: Problems,
 ) -> dict[str, str]:
     """The file column of each sites key found (``lon``/``lat`` too when ``from_coordinates``);
     missing, unknown and clashing columns are problems."""
@@ -1007,14 +1006,14 @@ def _site_columns(
         if col is not None and col not in present:
             problems.add(
                 f"column {col!r} for {key} is not in the file; it has columns "
-                f"{_listing(map(repr, present), limit=30)}."
+                f"{listing(map(repr, present), limit=30)}."
             )
             chosen[key] = None
         elif col is None and key in needed:
             tried = defaults.get(key, ())
             problems.add(
-                f"no column for {key}: looked for {_listing(map(repr, tried))} but the "
-                f"file has {_listing(map(repr, present), limit=30)}. Pass "
+                f"no column for {key}: looked for {listing(map(repr, tried))} but the "
+                f"file has {listing(map(repr, present), limit=30)}. Pass "
                 f"columns={{{key!r}: '<column>'}}."
             )
     use = {k: v for k, v in chosen.items() if v is not None}
@@ -1032,7 +1031,7 @@ def _points_from_columns(
     use: Mapping[str, str],
     labels: list[str],
     coords_crs: object,
-    problems: _Problems,
+    problems: Problems,
 ) -> tuple[gpd.GeoSeries, np.ndarray]:
     """Point geometries in ``coords_crs`` from the ``lon``/``lat`` columns, and the mask of
     rows without a usable point (non-numeric, missing or out-of-range coordinates: problems)."""
@@ -1056,14 +1055,14 @@ def _points_from_columns(
         ]
         problems.add(
             f"{non_numeric.sum()} site(s) have coordinates that are not numbers "
-            f"in columns {use['lon']!r}/{use['lat']!r}: {_listing(bad)}. Use "
+            f"in columns {use['lon']!r}/{use['lat']!r}: {listing(bad)}. Use "
             "decimal degrees with a point, e.g. 116.05, -1.85."
         )
     missing = ~non_numeric & (np.isnan(lon) | np.isnan(lat))
     if missing.any():
         problems.add(
             f"{missing.sum()} site(s) have missing coordinates in columns "
-            f"{use['lon']!r}/{use['lat']!r}: {_listing(lab[missing])}."
+            f"{use['lon']!r}/{use['lat']!r}: {listing(lab[missing])}."
         )
     skip = non_numeric | missing
     if src_crs.is_geographic:
@@ -1075,7 +1074,7 @@ def _points_from_columns(
 
 
 def _lonlat_range_problems(
-    lon: np.ndarray, lat: np.ndarray, skip: np.ndarray, lab: np.ndarray, problems: _Problems
+    lon: np.ndarray, lat: np.ndarray, skip: np.ndarray, lab: np.ndarray, problems: Problems
 ) -> np.ndarray:
     """Mask of rows (not already skipped) whose lon/lat are not valid degrees; a problem
     naming them, with a hint when they look swapped."""
@@ -1100,7 +1099,7 @@ def _lonlat_range_problems(
         ]
         problems.add(
             f"{out_of_range.sum()} site(s) have lon/lat outside valid "
-            f"degrees (lon -180..180, lat -90..90): {_listing(bad)}.{hint} "
+            f"degrees (lon -180..180, lat -90..90): {listing(bad)}.{hint} "
             "If the columns are projected coordinates, pass coords_crs=."
         )
     return out_of_range
@@ -1112,7 +1111,7 @@ def _place_sites(
     skip: np.ndarray,
     target: CRS | None,
     terrain: Terrain | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> gpd.GeoSeries:
     """The geometries checked (points, not empty) and reprojected to ``target`` (default: the
     UTM zone of the usable ones), then checked against the terrain."""

@@ -1,11 +1,13 @@
-"""On-disk cache of per-site footprints, keyed by a hash of everything a footprint depends on.
+"""The low level of the footprint cache: content keys and atomic ``.npz`` entries.
 
-Building coverage is the costly step of a plan, so :mod:`blankspot.distributed` stores every
-footprint it computes under a key derived from its inputs: the terrain files (path, size and
-modification time, or their SHA-256), the analysis grid, the site's position and antenna height,
-the propagation model and every one of its parameters, and the blankspot version. A rerun with
-the same inputs reads the stored footprints and computes nothing; an interrupted run resumes
-where it stopped, because each footprint is stored as soon as it is computed.
+Building coverage is the costly step of a plan, so every footprint computed (in this process or
+on a dask worker) is stored by :class:`blankspot.footprints.FootprintStore` under a key derived
+from its inputs: the terrain's content (its arrays, or the SHA-256 of the DEM files), the
+analysis grid, the site's position, height and antenna, the propagation model and every one of
+its parameters, and the blankspot version. This module computes such keys (:func:`input_key`,
+:func:`file_fingerprint`) and reads and writes the entries. A rerun with the same inputs reads
+the stored footprints and computes nothing; an interrupted run resumes where it stopped, because
+each footprint is stored as soon as it is computed.
 
 Layout and writes
 -----------------

@@ -225,3 +225,18 @@ def test_probability_floor_validation_and_targets() -> None:
     with pytest.raises(SchemaError, match="only 0 and 1"):
         SitingProblem.from_matrix(m, [1.0, 2.0, 3.0], [1, 1], 2)
     assert DEFAULT_RESOLVED_SHARE == 0.8
+
+
+def test_quality_and_curve_on_a_probability_problem() -> None:
+    from blankspot.siting import cost_coverage_curve
+
+    inst = _instance(7, n_sites=9)
+    p = _build(inst)
+    brute = solve(p, solver="brute_force", lp_bound=False)
+    greedy = solve(p, solver="greedy", lp_bound=False)
+    quality = solve(p, solver="quality", lp_bound=False)
+    assert greedy.value - 1e-9 <= quality.value <= brute.value + 1e-9
+    assert quality.total_cost_idr <= p.budget_idr
+    curve = cost_coverage_curve(p, [2, 5, 10, 20])
+    assert (np.diff(curve["covered_weight"].to_numpy()) >= -1e-9).all()
+    assert (curve["covered_weight"] <= p.coverable_weight + 1e-9).all()

@@ -12,6 +12,9 @@ resolved or a weighted sum of both under the budget) and the partial set cover (
 of covering a share α of the people, or of resolving every target desa). Every objective is
 monotone submodular in the plan once a desa's coverage is capped at β of its people, so one
 lazy-greedy engine serves them all (see :mod:`blankspot.siting.solvers`).
+
+With ``probabilities=True`` the matrix holds the probability that a candidate serves a demand
+unit, and the people covered become the expected people served (still monotone submodular).
 """
 
 from __future__ import annotations
@@ -240,6 +243,10 @@ class SitingProblem:
         the kecamatan ids, one per code.
     kecamatan_minima
         ``(kecamatan id, minimum)`` pairs: plans hold at least that many towers there.
+    probability
+        with ``probabilities=True`` (and not all 0/1): CSC float64 of the same pattern as
+        ``coverage``, the probability that each candidate serves each demand row; None for a
+        0/1 problem. Rows are then not merged.
     """
 
     coverage: sp.csc_array

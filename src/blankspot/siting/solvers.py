@@ -1297,35 +1297,42 @@ def _expected_plan_values(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probability problems: expected people served and objective value of every plan."""
     assert problem.probability is not None and st.miss is not None
-    size = plans.size
     rows = np.flatnonzero(st.miss > 0)  # rows the forced-in sites may still leave unserved
     prob = sp.csc_array(problem.probability[rows][:, plans.free]).toarray()
-    w = problem.weights[rows]
-    people = np.full(size, st.people)
-    desa = problem.groups is not None and problem.objective.desa > 0
-    g_cov = np.zeros((size, problem.n_groups)) if desa else None
+    people = st.people + _expected_gain(plans, st.miss[rows], prob, problem.weights[rows])
+    value = problem.objective.people * people
+    if problem.groups is not None and problem.objective.desa > 0:
+        assert problem.group_weights is not None and problem.group_values is not None
+        base = problem.group_covered(list(problem.forced_in))
+        g = problem.groups[rows]
+        for d in range(problem.n_groups):
+            if problem.group_values[d] <= 0:
+                continue
+            in_d = g == d
+            cov = base[d] + _expected_gain(
+                plans, st.miss[rows[in_d]], prob[in_d], problem.weights[rows[in_d]]
+            )
+            ok = _is_resolved(cov, problem.group_weights[d : d + 1], problem.resolved_share)
+            value = value + problem.objective.desa * problem.group_values[d] * ok
+    return people, value
+
+
+def _expected_gain(
+    plans: _Enumeration, miss0: np.ndarray, prob: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Expected weight every plan newly serves: Σ_i w_i miss0_i (1 − Π_{k ∈ plan}(1 − p_ik)),
+    the products built plan by plan, a block of rows at a time."""
+    size = plans.size
+    out = np.zeros(size)
     chunk = max(1, _EXPECTED_CHUNK // size)
-    for lo in range(0, rows.size, chunk):
+    for lo in range(0, miss0.size, chunk):
         sl = slice(lo, lo + chunk)
-        miss0 = st.miss[rows[sl]]
-        miss = np.empty((size, miss0.size))
-        miss[0] = miss0
+        miss = np.empty((size, miss0[sl].size))
+        miss[0] = miss0[sl]
         for k in range(plans.n):
             miss[1 << k : 2 << k] = miss[: 1 << k] * (1.0 - prob[sl, k])
-        gained = (miss0 - miss) * w[sl]  # expected people newly served, per plan and row
-        people += gained.sum(axis=1)
-        if g_cov is not None:
-            assert problem.groups is not None
-            g = problem.groups[rows[sl]]
-            for d in np.unique(g[g >= 0]):
-                g_cov[:, d] += gained[:, g == d].sum(axis=1)
-    value = problem.objective.people * people
-    if g_cov is not None:
-        assert problem.group_weights is not None and problem.group_values is not None
-        cov = g_cov + problem.group_covered(list(problem.forced_in))
-        ok = _is_resolved(cov, problem.group_weights, problem.resolved_share)
-        value = value + problem.objective.desa * (ok.astype(np.float64) @ problem.group_values)
-    return people, value
+        out += (miss0[sl] - miss) @ w[sl]
+    return out
 
 
 def _plan_costs(problem: SitingProblem, plans: _Enumeration) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,25 @@ import numpy.typing as npt
 
 from blankspot.errors import UnitsError, format_problems
 
+__all__ = [
+    "DEFAULT_SIGMA_L_DB",
+    "N_RB_BY_BANDWIDTH_MHZ",
+    "SUBCARRIERS_PER_RB",
+    "LinkBudget",
+    "coverage_probability",
+]
+
+DEFAULT_SIGMA_L_DB = 5.5
+"""σ_L, the location variability (dB) of the median field over a small area.
+
+ITU-R P.1546-6, §12 (location variability in land area-coverage prediction): 5.5 dB for
+digital systems with a bandwidth of 1 MHz or more, which a 10 MHz LTE carrier is. It is the
+value behind :class:`LinkBudget`'s default 7 dB location margin (1.2816 · 5.5 dB, 90 % of
+locations), so a probability computed with it agrees with the hard cut at the margin. Forested
+or hilly terrain often shows more (8 dB and above in Okumura–Hata style measurements); pass a
+calibrated σ_L (``blankspot.calibration`` estimates one from drive tests) where it is known.
+"""
+
 N_RB_BY_BANDWIDTH_MHZ = {1.4: 6, 3.0: 15, 5.0: 25, 10.0: 50, 15.0: 75, 20.0: 100}
 """Resource blocks per LTE channel bandwidth (3GPP TS 36.101 Table 5.6-1)."""
 
@@ -158,3 +177,64 @@ class LinkBudget:
     def replace(self, **changes: float) -> LinkBudget:
         """A copy with some fields changed, validated again."""
         return _replace(self, **changes)
+
+
+def coverage_probability(
+    rsrp_dbm: npt.ArrayLike,
+    threshold_dbm: float = -105.0,
+    sigma_l_db: float = DEFAULT_SIGMA_L_DB,
+) -> float | npt.NDArray[np.float64]:
+    """Probability that RSRP at a location reaches ``threshold_dbm``, under log-normal
+    location variability.
+
+    .. math::
+
+        p = Q\\left(\\frac{T - \\mathrm{RSRP}}{\\sigma_L}\\right)
+          = \\tfrac12 \\operatorname{erfc}\\left(\\frac{T - \\mathrm{RSRP}}{\\sigma_L \\sqrt 2}\\right)
+
+    ``rsrp_dbm`` is the *median* RSRP (:meth:`LinkBudget.rsrp_dbm`, no location margin: the
+    probability replaces the margin). NaN (no signal) gives probability 0.
+
+    Parameters
+    ----------
+    rsrp_dbm
+        median RSRP, dBm (scalar or array).
+    threshold_dbm
+        RSRP a location needs, dBm; -105 dBm by default (as :class:`LinkBudget`).
+    sigma_l_db
+        location variability σ_L in dB, > 0; default :data:`DEFAULT_SIGMA_L_DB` (5.5 dB,
+        ITU-R P.1546-6 §12 for digital systems of 1 MHz bandwidth or more).
+
+    Raises
+    ------
+    UnitsError
+        ``sigma_l_db`` or ``threshold_dbm`` not finite, or ``sigma_l_db`` ≤ 0.
+
+    Examples
+    --------
+    >>> coverage_probability(-105.0)
+    0.5
+    >>> round(coverage_probability(-105.0 + 1.2816 * 5.5), 3)
+    0.9
+    >>> coverage_probability([float("nan")]).tolist()
+    [0.0]
+    """
+    problems: list[str] = []
+    if not (isinstance(sigma_l_db, int | float) and math.isfinite(sigma_l_db) and sigma_l_db > 0):
+        problems.append(f"sigma_l_db must be a finite number of dB > 0; received {sigma_l_db!r}.")
+    if not (isinstance(threshold_dbm, int | float) and math.isfinite(threshold_dbm)):
+        problems.append(f"threshold_dbm must be a finite number of dBm; received {threshold_dbm!r}.")
+    if problems:
+        raise UnitsError(format_problems("coverage_probability", problems))
+    r = np.asarray(rsrp_dbm, dtype=np.float64)
+    z = (float(threshold_dbm) - r) / (float(sigma_l_db) * math.sqrt(2.0))
+    p = 0.5 * _erfc(np.where(np.isnan(z), np.inf, z))
+    return float(p) if np.ndim(p) == 0 else p
+
+
+def _erfc(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The complementary error function, elementwise (scipy's, exact in the tails)."""
+    from scipy.special import erfc
+
+    out: npt.NDArray[np.float64] = np.asarray(erfc(x), dtype=np.float64)
+    return out

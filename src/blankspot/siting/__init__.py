@@ -11,7 +11,12 @@ from blankspot.siting.curve import (
     ranking_stability,
     stability_from_problems,
 )
-from blankspot.siting.problem import DEFAULT_RESOLVED_SHARE, Objective, SitingProblem
+from blankspot.siting.problem import (
+    DEFAULT_PROBABILITY_FLOOR,
+    DEFAULT_RESOLVED_SHARE,
+    Objective,
+    SitingProblem,
+)
 from blankspot.siting.solvers import (
     BRUTE_FORCE_MAX_SITES,
     SitingResult,
@@ -23,6 +28,7 @@ from blankspot.siting.solvers import (
 
 __all__ = [
     "BRUTE_FORCE_MAX_SITES",
+    "DEFAULT_PROBABILITY_FLOOR",
     "DEFAULT_RESOLVED_SHARE",
     "Objective",
     "SitingProblem",

@@ -12,7 +12,12 @@ One monotone submodular score serves all objectives (planning parameters §4):
 :class:`Evaluator` gives marginal gains (one candidate, or all at once with a sparse product);
 :class:`Tracker` says whether a pick keeps the plan feasible (budget, ``max_towers``, one
 candidate per location, and enough budget and slots kept back for the kecamatan minima still
-open); :func:`lazy_greedy` is Minoux's accelerated greedy on gain per Rupiah. Everything here is
+open); :func:`lazy_greedy` is Minoux's accelerated greedy on gain per Rupiah.
+
+With probabilities (``problem.probability``) a state also keeps ``miss``, the probability
+Π_{k ∈ S}(1 − p_ik) that the plan leaves row ``i`` unserved; the gain of ``j`` is
+Σ_i w_i p_ij miss_i (then the desa caps as above). The expected people served is monotone
+submodular, and so is its cap per desa, so the lazy evaluation stays valid. Everything here is
 private and mutable only during one solver call; solvers return frozen results.
 """
 
@@ -43,17 +48,27 @@ def key(gain: float, cost: int, j: int) -> Key:
 class State:
     """Covered rows, people covered and covered weight per desa of one plan under construction."""
 
-    __slots__ = ("cov_d", "covered", "people", "sites")
+    __slots__ = ("cov_d", "covered", "miss", "people", "sites")
 
-    def __init__(self, covered: np.ndarray, people: float, cov_d: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        covered: np.ndarray,
+        people: float,
+        cov_d: np.ndarray | None,
+        miss: np.ndarray | None = None,
+    ) -> None:
         self.covered = covered
         self.people = people
         self.cov_d = cov_d
+        self.miss = miss  # with probabilities: P(row unserved); covered is then miss == 0
         self.sites: list[int] = []
 
     def copy(self) -> State:
         out = State(
-            self.covered.copy(), self.people, None if self.cov_d is None else self.cov_d.copy()
+            self.covered.copy(),
+            self.people,
+            None if self.cov_d is None else self.cov_d.copy(),
+            None if self.miss is None else self.miss.copy(),
         )
         out.sites = list(self.sites)
         return out
@@ -69,6 +84,7 @@ class Evaluator:
         self.indices = p.coverage.indices
         self.w = p.weights
         self.costs = p.costs_idr
+        self.prob: np.ndarray | None = None if p.probability is None else p.probability.data
         self.sense = p.sense
         n_groups = p.n_groups
         self.cap = np.zeros(n_groups)
@@ -111,6 +127,7 @@ class Evaluator:
             np.zeros(self.problem.n_demand, dtype=bool),
             0.0,
             np.zeros(self.n_groups) if self.row_group is not None else None,
+            None if self.prob is None else np.ones(self.problem.n_demand),
         )
         for j in sites:
             self.add(int(j), st)
@@ -123,11 +140,14 @@ class Evaluator:
     def gain(self, j: int, st: State) -> float:
         """Score gained by adding candidate ``j`` to ``st``."""
         rows = self.rows(j)
-        if self.row_group is None and self.p_cap is None:
+        if self.prob is not None:
+            new, wn = self._expected_new(j, rows, st)
+        elif self.row_group is None and self.p_cap is None:
             g = float(self.w[rows] @ ~st.covered[rows])
             return g if self.a == 1.0 else self.a * g
-        new = rows[~st.covered[rows]]
-        wn = self.w[new]
+        else:
+            new = rows[~st.covered[rows]]
+            wn = self.w[new]
         dp = float(wn.sum())
         value = self.a * dp
         if self.p_cap is not None:
@@ -144,8 +164,28 @@ class Evaluator:
                 value += float(self.u[uniq] @ (np.minimum(cur + add, cap) - np.minimum(cur, cap)))
         return value
 
+    def _expected_new(self, j: int, rows: np.ndarray, st: State) -> tuple[np.ndarray, np.ndarray]:
+        """With probabilities: the rows of ``j`` and the expected people each newly gets."""
+        assert self.prob is not None and st.miss is not None
+        p = self.prob[self.indptr[j] : self.indptr[j + 1]]
+        wn: np.ndarray = self.w[rows] * p * st.miss[rows]
+        return rows, wn
+
     def add(self, j: int, st: State) -> None:
         rows = self.rows(j)
+        if self.prob is not None:
+            assert st.miss is not None
+            _, wn = self._expected_new(j, rows, st)
+            st.miss[rows] *= 1.0 - self.prob[self.indptr[j] : self.indptr[j + 1]]
+            st.covered[rows] = st.miss[rows] == 0.0
+            st.people += float(wn.sum())
+            if st.cov_d is not None:
+                assert self.row_group is not None
+                grp = self.row_group[rows]
+                sel = grp >= 0
+                np.add.at(st.cov_d, grp[sel], wn[sel])
+            st.sites.append(j)
+            return
         new = rows[~st.covered[rows]]
         if new.size:
             st.covered[new] = True
@@ -161,7 +201,12 @@ class Evaluator:
     def gains_all(self, st: State) -> np.ndarray:
         """Every candidate's gain given ``st``: sparse products, never a loop over candidates."""
         coverage = self.problem.coverage
-        uncovered_w = np.where(st.covered, 0.0, self.w)
+        if self.problem.probability is not None:
+            assert st.miss is not None
+            coverage = self.problem.probability  # rows weighted by p_ij: Σ_i w_i p_ij miss_i
+            uncovered_w = self.w * st.miss
+        else:
+            uncovered_w = np.where(st.covered, 0.0, self.w)
         people = np.asarray(coverage.T @ uncovered_w, dtype=np.float64).ravel()
         value = self.a * people if self.a != 1.0 else people.copy()
         if self.p_cap is not None:

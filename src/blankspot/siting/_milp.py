@@ -280,7 +280,10 @@ def _constraints(
     inf = math.inf
     costs = problem.costs_idr
     if m:
-        a_sub = sp.csr_array(problem.coverage)[rows].astype(np.float64)
+        # with probabilities, z_i ≤ Σ_j p_ij x_j (and z_i ≤ 1): the concave upper bound of
+        # 1 − Π(1 − p_ij x_j), so the model's optimum bounds the expected people from above
+        link_matrix = problem.coverage if problem.probability is None else problem.probability
+        a_sub = sp.csr_array(link_matrix)[rows].astype(np.float64)
         link = sp.hstack([-a_sub, sp.identity(m, format="csr"), sp.csr_array((m, g))], format="csr")
         out.add(link, -inf, 0.0)
     if (costs > 0).any() and int(costs[useful].sum()) > problem.budget_idr:
@@ -376,8 +379,10 @@ def start_vector(problem: SitingProblem, model: Model, plan: Sequence[int]) -> n
     """Column values for a plan: x, z (rows covered) and y (desa resolved)."""
     x = np.zeros(model.n)
     x[list(plan)] = 1.0
-    covered = problem.covered_rows(plan)
-    z = covered[model.rows].astype(np.float64)
+    if problem.probability is not None:
+        z = problem.served_rows(plan)[model.rows]  # 1 − Π(1 − p) ≤ min(1, Σ p): feasible
+    else:
+        z = problem.covered_rows(plan)[model.rows].astype(np.float64)
     y = np.zeros(model.ydesa.size)
     if model.ydesa.size:
         y = problem.resolved(plan)[model.ydesa].astype(np.float64)
@@ -512,7 +517,11 @@ def _run_milp(
     plan = [int(j) for j in np.flatnonzero(x > 0.5)]
     claimed = _to_objective(float(info.objective_function_value), model)
     actual = problem.objective_value(plan)
-    if abs(claimed - actual) > 1e-6 * max(1.0, abs(actual)):
+    if problem.probability is not None:
+        # the model's value is the upper bound of the plan's, never below it
+        if claimed < actual - 1e-6 * max(1.0, abs(actual)):
+            return None
+    elif abs(claimed - actual) > 1e-6 * max(1.0, abs(actual)):
         return None
     gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
     state = "optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"

@@ -12,6 +12,9 @@ resolved or a weighted sum of both under the budget) and the partial set cover (
 of covering a share α of the people, or of resolving every target desa). Every objective is
 monotone submodular in the plan once a desa's coverage is capped at β of its people, so one
 lazy-greedy engine serves them all (see :mod:`blankspot.siting.solvers`).
+
+With ``probabilities=True`` the matrix holds the probability that a candidate serves a demand
+unit, and the people covered become the expected people served (still monotone submodular).
 """
 
 from __future__ import annotations
@@ -36,7 +39,11 @@ from blankspot.errors import (
     raise_if_problems,
 )
 
-__all__ = ["DEFAULT_RESOLVED_SHARE", "Objective", "SitingProblem"]
+__all__ = ["DEFAULT_PROBABILITY_FLOOR", "DEFAULT_RESOLVED_SHARE", "Objective", "SitingProblem"]
+
+DEFAULT_PROBABILITY_FLOOR = 0.01
+"""With ``probabilities=True``, coverage probabilities below this are dropped (taken as 0): they
+add under 1 % of a person each and would only fill the sparse matrix."""
 
 DEFAULT_RESOLVED_SHARE = 0.8
 """β: a desa counts as resolved when this share of its people is covered."""
@@ -236,6 +243,10 @@ class SitingProblem:
         the kecamatan ids, one per code.
     kecamatan_minima
         ``(kecamatan id, minimum)`` pairs: plans hold at least that many towers there.
+    probability
+        with ``probabilities=True`` (and not all 0/1): CSC float64 of the same pattern as
+        ``coverage``, the probability that each candidate serves each demand row; None for a
+        0/1 problem. Rows are then not merged.
     """
 
     coverage: sp.csc_array
@@ -262,6 +273,7 @@ class SitingProblem:
     kecamatan_codes: np.ndarray | None = None
     kecamatan_labels: tuple[Hashable, ...] = ()
     kecamatan_minima: tuple[tuple[Hashable, int], ...] = ()
+    probability: sp.csc_array | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -286,6 +298,8 @@ class SitingProblem:
         location_ids: Any = None,
         kecamatan_ids: Any = None,
         min_towers_per_kecamatan: Mapping[Hashable, int] | None = None,
+        probabilities: bool = False,
+        probability_floor: float = DEFAULT_PROBABILITY_FLOOR,
     ) -> SitingProblem:
         """Validate arrays and build a problem.
 
@@ -332,6 +346,26 @@ class SitingProblem:
             kecamatan id of each candidate (needed by ``min_towers_per_kecamatan``).
         min_towers_per_kecamatan
             kecamatan id → least number of towers a plan holds there (forced ones count).
+        probabilities
+            ``coverage`` holds probabilities in [0, 1] (e.g. from
+            :func:`blankspot.propagation.budget.coverage_probability`) instead of 0/1: the
+            objective becomes the *expected* people served, see "Probabilities" below.
+        probability_floor
+            with ``probabilities``, entries below this (default
+            :data:`DEFAULT_PROBABILITY_FLOOR`, 0.01) are dropped; in [0, 1).
+
+        Probabilities
+        -------------
+        Row ``i`` is served by a plan S with probability :math:`1 - \\prod_{j \\in S}(1 - p_{ij})`
+        (sites fail independently), so the people term is
+        :math:`\\sum_i w_i (1 - \\prod_{j \\in S}(1 - p_{ij}))`, still monotone submodular. A
+        desa is resolved when its *expected* share of people served,
+        :math:`\\sum_{i \\in d} w_i (1 - \\prod_j (1 - p_{ij})) / W_d`, reaches β (not when
+        each point reaches a probability). A matrix whose entries are all 0 or 1 gives the
+        plain 0/1 problem, identical to ``probabilities=False``. Rows are not merged (only rows
+        no candidate reaches are dropped). Cover targets (``cover_share``,
+        ``resolve_groups``) are not available with probabilities. ``coverage`` then holds the
+        pattern (which candidate reaches which row) and ``probability`` the values.
 
         Returns
         -------
@@ -391,6 +425,8 @@ class SitingProblem:
             location_ids=location_ids,
             kecamatan_ids=kecamatan_ids,
             min_towers_per_kecamatan=min_towers_per_kecamatan,
+            probabilities=probabilities,
+            probability_floor=probability_floor,
         )
         problem = cls._from_inputs(inputs)
         problem._check_feasible()
@@ -399,7 +435,17 @@ class SitingProblem:
     @classmethod
     def _from_inputs(cls, v: _MatrixInputs) -> SitingProblem:
         """Merge the demand rows of validated inputs and build the (unchecked) problem."""
-        merged, merged_w, row_map, merged_groups = _merge_rows(v.matrix, v.weights, v.group_codes)
+        probability = None
+        if v.probability is not None:
+            merged, probability, merged_w, row_map, merged_groups = _drop_empty_rows(
+                v.probability, v.weights, v.group_codes
+            )
+            for a in (probability.data, probability.indices, probability.indptr):
+                _readonly(a)
+        else:
+            merged, merged_w, row_map, merged_groups = _merge_rows(
+                v.matrix, v.weights, v.group_codes
+            )
         if not merged.has_canonical_format:  # pragma: no cover - _merge_rows returns canonical
             merged.sum_duplicates()  # canonical (sorted, no repeats): scipy never rewrites it
         for a in (merged.data, merged.indices, merged.indptr):
@@ -424,6 +470,7 @@ class SitingProblem:
             kecamatan_codes=None if v.kecamatan_codes is None else _readonly(v.kecamatan_codes),
             kecamatan_labels=v.kecamatan_labels,
             kecamatan_minima=v.kecamatan_minima,
+            probability=probability,
             **_group_fields(v, merged_groups),
         )
 
@@ -566,6 +613,8 @@ class SitingProblem:
                     )
                 else:
                     changes["budget_idr"] = b
+        if has_target and self.probability is not None:
+            schema.append(_NO_TARGET_WITH_PROBABILITIES)
         if has_target and changes.get("objective", self.objective) != Objective():
             schema.append(
                 "objective applies to budgeted problems; with cover_share or resolve_groups the "
@@ -682,8 +731,31 @@ class SitingProblem:
 
     # ------------------------------------------------------------------ evaluating plans
 
+    @property
+    def is_probabilistic(self) -> bool:
+        """Whether coverage is a probability per entry (``probabilities=True``, not all 0/1)."""
+        return self.probability is not None
+
+    def served_rows(self, sites: Iterable[int]) -> np.ndarray:
+        """float64 per merged row: the probability ``sites`` serve it, 1 − Π(1 − p).
+
+        For a 0/1 problem, 1.0 where covered and 0.0 elsewhere.
+        """
+        if self.probability is None:
+            return self.covered_rows(sites).astype(np.float64)
+        miss = np.ones(self.n_demand)
+        indptr, indices, data = self.probability.indptr, self.probability.indices, self.probability.data
+        for j in sites:
+            sl = slice(indptr[j], indptr[j + 1])
+            miss[indices[sl]] *= 1.0 - data[sl]
+        served: np.ndarray = 1.0 - miss
+        return served
+
     def covered_rows(self, sites: Iterable[int]) -> np.ndarray:
-        """Bool mask over the merged rows covered by the candidate indices ``sites``."""
+        """Bool mask over the merged rows covered by the candidate indices ``sites``.
+
+        With probabilities: the rows some site of ``sites`` reaches (probability ≥ the floor).
+        """
         covered = np.zeros(self.n_demand, dtype=bool)
         indptr, indices = self.coverage.indptr, self.coverage.indices
         for j in sites:
@@ -699,7 +771,10 @@ class SitingProblem:
         return out
 
     def value(self, sites: Iterable[int]) -> float:
-        """Covered weight (persons) of the candidate indices ``sites``."""
+        """Covered weight (persons) of the candidate indices ``sites``; with probabilities, the
+        expected people served, Σ w_i (1 − Π_{j ∈ sites} (1 − p_ij))."""
+        if self.probability is not None:
+            return float(self.weights @ self.served_rows(sites))
         return float(self.weights[self.covered_rows(sites)].sum())
 
     def cost_idr(self, sites: Iterable[int]) -> int:
@@ -707,9 +782,14 @@ class SitingProblem:
         return int(sum(int(self.costs_idr[j]) for j in sites))
 
     def group_covered(self, sites: Iterable[int]) -> np.ndarray:
-        """Covered weight of each desa (float64, one per ``group_ids``) under ``sites``."""
+        """Covered weight of each desa (float64, one per ``group_ids``) under ``sites`` (expected
+        people served, with probabilities)."""
         if self.groups is None:
             return np.zeros(0)
+        if self.probability is not None:
+            in_g = self.groups >= 0
+            served = self.weights * self.served_rows(sites)
+            return np.bincount(self.groups[in_g], weights=served[in_g], minlength=self.n_groups)
         covered = self.covered_rows(sites) & (self.groups >= 0)
         return np.bincount(
             self.groups[covered], weights=self.weights[covered], minlength=self.n_groups
@@ -767,6 +847,8 @@ class SitingProblem:
             extra += f", objective={self.objective}"
         if self.location_codes is not None:
             extra += f", n_locations={len(self.location_labels)}"
+        if self.probability is not None:
+            extra += ", probabilities=True"
         if self.kecamatan_minima:
             extra += f", kecamatan_minima={dict(self.kecamatan_minima)}"
         return (
@@ -1134,6 +1216,14 @@ class _MatrixInputs:
     kecamatan_codes: np.ndarray | None
     kecamatan_labels: tuple[Hashable, ...]
     kecamatan_minima: tuple[tuple[Hashable, int], ...]
+    probability: sp.csc_array | None = None
+
+
+_NO_TARGET_WITH_PROBABILITIES = (
+    "cover targets (cover_share, resolve_groups) are not available with probabilities=True; "
+    "maximise the expected people under a budget instead, or threshold the probabilities "
+    "into a 0/1 matrix."
+)
 
 
 def _validate_matrix_inputs(
@@ -1155,6 +1245,8 @@ def _validate_matrix_inputs(
     location_ids: Any,
     kecamatan_ids: Any,
     min_towers_per_kecamatan: Mapping[Hashable, int] | None,
+    probabilities: bool = False,
+    probability_floor: float = DEFAULT_PROBABILITY_FLOOR,
 ) -> _MatrixInputs:
     """Check every input of :meth:`SitingProblem.from_matrix` and raise all problems at once.
 
@@ -1165,7 +1257,14 @@ def _validate_matrix_inputs(
     schema: list[str] = []
     numbers = Problems()
 
-    matrix, shape = _check_matrix(coverage, schema)
+    probability = None
+    if probabilities:
+        probability, shape = _check_probability_matrix(coverage, probability_floor, schema)
+        matrix = None if probability is None else _pattern(probability)
+        if probability is not None and bool(np.all(probability.data == 1.0)):
+            probability = None  # all 0/1: the plain problem, bit for bit
+    else:
+        matrix, shape = _check_matrix(coverage, schema)
     n_rows, n_cols = shape if shape is not None else (None, None)
 
     w = _check_weights(weights, n_rows, schema, numbers)
@@ -1199,6 +1298,8 @@ def _validate_matrix_inputs(
         groups, g_ids, group_values, resolve_groups, schema, numbers
     )
     _check_goal(obj, groups, has_target, schema)
+    if probabilities and has_target:
+        schema.append(_NO_TARGET_WITH_PROBABILITIES)
 
     _raise_problems("SitingProblem.from_matrix", schema, numbers)
     assert matrix is not None and w is not None and c is not None and ids is not None
@@ -1226,6 +1327,7 @@ def _validate_matrix_inputs(
         kecamatan_codes=kec_codes,
         kecamatan_labels=kec_labels or (),
         kecamatan_minima=minima,
+        probability=probability,
     )
 
 
@@ -1371,6 +1473,83 @@ def _check_matrix(
     out.eliminate_zeros()
     out.sort_indices()
     return out, shape
+
+
+def _check_probability_matrix(
+    coverage: Any, floor: Any, schema: list[str]
+) -> tuple[sp.csc_array | None, tuple[int, int] | None]:
+    """The matrix of probabilities as canonical CSC float64, entries below ``floor`` dropped."""
+    if not (
+        isinstance(floor, int | float)
+        and not isinstance(floor, bool)
+        and math.isfinite(floor)
+        and 0 <= floor < 1
+    ):
+        schema.append(f"probability_floor must be in [0, 1); received {floor!r}.")
+        return None, None
+    if sp.issparse(coverage):
+        m = sp.coo_array(coverage)
+    else:
+        try:
+            dense = np.asarray(coverage)
+        except Exception as exc:  # pragma: no cover - exotic inputs
+            schema.append(f"coverage must be a matrix of probabilities ({exc}).")
+            return None, None
+        if dense.ndim != 2 or dense.dtype.kind not in "biuf":
+            schema.append(
+                f"coverage must be a 2-D numeric matrix of probabilities; received shape "
+                f"{dense.shape}, dtype {dense.dtype}."
+            )
+            return None, None
+        m = sp.coo_array(dense)
+    if m.ndim != 2 or m.data.dtype.kind not in "biuf":
+        schema.append(f"coverage must be a 2-D numeric matrix; received dtype {m.data.dtype}.")
+        return None, None
+    shape = (int(m.shape[0]), int(m.shape[1]))
+    out = sp.csc_array(m.astype(np.float64))
+    out.sum_duplicates()
+    data = out.data
+    bad = ~((data >= 0) & (data <= 1))  # NaN is bad too
+    if bad.any():
+        vals = np.unique(data[bad])
+        schema.append(
+            f"coverage probabilities must lie in [0, 1]; received {int(bad.sum())} other "
+            f"value(s) such as {_listing(vals.tolist())} (repeated entries are added up)."
+        )
+        return None, shape
+    out.data[data < max(float(floor), np.finfo(np.float64).tiny)] = 0.0
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out, shape
+
+
+def _pattern(probability: sp.csc_array) -> sp.csc_array:
+    """The 0/1 (bool) pattern of a probability matrix, with the same structure."""
+    return sp.csc_array(
+        (np.ones(probability.nnz, dtype=bool), probability.indices.copy(), probability.indptr.copy()),
+        shape=probability.shape,
+    )
+
+
+def _drop_empty_rows(
+    probability: sp.csc_array, weights: np.ndarray, groups: np.ndarray | None
+) -> tuple[sp.csc_array, sp.csc_array, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Drop the rows no candidate reaches (probabilities are not merged): the pattern, the
+    probabilities, the weights, the row map and the desa of each kept row."""
+    n_rows, n_cols = probability.shape
+    count = np.bincount(probability.indices, minlength=n_rows)
+    kept = np.flatnonzero(count > 0)
+    row_map = np.full(n_rows, -1, dtype=np.int64)
+    row_map[kept] = np.arange(kept.size, dtype=np.int64)
+    index_dtype = np.int32 if kept.size < 2**31 else np.int64
+    prob = sp.csc_array(
+        (probability.data.copy(), row_map.astype(index_dtype)[probability.indices],
+         probability.indptr.copy()),
+        shape=(int(kept.size), n_cols),
+    )
+    prob.sort_indices()
+    merged_groups = None if groups is None else groups[kept].astype(np.int64)
+    return _pattern(prob), prob, weights[kept].astype(np.float64), row_map, merged_groups
 
 
 def _check_weights(

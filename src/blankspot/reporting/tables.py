@@ -344,8 +344,73 @@ PHRASES: dict[str, tuple[str, str]] = {
     "outputs_heading": ("Output files", "Berkas keluaran"),
     "sources_heading": ("Sources", "Sumber"),
     "parameters_heading": ("Parameters", "Parameter"),
+    # the interactive map (map.html): layers, legend, title, tooltips, popups and controls
+    "map_plan_title": (
+        "blankspot plan: {n} towers, {cost} of {budget}, {people} people newly covered in "
+        "{n_target} target desa ({model}, RSRP ≥ {threshold:g} dBm)",
+        "Rencana blankspot: {n} menara, {cost} dari {budget}, {people} penduduk baru terlayani "
+        "di {n_target} desa sasaran ({model}, RSRP ≥ {threshold:g} dBm)",
+    ),
+    "map_terrain": ("Terrain: {source}", "Medan: {source}"),
+    "map_synthetic_note": ("Terrain: SYNTHETIC demo DEM", "Medan: DEM demo SINTETIS (SYNTHETIC)"),
+    "map_layer_desa": (
+        "Desa / kelurahan: share of people covered", "Desa / kelurahan: persentase penduduk terlayani"),
+    "map_layer_targets": ("Blank-spot target desa ({n})", "Desa sasaran blank spot ({n})"),
+    "map_layer_coverage": ("Coverage of chosen towers (RSRP)", "Cakupan menara terpilih (RSRP)"),
+    "map_layer_best_server": (
+        "Best server: which chosen tower serves each pixel",
+        "Server terbaik: menara terpilih yang melayani tiap piksel"),
+    "map_layer_towers": ("Chosen towers, ranked ({n})", "Menara terpilih, urut peringkat ({n})"),
+    "map_layer_candidates": ("All candidate sites ({n})", "Semua kandidat lokasi ({n})"),
+    "map_legend_targets": ("blank-spot target desa ({n})", "desa sasaran blank spot ({n})"),
+    "map_legend_rsrp": ("RSRP of chosen towers (median)", "RSRP menara terpilih (median)"),
+    "map_opacity": ("overlay opacity", "transparansi lapisan"),
+    "map_opacity_aria": ("coverage overlay opacity", "transparansi lapisan cakupan"),
+    "map_legend_best_server": ("Best server (tower rank)", "Server terbaik (peringkat menara)"),
+    "map_colours_repeat": ("colours repeat every {n} ranks", "warna berulang setiap {n} peringkat"),
+    "map_population": ("population", "penduduk"),
+    "map_people_covered": ("people covered", "penduduk terlayani"),
+    "map_share_covered": ("share covered %", "persentase terlayani %"),
+    "map_status_target": ("blank-spot target", "sasaran blank spot"),
+    "map_candidate": ("candidate", "kandidat"),
+    "map_source": ("source", "asal"),
+    "map_height": ("height m AGL", "tinggi m di atas tanah"),
+    "map_tower": ("Tower #{rank}", "Menara #{rank}"),
+    "map_tower_height": (
+        "height {height:g} m AGL · lat {lat:.5f}, lon {lon:.5f}",
+        "tinggi {height:g} m di atas tanah · lintang {lat:.5f}, bujur {lon:.5f}"),
+    "map_cost_tower": ("tower", "menara"),
+    "map_cost_land": ("land", "lahan"),
+    "map_cost_road": ("road", "jalan akses"),
+    "map_cost_power": ("power", "catu daya"),
+    "map_cost_backhaul": ("backhaul", "backhaul"),
+    "map_cost_equipment": ("equipment", "perangkat"),
+    "map_cost_contingency": ("contingency", "tak terduga"),
+    "map_cost_total": ("total", "total"),
+    "map_estimate": ("estimate", "perkiraan"),
+    "map_people_new": ("people newly covered", "penduduk baru terlayani"),
+    "map_cumulative": ("cumulative: {people} people, {cost}", "kumulatif: {people} penduduk, {cost}"),
+    "map_desa_new": ("desa newly served", "desa baru terlayani"),
+    "map_none": ("none", "tidak ada"),
+    "map_cost_from": ("cost from", "asal biaya"),
+    "map_fullscreen": ("Full screen", "Layar penuh"),
+    "map_fullscreen_exit": ("Exit full screen", "Keluar dari layar penuh"),
+    "map_measure": ("Measure a distance", "Ukur jarak"),
+    "map_measure_stop": ("Stop measuring", "Berhenti mengukur"),
+    "map_measure_clear": ("Clear measurements", "Hapus pengukuran"),
+    "map_measure_finish": ("Click to finish the line", "Klik untuk mengakhiri garis"),
+    "map_measure_delete": (
+        "Press SHIFT and click to delete a point", "Tekan SHIFT dan klik untuk menghapus titik"),
+    "map_measure_move": ("Click and drag to move a point", "Klik dan seret untuk memindahkan titik"),
+    "map_measure_resume": (
+        "Press CTRL and click to resume the line", "Tekan CTRL dan klik untuk melanjutkan garis"),
+    "map_measure_add": ("Press CTRL and click to add a point", "Tekan CTRL dan klik untuk menambah titik"),
+    "map_search": ("Cari desa / search desa...", "Cari desa..."),
+    "map_search_none": ("Desa not found", "Desa tidak ditemukan"),
+    "map_search_clear": ("Clear", "Hapus"),
 }
-"""Other words of the reports (map title, legend, caption, metadata prose), (English, Indonesian)."""
+"""Other words of the reports (map title, legend, caption, metadata prose, and every word of the
+interactive map under ``map_*``), (English, Indonesian)."""
 
 RSRP_CLASS_PHRASES: dict[float, str] = {
     -80.0: "rsrp_excellent",

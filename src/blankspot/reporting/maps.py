@@ -602,7 +602,8 @@ def plan_map(
     v["geometry"] = _round_coordinates(v.geometry.to_numpy(), coord_decimals)
     props = _desa_properties(v, lang)
     targets = props[props["target"]]
-    fmap = _base_map(_focus_bounds(v.total_bounds, targets, ranking), tiles)
+    focus = _focus_bounds(v.total_bounds, targets, ranking)
+    fmap = _base_map(focus, tiles)
 
     desa_layer = _desa_layer(props, lang)
     desa_layer.add_to(fmap)
@@ -669,7 +670,8 @@ def plan_map(
         "fullscreen", "fullscreen_exit", "measure", "measure_stop", "measure_clear",
         "measure_finish", "measure_delete", "measure_move", "measure_resume", "measure_add",
         "search", "search_none", "search_clear")}
-    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa, "text": text}).add_to(fmap)
+    fit = [[focus[1], focus[0]], [focus[3], focus[2]]]
+    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa, "text": text, "fit": fit}).add_to(fmap)
     return fmap
 
 
@@ -732,7 +734,8 @@ def _rsrp_grid(transform: Affine | None) -> Affine:
 
 
 def _base_map(bounds_lonlat: Sequence[float], tiles: str | None) -> folium.Map:
-    """The map fitted to ``bounds_lonlat`` (:func:`_focus_bounds`), with the basemap and the
+    """The map centred on ``bounds_lonlat`` (:func:`_focus_bounds`; ``plan_map.js`` fits the
+    view to them, without animation, before the page is ready), with the basemap and the
     panes, bottom to top: desa fill (overlayPane 400) < rasters < target outlines < candidates."""
     import folium
 
@@ -750,7 +753,6 @@ def _base_map(bounds_lonlat: Sequence[float], tiles: str | None) -> folium.Map:
             attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
             max_zoom=19,
         ).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
     folium.map.CustomPane("bs-raster", z_index=410, pointer_events=False).add_to(fmap)
     folium.map.CustomPane("bs-targets", z_index=420, pointer_events=False).add_to(fmap)
     folium.map.CustomPane("bs-sites", z_index=430, pointer_events=True).add_to(fmap)

@@ -6,6 +6,8 @@
   var bs = window.blankspot = {map: map, layers: layers, towers: cfg.towers, found: null};
   // every word the controls show, in the map's language (HTML-escaped by the writer)
   var text = cfg.text;
+  // open on the plan (the target desa and the chosen towers), at once rather than animated
+  map.fitBounds(cfg.fit, {animate: false});
 
   // the title and legend live inside the map container, so they stay in fullscreen
   var title = document.getElementById('blankspot-title');

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from blankspot.clutter import ClutterModel
 from blankspot.reporting.maps import plan_map
 from blankspot.reporting.tables import check_lang, phrase
+from blankspot.settings import MODEL_NAMES
 from blankspot.units import format_idr
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "best_rsrp_dbm",
+    "model_text",
     "plan_folium_map",
     "plan_summary",
     "plan_title",
@@ -84,6 +87,30 @@ def best_rsrp_dbm(result: PlanResult) -> np.ndarray:
     return np.full(cov.shape, np.nan, np.float32)
 
 
+def model_text(result: PlanResult, lang: str = "en") -> str:
+    """The propagation model as it ran, in words: :meth:`PlanResult.model_label` in English,
+    the same parts from :data:`~blankspot.reporting.tables.PHRASES` in Bahasa Indonesia."""
+    check_lang(lang)
+    if lang == "en":
+        return result.model_label()
+    settings = result.settings or result.config.coverage_settings()
+    model = settings.model
+    text = phrase("map_model_los", lang) if model == "los" else MODEL_NAMES.get(model, model)
+    clutter = settings.clutter
+    if clutter is not None:
+        where = phrase("map_clutter_handset" if model == "itm" else "map_clutter_path", lang)
+        if isinstance(clutter, ClutterModel) and clutter.landcover is not None:
+            text += " " + phrase("map_clutter_landcover", lang, name=clutter.name, where=where)
+        else:
+            name = clutter.name if isinstance(clutter, ClutterModel) else "grid"
+            text += " " + phrase("map_clutter", lang, name=name, where=where)
+    if settings.calibration is not None:
+        text += ", " + phrase("map_calibrated", lang)
+    if result.config.terrain_res_m is not None:
+        text += ", " + phrase("map_terrain_res", lang, res=result.config.terrain_res_m)
+    return text
+
+
 def plan_title(result: PlanResult, lang: str = "en") -> str:
     """The one-line title of a plan's map, in ``lang``."""
     cfg = result.config
@@ -92,7 +119,7 @@ def plan_title(result: PlanResult, lang: str = "en") -> str:
         "map_plan_title", lang, n=len(result.ranking), cost=format_idr(result.total_cost_idr),
         budget=format_idr(cfg.budget_idr),
         people=people.replace(",", ".") if lang == "id" else people,
-        n_target=len(result.target_ids), model=result.model_label(),
+        n_target=len(result.target_ids), model=model_text(result, lang),
         threshold=cfg.link.threshold_dbm,
     )
 

@@ -352,6 +352,15 @@ PHRASES: dict[str, tuple[str, str]] = {
         "di {n_target} desa sasaran ({model}, RSRP ≥ {threshold:g} dBm)",
     ),
     "map_terrain": ("Terrain: {source}", "Medan: {source}"),
+    "map_model_los": ("LOS + free space", "LOS + ruang bebas"),
+    "map_clutter_landcover": (
+        "with land-cover clutter cell by cell ({name}) {where}",
+        "dengan clutter tutupan lahan per sel ({name}) {where}"),
+    "map_clutter": ("with {name} clutter {where}", "dengan clutter {name} {where}"),
+    "map_clutter_handset": ("at the handset (P.2108)", "di sisi handset (P.2108)"),
+    "map_clutter_path": ("along the path", "sepanjang lintasan"),
+    "map_calibrated": ("calibrated", "terkalibrasi"),
+    "map_terrain_res": ("{res:g} m terrain", "medan {res:g} m"),
     "map_synthetic_note": ("Terrain: SYNTHETIC demo DEM", "Medan: DEM demo SINTETIS (SYNTHETIC)"),
     "map_layer_desa": (
         "Desa / kelurahan: share of people covered", "Desa / kelurahan: persentase penduduk terlayani"),

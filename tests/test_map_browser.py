@@ -457,6 +457,9 @@ def test_indonesian_map_shows_no_english_label(demo_map_id, open_map, small_plan
                   "jalan akses", "catu daya", "penduduk baru terlayani", "kumulatif",
                   "desa baru terlayani: Segendang"):
         assert words in popup
+    source = small_plan.ranking["source"].iloc[0]
+    if f"map_code_{source}" in PHRASES:
+        assert f"({phrase(f'map_code_{source}', 'id')})" in popup
 
     controls = m.js("""() => Array.from(document.querySelectorAll('[title], [placeholder]'))
         .map(e => (e.getAttribute('title') || '') + ' ' + (e.getAttribute('placeholder') || ''))

@@ -460,6 +460,13 @@ def _glue(
     return _Glue()
 
 
+def _code(value: object, lang: str) -> str:
+    """A code shown on the map (candidate source, power or backhaul option): itself in
+    English, its ``map_code_*`` phrase in Bahasa Indonesia when it has one. Not escaped."""
+    key = f"map_code_{value}"
+    return phrase(key, lang) if lang != "en" and key in PHRASES else str(value)
+
+
 def _count(value: float, lang: str) -> str:
     """A whole number with thousands separated: ``1,234`` in English, ``1.234`` in Indonesian."""
     text = f"{round(float(value)):,}"
@@ -484,7 +491,7 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en
             continue
         option = ""
         if name in ("power", "backhaul") and r.get(f"{name}_option"):
-            option = f" ({_esc(str(r[f'{name}_option']))})"
+            option = f" ({_esc(_code(r[f'{name}_option'], lang))})"
         rows.append(
             f"<tr><td>{_esc(phrase('map_cost_' + name, lang))}{option}</td>"
             f"<td class=\"bs-idr\">{format_idr(value)}</td>"
@@ -494,7 +501,7 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en
         f"<tr><td><b>{_esc(phrase('map_cost_total', lang))}</b></td><td class=\"bs-idr\"><b>{format_idr(r['cost_idr'])}</b></td>"
         f"<td>{est('capex')}</td></tr>"
     )
-    source = f" ({_esc(str(r['source']))})" if r.get("source") else ""
+    source = f" ({_esc(_code(r['source'], lang))})" if r.get("source") else ""
     cost_from = (f"<br>{_esc(phrase('map_cost_from', lang))} {_esc(str(r['cost_from']))}"
                  if r.get("cost_from") else "")
     desa_new = str(r.get("desa_new", "") or "").strip() or phrase("map_none", lang)
@@ -933,7 +940,8 @@ def _candidate_layer(
     heights = pts["height_agl_m"].astype(float) if "height_agl_m" in pts else np.nan
     cand = pts[["geometry"]].copy()
     cand["site_id"] = pts[id_col].astype(str).map(_esc)
-    cand["source"] = pts["source"].astype(str).map(_esc) if "source" in pts else ""
+    cand["source"] = (pts["source"].map(lambda c: _esc(_code(c, lang))) if "source" in pts
+                      else "")
     cand["height_agl_m"] = heights
     cand["geometry"] = _round_coordinates(cand.geometry.to_numpy(), coord_decimals)
     return folium.GeoJson(

@@ -414,6 +414,15 @@ PHRASES: dict[str, tuple[str, str]] = {
     "map_measure_resume": (
         "Press CTRL and click to resume the line", "Tekan CTRL dan klik untuk melanjutkan garis"),
     "map_measure_add": ("Press CTRL and click to add a point", "Tekan CTRL dan klik untuk menambah titik"),
+    # codes shown on the map: candidate sources and the power and backhaul options
+    "map_code_user": ("user", "pengguna"),
+    "map_code_high_point": ("high_point", "titik tinggi"),
+    "map_code_grid": ("grid", "grid"),
+    "map_code_pln": ("pln", "PLN"),
+    "map_code_off_grid_solar": ("off_grid_solar", "surya off-grid"),
+    "map_code_microwave": ("microwave", "microwave"),
+    "map_code_fibre": ("fibre", "serat optik"),
+    "map_code_vsat": ("vsat", "VSAT"),
     "map_search": ("Cari desa / search desa...", "Cari desa..."),
     "map_search_none": ("Desa not found", "Desa tidak ditemukan"),
     "map_search_clear": ("Clear", "Hapus"),

@@ -455,7 +455,7 @@ def test_indonesian_map_shows_no_english_label(demo_map_id, open_map, small_plan
     popup = m.page.locator(".leaflet-popup-content").inner_text()
     for words in ("Menara #1", "tinggi 72 m di atas tanah", "lintang", "bujur", "menara", "lahan",
                   "jalan akses", "catu daya", "penduduk baru terlayani", "kumulatif",
-                  "desa baru terlayani: Segendang"):
+                  "desa baru terlayani: Segendang", "asal biaya model biaya"):
         assert words in popup
     source = small_plan.ranking["source"].iloc[0]
     if f"map_code_{source}" in PHRASES:

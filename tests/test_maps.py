@@ -338,6 +338,7 @@ def test_lang_id_puts_every_map_phrase_in_indonesian_and_keeps_names_escaped():
         assert phrase(key, "id") in page, key
     assert "Menara #1" in page and "jalan akses" in page and "sangat baik" in page
     assert "(titik tinggi)" in page and "(pengguna)" in page  # codes of the candidate source
+    assert "asal biaya model biaya" in page and "catu daya (PLN)" in page
     ours = page
     for _css, js in maps.vendored_assets():  # the plugins' sources hold their English defaults
         ours = ours.replace(js, "")

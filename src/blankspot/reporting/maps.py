@@ -461,9 +461,10 @@ def _glue(
 
 
 def _code(value: object, lang: str) -> str:
-    """A code shown on the map (candidate source, power or backhaul option): itself in
-    English, its ``map_code_*`` phrase in Bahasa Indonesia when it has one. Not escaped."""
-    key = f"map_code_{value}"
+    """A code shown on the map (candidate source, power or backhaul option, where a cost came
+    from): itself in English, its ``map_code_*`` phrase (spaces as ``_``) in Bahasa Indonesia
+    when it has one. Not escaped."""
+    key = f"map_code_{str(value).replace(' ', '_')}"
     return phrase(key, lang) if lang != "en" and key in PHRASES else str(value)
 
 
@@ -502,7 +503,7 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en
         f"<td>{est('capex')}</td></tr>"
     )
     source = f" ({_esc(_code(r['source'], lang))})" if r.get("source") else ""
-    cost_from = (f"<br>{_esc(phrase('map_cost_from', lang))} {_esc(str(r['cost_from']))}"
+    cost_from = (f"<br>{_esc(phrase('map_cost_from', lang))} {_esc(_code(r['cost_from'], lang))}"
                  if r.get("cost_from") else "")
     desa_new = str(r.get("desa_new", "") or "").strip() or phrase("map_none", lang)
     height = phrase("map_tower_height", lang, height=float(r["height_agl_m"]), lat=float(r["lat"]),

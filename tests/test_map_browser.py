@@ -30,8 +30,10 @@ from blankspot.reporting.maps import (
     LAYER_DESA,
     LAYER_TARGETS,
     LAYER_TOWERS,
+    MAP_PHRASES,
     plan_map,
 )
+from blankspot.reporting.tables import PHRASES, phrase
 from paser_window import SEGENDANG
 
 VIEWPORT = {"width": 1200, "height": 800}
@@ -141,6 +143,11 @@ def demo_map(small_plan, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def demo_map_id(small_plan, tmp_path_factory):
+    return write_outputs(small_plan, tmp_path_factory.mktemp("map-demo-id"), lang="id")["map.html"]
+
+
+@pytest.fixture(scope="module")
 def evil_map(small_plan, tmp_path_factory):
     """The same plan with hostile names: a desa, a kecamatan, a tower id, the title."""
     villages = small_plan.villages.copy()
@@ -178,6 +185,9 @@ def _interior_latlon(villages, kode) -> tuple[float, float]:
 
 def test_map_opens_offline_without_errors_and_draws_every_desa(demo_map, open_map, tmp_path):
     m = open_map(demo_map)
+    # the map opens on the plan; at the whole kabupaten every desa is drawn
+    m.js("() => window.blankspot.map.fitBounds(window.blankspot.layers.desa.getBounds(), "
+         "{animate: false})")
     counts = m.js("""() => {
         const desa = window.blankspot.layers.desa.getLayers();
         return {layers: desa.length,
@@ -223,7 +233,9 @@ def test_layer_control_lists_the_layers_with_their_defaults(demo_map, open_map, 
 
 def test_search_typed_by_name_moves_to_and_highlights_the_desa(demo_map, open_map, small_plan):
     m = open_map(demo_map)
-    before = m.js("() => window.blankspot.map.getZoom()")
+    # the map opens on the plan: first look at the whole kabupaten, then search
+    before = m.js("""() => { const b = window.blankspot;
+        b.map.fitBounds(b.layers.desa.getBounds(), {animate: false}); return b.map.getZoom(); }""")
     m.page.click(".leaflet-control-search .search-button")
     m.page.locator(".leaflet-control-search input.search-input").press_sequentially(
         "segend", delay=20)
@@ -380,3 +392,106 @@ def test_hostile_names_show_as_text_and_never_run(evil_map, open_map, small_plan
 def test_demo_map_file_is_small(demo_map):
     size_b = demo_map.stat().st_size
     assert size_b < 3_000_000, f"map.html is {size_b / 1e6:.2f} MB"
+
+
+# --- Bahasa Indonesia and the initial view ----------------------------------------------------
+
+
+def _english_words() -> list[str]:
+    """The English text of every map phrase, without its ``{...}`` fields: none may remain on
+    an Indonesian map (phrases the same in both languages, such as "total", are left out)."""
+    import re
+
+    out = []
+    for key in MAP_PHRASES:
+        en, id_ = PHRASES[key]
+        if en == id_:
+            continue
+        for part in re.split(r"\{[^}]*\}", en):
+            part = part.strip(" :,;·()#")
+            if len(part) >= 4 and part not in id_:
+                out.append(part)
+    return out
+
+
+def test_indonesian_map_shows_no_english_label(demo_map_id, open_map, small_plan):
+    m = open_map(demo_map_id)
+    rows = m.js("""() => Array.from(
+        document.querySelectorAll('.leaflet-control-layers-overlays label')
+    ).map(l => l.textContent.trim())""")
+    assert rows == [
+        phrase("map_layer_desa", "id"),
+        phrase("map_layer_coverage", "id"),
+        phrase("map_layer_best_server", "id"),
+        phrase("map_layer_targets", "id", n=1),
+        phrase("map_layer_candidates", "id", n=len(small_plan.sites)),
+        phrase("map_layer_towers", "id", n=len(small_plan.ranking)),
+    ]
+    title = m.page.locator("#blankspot-title").inner_text()
+    assert title.startswith("Rencana blankspot: ") and "desa sasaran" in title
+    assert "SINTETIS" in title and "SYNTHETIC" in title  # synthetic terrain still says so
+    assert "dengan clutter" in title and " with " not in title and "terrain" not in title
+    m.page.get_by_label(phrase("map_layer_best_server", "id")).check()
+    legend = m.page.locator("#blankspot-legend").inner_text()
+    for words in ("Desa: persentase penduduk terlayani", "RSRP menara terpilih",
+                  "transparansi lapisan", "Server terbaik (peringkat menara)", "terlayani",
+                  "sangat baik", "lemah", "Medan: DEM demo SINTETIS"):
+        assert words in legend
+
+    # a desa's tooltip and a tower's tooltip and popup
+    lat, lon = _interior_latlon(small_plan.villages, SEGENDANG)
+    x, y = m.js("([lat, lon]) => { const p = window.blankspot.map.latLngToContainerPoint("
+                "[lat, lon]); return [p.x, p.y]; }", [lat, lon])
+    m.page.mouse.move(x, y)
+    desa_tip = m.page.locator(".leaflet-tooltip").first
+    desa_tip.wait_for()
+    desa_text = desa_tip.inner_text()
+    for words in ("Segendang", "penduduk terlayani", "persentase terlayani %", "sasaran blank spot"):
+        assert words in desa_text
+    m.page.mouse.move(5, 790)
+    m.js("() => window.blankspot.layers.towers.getLayers()[0].openTooltip()")
+    tower_tip = m.page.locator(".leaflet-tooltip", has_text="Menara #1").inner_text()
+    m.js("() => window.blankspot.layers.towers.getLayers()[0].openPopup()")
+    popup = m.page.locator(".leaflet-popup-content").inner_text()
+    for words in ("Menara #1", "tinggi 72 m di atas tanah", "lintang", "bujur", "menara", "lahan",
+                  "jalan akses", "catu daya", "penduduk baru terlayani", "kumulatif",
+                  "desa baru terlayani: Segendang", "asal biaya model biaya"):
+        assert words in popup
+    source = small_plan.ranking["source"].iloc[0]
+    if f"map_code_{source}" in PHRASES:
+        assert f"({phrase(f'map_code_{source}', 'id')})" in popup
+
+    controls = m.js("""() => Array.from(document.querySelectorAll('[title], [placeholder]'))
+        .map(e => (e.getAttribute('title') || '') + ' ' + (e.getAttribute('placeholder') || ''))
+        .join(' | ')""")
+    assert "Layar penuh" in controls and "Ukur jarak" in controls and "Cari desa" in controls
+    shown = " | ".join([" | ".join(rows), title, legend, desa_text, tower_tip, popup, controls])
+    left = [w for w in _english_words() if w in shown]
+    assert left == [], f"English left on the Indonesian map: {left}"
+    m.check_clean()
+
+
+def test_english_is_the_default_and_names_no_indonesian_layer(demo_map, open_map):
+    m = open_map(demo_map)
+    rows = m.js("""() => Array.from(
+        document.querySelectorAll('.leaflet-control-layers-overlays label')
+    ).map(l => l.textContent.trim())""")
+    assert LAYER_DESA in rows and phrase("map_layer_desa", "id") not in rows
+    assert m.page.locator("#blankspot-title").inner_text().startswith("blankspot plan: ")
+    m.check_clean()
+
+
+def test_map_opens_on_the_target_desa_and_the_towers(demo_map_id, open_map, small_plan):
+    m = open_map(demo_map_id)
+    view = m.js("""(kode) => {
+        const b = window.blankspot, v = b.map.getBounds(), all = b.layers.desa.getBounds();
+        const target = b.layers.desa.getLayers().find(
+            l => l.feature.properties.village_id === kode).getBounds();
+        const area = (x) => (x.getEast() - x.getWest()) * (x.getNorth() - x.getSouth());
+        return {towers: b.layers.towers.getLayers().every(mk => v.contains(mk.getLatLng())),
+                target: v.contains(target), viewArea: area(v), allArea: area(all)};
+    }""", SEGENDANG)
+    assert view["towers"] and view["target"]
+    # much smaller than the kabupaten's 144 desa
+    assert view["viewArea"] < 0.1 * view["allArea"], view
+    m.check_clean()

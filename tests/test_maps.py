@@ -318,3 +318,54 @@ def test_best_server_overlay_colours_each_pixel_by_its_tower_rank(page):
     declared = page[: page.index(urls[1])]
     name = re.findall(r"var (image_overlay_[0-9a-f]+) = L\.imageOverlay\(", declared)[-1]
     assert f"{name}.addTo(" not in page
+
+
+def test_lang_id_puts_every_map_phrase_in_indonesian_and_keeps_names_escaped():
+    from blankspot.reporting.maps import MAP_PHRASES
+    from blankspot.reporting.tables import PHRASES, phrase
+
+    # title and terrain note are shown as given: plan_folium_map gives them in the language
+    page = _render(lang="id", title=f"rencana {JINJA}", terrain_note="Medan: DEM demo SINTETIS")
+    _, overlays = _layer_control(page)
+    assert overlays == [
+        phrase("map_layer_desa", "id"), phrase("map_layer_coverage", "id"),
+        phrase("map_layer_best_server", "id"), phrase("map_layer_targets", "id", n=2),
+        phrase("map_layer_candidates", "id", n=4), phrase("map_layer_towers", "id", n=2),
+    ]
+    for key in ("share_legend", "map_legend_rsrp", "map_opacity", "map_legend_best_server",
+                "map_population", "map_share_covered", "map_status_target", "map_fullscreen",
+                "map_measure", "map_search"):
+        assert phrase(key, "id") in page, key
+    assert "Menara #1" in page and "jalan akses" in page and "sangat baik" in page
+    assert "(titik tinggi)" in page and "(pengguna)" in page  # codes of the candidate source
+    assert "asal biaya model biaya" in page and "catu daya (PLN)" in page
+    ours = page
+    for _css, js in maps.vendored_assets():  # the plugins' sources hold their English defaults
+        ours = ours.replace(js, "")
+    for key in MAP_PHRASES:  # phrases of several words (single words also name JavaScript)
+        en, id_ = PHRASES[key]
+        if "{" not in en and " " in en and en not in id_:
+            assert en not in ours, key
+    # hostile names stay escaped in Indonesian too
+    assert EVIL not in page and "<script>window.__xss" not in page
+    assert "<b>rencana &#123;&#123; 7 * 7 }}" in page and "rencana 49" not in page
+
+
+def test_lang_en_is_unchanged_and_other_languages_are_refused():
+    from blankspot.errors import SchemaError
+
+    _, overlays = _layer_control(_render(lang="en"))
+    assert overlays[0] == LAYER_DESA
+    with pytest.raises(SchemaError, match="lang"):
+        _render(lang="fr")
+
+
+def test_the_map_opens_on_the_targets_and_towers():
+    cfg = json.loads(re.search(r"var cfg = (\{.*?\});\n", _render()).group(1))
+    (s, w), (n, e) = cfg["fit"]
+    targets = _villages().loc[["64.01.09.2004", "64.01.09.2005"]].to_crs(4326).total_bounds
+    everything = _villages().to_crs(4326).total_bounds
+    for lat, lon in zip(_ranking()["lat"], _ranking()["lon"], strict=True):
+        assert s < lat < n and w < lon < e
+    assert w < targets[0] and s < targets[1] and e > targets[2] and n > targets[3]
+    assert (e - w) * (n - s) < (everything[2] - everything[0]) * (everything[3] - everything[1])

@@ -29,6 +29,7 @@ from affine import Affine
 
 from blankspot.calibration import WITHIN_DB, measurements_layer, residual_colour
 from blankspot.crs import WGS84, as_crs
+from blankspot.reporting.tables import PHRASES, RSRP_CLASS_PHRASES, check_lang, phrase
 from blankspot.units import format_idr
 
 if TYPE_CHECKING:
@@ -60,13 +61,21 @@ RANK_COLOURS = (
 
 TARGET_COLOUR = "#b2182b"
 
-LAYER_DESA = "Desa / kelurahan: share of people covered"
-LAYER_TARGETS = "Blank-spot target desa ({n})"
-LAYER_COVERAGE = "Coverage of chosen towers (RSRP)"
-LAYER_BEST_SERVER = "Best server: which chosen tower serves each pixel"
-LAYER_TOWERS = "Chosen towers, ranked ({n})"
-LAYER_CANDIDATES = "All candidate sites ({n})"
-"""Layer-control names; ``{n}`` is the number of features."""
+LAYER_DESA = phrase("map_layer_desa")
+LAYER_TARGETS = phrase("map_layer_targets")
+LAYER_COVERAGE = phrase("map_layer_coverage")
+LAYER_BEST_SERVER = phrase("map_layer_best_server")
+LAYER_TOWERS = phrase("map_layer_towers")
+LAYER_CANDIDATES = phrase("map_layer_candidates")
+"""Layer-control names in English (``phrase("map_layer_*", lang)`` gives them in a language);
+``{n}`` is the number of features."""
+
+MAP_PHRASES = tuple(k for k in sorted(PHRASES) if k.startswith("map_"))
+"""Keys of :data:`blankspot.reporting.tables.PHRASES` that the interactive map shows."""
+
+FOCUS_PAD = 0.1
+"""The map opens on the target desa and the chosen towers, their box widened by this share of
+its size on each side (the whole area when there is neither)."""
 
 BASEMAP_NAME = "OpenStreetMap"
 BASEMAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -350,35 +359,36 @@ def _legend_html(
     best_server_items: Sequence[tuple[str, str]],
     note: str = "",
     opacity: float = 0.7,
+    lang: str = "en",
 ) -> str:
     """The legend: desa shares, target outline, RSRP classes with an opacity slider, best server.
 
-    Labels are escaped here; colours are this module's constants.
+    Labels are escaped here; colours are this module's constants; words are in ``lang``.
     """
     parts = ['<div id="blankspot-legend" class="bs-box bs-legend">']
-    parts.append("<b>Desa: share of people covered</b>")
+    parts.append(f"<b>{_esc(phrase('share_legend', lang))}</b>")
     parts += [f"<div>{_swatch(c)}{_esc(label)}</div>" for label, c in desa_items]
     if n_targets:
         parts.append(
             f'<div><span class="bs-swatch" style="background:transparent;border:3px solid '
-            f'{TARGET_COLOUR}"></span>blank-spot target desa ({n_targets})</div>'
+            f'{TARGET_COLOUR}"></span>{_esc(phrase("map_legend_targets", lang, n=n_targets))}</div>'
         )
     if rsrp_items:
-        parts.append('<b class="bs-section">RSRP of chosen towers (median)</b>')
+        parts.append(f'<b class="bs-section">{_esc(phrase("map_legend_rsrp", lang))}</b>')
         parts += [f"<div>{_swatch(c)}{_esc(label)}</div>" for label, c in rsrp_items]
         pct = round(opacity * 100)
         parts.append(
-            '<label class="bs-opacity">overlay opacity '
+            f'<label class="bs-opacity">{_esc(phrase("map_opacity", lang))} '
             f'<input id="blankspot-opacity" type="range" min="0" max="100" step="5" value="{pct}" '
-            f'aria-label="coverage overlay opacity"> <output id="blankspot-opacity-value">{pct} %'
+            f'aria-label="{_esc(phrase("map_opacity_aria", lang))}"> <output id="blankspot-opacity-value">{pct} %'
             "</output></label>"
         )
     if best_server_items:
         parts.append('<div id="blankspot-legend-best-server" style="display:none">')
-        parts.append('<b class="bs-section">Best server (tower rank)</b>')
+        parts.append(f'<b class="bs-section">{_esc(phrase("map_legend_best_server", lang))}</b>')
         parts += [f"<div>{_swatch(c)}{_esc(label)}</div>" for label, c in best_server_items]
         if len(best_server_items) > len(RANK_COLOURS):
-            parts.append(f"<div>colours repeat every {len(RANK_COLOURS)} ranks</div>")
+            parts.append(f"<div>{_esc(phrase('map_colours_repeat', lang, n=len(RANK_COLOURS)))}</div>")
         parts.append("</div>")
     if note:
         parts.append(f'<div class="bs-note">{_esc(note)}</div>')
@@ -450,12 +460,28 @@ def _glue(
     return _Glue()
 
 
-def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str]) -> str:
+def _code(value: object, lang: str) -> str:
+    """A code shown on the map (candidate source, power or backhaul option, where a cost came
+    from): itself in English, its ``map_code_*`` phrase (spaces as ``_``) in Bahasa Indonesia
+    when it has one. Not escaped."""
+    key = f"map_code_{str(value).replace(' ', '_')}"
+    return phrase(key, lang) if lang != "en" and key in PHRASES else str(value)
+
+
+def _count(value: float, lang: str) -> str:
+    """A whole number with thousands separated: ``1,234`` in English, ``1.234`` in Indonesian."""
+    text = f"{round(float(value)):,}"
+    return text.replace(",", ".") if lang == "id" else text
+
+
+def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en") -> str:
     """Popup HTML of one ranked tower: rank, height, cost breakdown, people and desa served."""
     estimated = {s.strip() for s in str(r.get("estimated_components", "") or "").split(",") if s.strip()}
+    estimate = _esc(phrase("map_estimate", lang))
 
     def est(token: str) -> str:
-        return ' <span class="bs-est" title="estimate">(perkiraan)</span>' if token in estimated else ""
+        return (f' <span class="bs-est" title="{estimate}">(perkiraan)</span>'
+                if token in estimated else "")
 
     import pandas as pd
 
@@ -466,28 +492,33 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str]) -> str:
             continue
         option = ""
         if name in ("power", "backhaul") and r.get(f"{name}_option"):
-            option = f" ({_esc(str(r[f'{name}_option']))})"
+            option = f" ({_esc(_code(r[f'{name}_option'], lang))})"
         rows.append(
-            f"<tr><td>{name}{option}</td><td class=\"bs-idr\">{format_idr(value)}</td>"
+            f"<tr><td>{_esc(phrase('map_cost_' + name, lang))}{option}</td>"
+            f"<td class=\"bs-idr\">{format_idr(value)}</td>"
             f"<td>{est(name)}</td></tr>"
         )
     rows.append(
-        f"<tr><td><b>total</b></td><td class=\"bs-idr\"><b>{format_idr(r['cost_idr'])}</b></td>"
+        f"<tr><td><b>{_esc(phrase('map_cost_total', lang))}</b></td><td class=\"bs-idr\"><b>{format_idr(r['cost_idr'])}</b></td>"
         f"<td>{est('capex')}</td></tr>"
     )
-    source = f" ({_esc(str(r['source']))})" if r.get("source") else ""
-    cost_from = f"<br>cost from {_esc(str(r['cost_from']))}" if r.get("cost_from") else ""
-    desa_new = str(r.get("desa_new", "") or "").strip() or "none"
+    source = f" ({_esc(_code(r['source'], lang))})" if r.get("source") else ""
+    cost_from = (f"<br>{_esc(phrase('map_cost_from', lang))} {_esc(_code(r['cost_from'], lang))}"
+                 if r.get("cost_from") else "")
+    desa_new = str(r.get("desa_new", "") or "").strip() or phrase("map_none", lang)
+    height = phrase("map_tower_height", lang, height=float(r["height_agl_m"]), lat=float(r["lat"]),
+                    lon=float(r["lon"]))
+    cumulative = phrase("map_cumulative", lang, people=_count(r["cumulative_people"], lang),
+                        cost=format_idr(r["cumulative_cost_idr"]))
     return (
         '<div class="bs-popup">'
-        f"<b>Tower #{int(r['rank'])}</b> {_esc(str(r['site_id']))}{source}<br>"
-        f"height {float(r['height_agl_m']):g} m AGL · lat {float(r['lat']):.5f}, "
-        f"lon {float(r['lon']):.5f}"
+        f"<b>{_esc(phrase('map_tower', lang, rank=int(r['rank'])))}</b> "
+        f"{_esc(str(r['site_id']))}{source}<br>"
+        f"{_esc(height)}"
         f"<table>{''.join(rows)}</table>"
-        f"people newly covered: <b>{round(float(r['people_new'])):,}</b><br>"
-        f"cumulative: {round(float(r['cumulative_people'])):,} people, "
-        f"{format_idr(r['cumulative_cost_idr'])}<br>"
-        f"desa newly served: {_esc(desa_new)}"
+        f"{_esc(phrase('map_people_new', lang))}: <b>{_count(r['people_new'], lang)}</b><br>"
+        f"{_esc(cumulative)}<br>"
+        f"{_esc(phrase('map_desa_new', lang))}: {_esc(desa_new)}"
         f"{cost_from}</div>"
     )
 
@@ -510,6 +541,7 @@ def plan_map(
     max_overlay_pixels: int = 1_500_000,
     overlay_opacity: float = 0.7,
     measurements: gpd.GeoDataFrame | None = None,
+    lang: str = "en",
 ) -> folium.Map:
     """A folium map of a tower plan, for a planner.
 
@@ -555,6 +587,14 @@ def plan_map(
         output, or the ``points.csv`` of ``blankspot calibrate --report-dir`` as points): drawn
         coloured by measured − predicted RSRP (red weaker than predicted, white within ±3 dB,
         blue stronger) with popups, and a legend of their own (:func:`add_measurements`).
+    lang:
+        ``"en"`` or ``"id"``: the language of every word the map adds (layer names, legend,
+        tooltips, popups, controls), from the ``map_*`` entries of
+        :data:`blankspot.reporting.tables.PHRASES`. ``title`` and ``terrain_note`` are shown
+        as given.
+
+    The map opens on the blank-spot target desa and the chosen towers (:func:`_focus_bounds`);
+    every desa is drawn.
 
     Returns
     -------
@@ -562,16 +602,18 @@ def plan_map(
     """
     import folium
 
+    check_lang(lang)
     n_desa = len(villages)
     v = villages.copy()
     v["geometry"] = v.geometry.simplify(simplify_m, preserve_topology=True)
     v = v.to_crs(WGS84)
     v["geometry"] = _round_coordinates(v.geometry.to_numpy(), coord_decimals)
-    fmap = _base_map(v.total_bounds, tiles)
-
-    props = _desa_properties(v)
+    props = _desa_properties(v, lang)
     targets = props[props["target"]]
-    desa_layer = _desa_layer(props)
+    focus = _focus_bounds(v.total_bounds, targets, ranking)
+    fmap = _base_map(focus, tiles)
+
+    desa_layer = _desa_layer(props, lang)
     desa_layer.add_to(fmap)
 
     rank_of: dict[str, int] = {}
@@ -580,7 +622,8 @@ def plan_map(
     coverage_layer = None
     if rsrp_dbm is not None:
         coverage_layer = _coverage_layer(
-            rsrp_dbm, _rsrp_grid(rsrp_transform), rsrp_crs, max_overlay_pixels, overlay_opacity
+            rsrp_dbm, _rsrp_grid(rsrp_transform), rsrp_crs, max_overlay_pixels, overlay_opacity,
+            lang,
         )
         coverage_layer.add_to(fmap)
     best_server_layer = None
@@ -588,19 +631,19 @@ def plan_map(
     if best_server is not None and best_server_ids is not None and len(best_server_ids):
         best_server_layer, best_server_items = _best_server_layer(
             best_server, best_server_ids, rank_of, _rsrp_grid(rsrp_transform), rsrp_crs,
-            max_overlay_pixels, overlay_opacity,
+            max_overlay_pixels, overlay_opacity, lang,
         )
         if best_server_layer is not None:
             best_server_layer.add_to(fmap)
 
     # above the rasters: target outlines, then candidates, then the chosen towers
-    target_layer = _target_layer(targets)
+    target_layer = _target_layer(targets, lang)
     if target_layer is not None:
         target_layer.add_to(fmap)
-    candidate_layer = _candidate_layer(candidates, coord_decimals)
+    candidate_layer = _candidate_layer(candidates, coord_decimals, lang)
     if candidate_layer is not None:
         candidate_layer.add_to(fmap)
-    tower_layer, towers = _tower_layer(ranking, coord_decimals)
+    tower_layer, towers = _tower_layer(ranking, coord_decimals, lang)
     if tower_layer is not None:
         tower_layer.add_to(fmap)
 
@@ -619,6 +662,7 @@ def plan_map(
                 best_server_items=best_server_items,
                 terrain_note=terrain_note,
                 opacity=overlay_opacity,
+                lang=lang,
             )
         )
     )
@@ -630,7 +674,12 @@ def plan_map(
         "candidates": candidate_layer,
         "towers": tower_layer,
     }
-    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa}).add_to(fmap)
+    text = {key: _esc(phrase(f"map_{key}", lang)) for key in (
+        "fullscreen", "fullscreen_exit", "measure", "measure_stop", "measure_clear",
+        "measure_finish", "measure_delete", "measure_move", "measure_resume", "measure_add",
+        "search", "search_none", "search_clear")}
+    fit = [[focus[1], focus[0]], [focus[3], focus[2]]]
+    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa, "text": text, "fit": fit}).add_to(fmap)
     return fmap
 
 
@@ -693,8 +742,9 @@ def _rsrp_grid(transform: Affine | None) -> Affine:
 
 
 def _base_map(bounds_lonlat: Sequence[float], tiles: str | None) -> folium.Map:
-    """The map fitted to ``bounds_lonlat`` (the desa), with the basemap and the panes, bottom to
-    top: desa fill (overlayPane 400) < rasters < target outlines < candidates."""
+    """The map centred on ``bounds_lonlat`` (:func:`_focus_bounds`; ``plan_map.js`` fits the
+    view to them, without animation, before the page is ready), with the basemap and the
+    panes, bottom to top: desa fill (overlayPane 400) < rasters < target outlines < candidates."""
     import folium
 
     xmin, ymin, xmax, ymax = bounds_lonlat
@@ -711,14 +761,40 @@ def _base_map(bounds_lonlat: Sequence[float], tiles: str | None) -> folium.Map:
             attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
             max_zoom=19,
         ).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
     folium.map.CustomPane("bs-raster", z_index=410, pointer_events=False).add_to(fmap)
     folium.map.CustomPane("bs-targets", z_index=420, pointer_events=False).add_to(fmap)
     folium.map.CustomPane("bs-sites", z_index=430, pointer_events=True).add_to(fmap)
     return fmap
 
 
-def _desa_properties(v: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _focus_bounds(
+    all_lonlat: Sequence[float], targets: gpd.GeoDataFrame, ranking: pd.DataFrame | None
+) -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) the map opens on: the target desa and the chosen
+    towers, widened by :data:`FOCUS_PAD` on each side; ``all_lonlat`` (every desa) when there
+    is neither."""
+    xs: list[float] = []
+    ys: list[float] = []
+    if len(targets):
+        x0, y0, x1, y1 = (float(b) for b in targets.total_bounds)
+        xs += [x0, x1]
+        ys += [y0, y1]
+    if ranking is not None and len(ranking):
+        xs += [float(x) for x in ranking["lon"]]
+        ys += [float(y) for y in ranking["lat"]]
+    xs = [x for x in xs if np.isfinite(x)]
+    ys = [y for y in ys if np.isfinite(y)]
+    if not xs or not ys:
+        x0, y0, x1, y1 = (float(b) for b in all_lonlat)
+        return x0, y0, x1, y1
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    # at least about 1 km across, so a lone tower does not open at street level
+    dx = max(x1 - x0, 0.01) * FOCUS_PAD
+    dy = max(y1 - y0, 0.01) * FOCUS_PAD
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
+def _desa_properties(v: gpd.GeoDataFrame, lang: str = "en") -> gpd.GeoDataFrame:
     """The desa as drawn (lon/lat): rounded figures, escaped names, target flag and status."""
     props = v.reset_index()
     if "village_id" not in props.columns:
@@ -729,7 +805,7 @@ def _desa_properties(v: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     props["population"] = props["population"].round(0)
     props["population_covered"] = props["population_covered"].astype(float).round(0)
     props["target"] = props["target"].astype(bool) if "target" in props else False
-    props["status"] = np.where(props["target"], "blank-spot target", "")
+    props["status"] = np.where(props["target"], phrase("map_status_target", lang), "")
     keep = ["village_id", "name", "kecamatan", "population", "population_covered", "share_pct",
             "share_covered", "target", "status", "geometry"]
     props = props[[c for c in keep if c in props.columns]]
@@ -749,20 +825,20 @@ def _desa_style(feature: Mapping[str, Any]) -> dict[str, object]:
     }
 
 
-def _desa_layer(props: gpd.GeoDataFrame) -> folium.GeoJson:
+def _desa_layer(props: gpd.GeoDataFrame, lang: str = "en") -> folium.GeoJson:
     """Desa filled by share of people covered, with a tooltip of their figures."""
     import folium
 
     return folium.GeoJson(
         props.to_json(drop_id=False),
-        name=LAYER_DESA,
+        name=_esc(phrase("map_layer_desa", lang)),
         style_function=_desa_style,
         highlight_function=lambda f: {"weight": 3, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(
             fields=["village_id", "name", "kecamatan", "population", "population_covered",
                     "share_pct", "status"],
-            aliases=["kode", "nama", "kecamatan", "population", "people covered",
-                     "share covered %", ""],
+            aliases=["kode", "nama", "kecamatan", phrase("map_population", lang),
+                     phrase("map_people_covered", lang), phrase("map_share_covered", lang), ""],
             localize=True,
             sticky=True,
         ),
@@ -770,7 +846,8 @@ def _desa_layer(props: gpd.GeoDataFrame) -> folium.GeoJson:
 
 
 def _coverage_layer(
-    rsrp_dbm: np.ndarray, transform: Affine, crs: object, max_pixels: int, opacity: float
+    rsrp_dbm: np.ndarray, transform: Affine, crs: object, max_pixels: int, opacity: float,
+    lang: str = "en",
 ) -> folium.raster_layers.ImageOverlay:
     """The RSRP raster in planner classes, as an image in Web Mercator."""
     import folium
@@ -780,7 +857,7 @@ def _coverage_layer(
     return folium.raster_layers.ImageOverlay(
         image=_png_data_url(png),
         bounds=bounds,
-        name=LAYER_COVERAGE,
+        name=_esc(phrase("map_layer_coverage", lang)),
         opacity=opacity,
         mercator_project=False,
         interactive=False,
@@ -797,6 +874,7 @@ def _best_server_layer(
     crs: object,
     max_pixels: int,
     opacity: float,
+    lang: str = "en",
 ) -> tuple[folium.raster_layers.ImageOverlay | None, list[tuple[str, str]]]:
     """Each cell in the colour of its serving tower's rank (off by default), and the legend
     items of the ranks drawn; None when no serving tower is ranked."""
@@ -820,7 +898,7 @@ def _best_server_layer(
     layer = folium.raster_layers.ImageOverlay(
         image=_png_data_url(png),
         bounds=bounds,
-        name=LAYER_BEST_SERVER,
+        name=_esc(phrase("map_layer_best_server", lang)),
         opacity=opacity,
         mercator_project=False,
         interactive=False,
@@ -832,7 +910,7 @@ def _best_server_layer(
     return layer, [(f"#{k} {ids.get(k, '')}", rank_colour(k)) for k in drawn]
 
 
-def _target_layer(targets: gpd.GeoDataFrame) -> folium.GeoJson | None:
+def _target_layer(targets: gpd.GeoDataFrame, lang: str = "en") -> folium.GeoJson | None:
     """Outlines of the blank-spot target desa, above the rasters (None: no target)."""
     import folium
 
@@ -841,7 +919,7 @@ def _target_layer(targets: gpd.GeoDataFrame) -> folium.GeoJson | None:
     outline = targets[["name", "geometry"]].reset_index(drop=True)
     return folium.GeoJson(
         outline.to_json(drop_id=True),
-        name=LAYER_TARGETS.format(n=len(targets)),
+        name=_esc(phrase("map_layer_targets", lang, n=len(targets))),
         style_function=lambda f: {"color": TARGET_COLOUR, "weight": 3, "fill": False,
                                   "opacity": 0.95},
         interactive=False,
@@ -850,7 +928,7 @@ def _target_layer(targets: gpd.GeoDataFrame) -> folium.GeoJson | None:
 
 
 def _candidate_layer(
-    candidates: gpd.GeoDataFrame | None, coord_decimals: int
+    candidates: gpd.GeoDataFrame | None, coord_decimals: int, lang: str = "en"
 ) -> folium.GeoJson | None:
     """Every candidate site as a small circle (off by default; None: no candidates)."""
     import folium
@@ -863,24 +941,27 @@ def _candidate_layer(
     heights = pts["height_agl_m"].astype(float) if "height_agl_m" in pts else np.nan
     cand = pts[["geometry"]].copy()
     cand["site_id"] = pts[id_col].astype(str).map(_esc)
-    cand["source"] = pts["source"].astype(str).map(_esc) if "source" in pts else ""
+    cand["source"] = (pts["source"].map(lambda c: _esc(_code(c, lang))) if "source" in pts
+                      else "")
     cand["height_agl_m"] = heights
     cand["geometry"] = _round_coordinates(cand.geometry.to_numpy(), coord_decimals)
     return folium.GeoJson(
         cand.to_json(drop_id=True),
-        name=LAYER_CANDIDATES.format(n=len(cand)),
+        name=_esc(phrase("map_layer_candidates", lang, n=len(cand))),
         show=False,
         marker=folium.CircleMarker(radius=3, weight=1, fill=True),
         style_function=lambda f: {"color": "#333", "fillColor": "#777", "fillOpacity": 0.85,
                                   "weight": 1},
         tooltip=folium.GeoJsonTooltip(fields=["site_id", "source", "height_agl_m"],
-                                      aliases=["candidate", "source", "height m AGL"]),
+                                      aliases=[phrase("map_candidate", lang),
+                                               phrase("map_source", lang),
+                                               phrase("map_height", lang)]),
         pane="bs-sites",
     )
 
 
 def _tower_layer(
-    ranking: pd.DataFrame | None, coord_decimals: int
+    ranking: pd.DataFrame | None, coord_decimals: int, lang: str = "en"
 ) -> tuple[folium.FeatureGroup | None, list[dict[str, object]]]:
     """The chosen towers as numbered markers with tooltip and cost popup, and their
     rank, id and position for ``window.blankspot.towers`` (None, []: no ranking)."""
@@ -889,7 +970,7 @@ def _tower_layer(
     towers: list[dict[str, object]] = []
     if ranking is None or not len(ranking):
         return None, towers
-    layer = folium.FeatureGroup(name=LAYER_TOWERS.format(n=len(ranking)))
+    layer = folium.FeatureGroup(name=_esc(phrase("map_layer_towers", lang, n=len(ranking))))
     for _, r in ranking.iterrows():
         rank = int(r["rank"])
         lat, lon = round(float(r["lat"]), coord_decimals), round(float(r["lon"]), coord_decimals)
@@ -905,9 +986,9 @@ def _tower_layer(
             z_index_offset=1000 - rank,
         )
         marker.add_to(layer)
-        _tooltip(_esc(f"Tower #{rank} {r['site_id']}"), direction="top",
+        _tooltip(_esc(f"{phrase('map_tower', lang, rank=rank)} {r['site_id']}"), direction="top",
                  offset=[0, -12]).add_to(marker)
-        _popup(_tower_popup(r, format_idr), max_width_px=340).add_to(marker)
+        _popup(_tower_popup(r, format_idr, lang), max_width_px=340).add_to(marker)
     return layer, towers
 
 
@@ -927,9 +1008,10 @@ def _plan_legend_html(
     best_server_items: Sequence[tuple[str, str]],
     terrain_note: str,
     opacity: float,
+    lang: str = "en",
 ) -> str:
     """:func:`_legend_html` with the plan map's share classes, RSRP classes when the coverage
-    is drawn, and a note when the terrain is synthetic."""
+    is drawn, and a note when the terrain is synthetic, in ``lang``."""
     desa_items = [
         (f"{20 * i}–{20 * (i + 1)} %" if i < len(SHARE_COLOURS) - 1 else f"≥ {20 * i} %", col)
         for i, col in enumerate(SHARE_COLOURS)
@@ -937,12 +1019,30 @@ def _plan_legend_html(
     return _legend_html(
         desa_items=desa_items,
         n_targets=n_targets,
-        rsrp_items=[(label, colour) for _lo, _hi, label, colour in RSRP_CLASSES_DBM]
+        rsrp_items=[(rsrp_class_label(lo, hi, label, lang), colour)
+                    for lo, hi, label, colour in RSRP_CLASSES_DBM]
         if with_rsrp else [],
         best_server_items=best_server_items,
-        note="Terrain: SYNTHETIC demo DEM" if "SYNTHETIC" in terrain_note.upper() else "",
+        note=phrase("map_synthetic_note", lang) if "SYNTHETIC" in terrain_note.upper() else "",
         opacity=opacity,
+        lang=lang,
     )
+
+
+def rsrp_class_label(lo: float, hi: float, label: str, lang: str = "en") -> str:
+    """The legend label of an RSRP class of :data:`RSRP_CLASSES_DBM`: ``label`` in English,
+    the span and the class's phrase in Bahasa Indonesia.
+
+    Examples
+    --------
+    >>> rsrp_class_label(-105.0, -100.0, "−105 … −100 dBm covered (terlayani)", "id")
+    '−105 … −100 dBm terlayani'
+    """
+    key = RSRP_CLASS_PHRASES.get(lo)
+    if lang == "en" or key is None:
+        return label
+    span = f"≥ {lo:g}" if not np.isfinite(hi) else f"{lo:g} … {hi:g}"
+    return f"{span.replace('-', '−')} dBm {phrase(key, lang)}"
 
 
 SCENARIO_COLOURS = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#35978f", "#c51b7d",

@@ -57,7 +57,9 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
     ``map.html``, ``ranking.csv`` (with each tower's cost breakdown), ``desa.csv``,
     ``kecamatan.csv``, ``costs.csv`` (every candidate), ``curve.csv`` (cost–coverage curve),
     ``stability.csv`` (ranking under costs ×0.6/×1.4 and threshold ±5 dB), ``summary.json``
-    (headline figures and the exact solver's certificate) and ``coverage.tif``.
+    (headline figures and the exact solver's certificate) and ``coverage.tif``. With
+    ``lang="id"`` the map and the reports of :func:`blankspot.reporting.export.write_reports`
+    are in Bahasa Indonesia.
 
     ``extra_text`` ({file name: text}, e.g. ``scenario.toml``) joins the same set, before the
     metadata, whose checksums list it.
@@ -113,7 +115,7 @@ def _write_all(result: PlanResult, out: Path, *, lang: str, extra_text: Mapping[
     write_text(json.dumps(plan_summary(result), indent=2, ensure_ascii=False, default=str),
                paths["summary.json"])
 
-    fmap = plan_folium_map(result, rsrp_dbm=rsrp)
+    fmap = plan_folium_map(result, rsrp_dbm=rsrp, lang=lang)
     paths["map.html"] = out / "map.html"
     write_text(fmap.get_root().render(), paths["map.html"])
 

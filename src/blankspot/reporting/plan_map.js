@@ -4,6 +4,10 @@
   var layers = %(layers)s;
   var cfg = %(cfg)s;
   var bs = window.blankspot = {map: map, layers: layers, towers: cfg.towers, found: null};
+  // every word the controls show, in the map's language (HTML-escaped by the writer)
+  var text = cfg.text;
+  // open on the plan (the target desa and the chosen towers), at once rather than animated
+  map.fitBounds(cfg.fit, {animate: false});
 
   // the title and legend live inside the map container, so they stay in fullscreen
   var title = document.getElementById('blankspot-title');
@@ -53,14 +57,17 @@
 
   // fullscreen (leaflet.fullscreen), in the zoom bar
   bs.fullscreen = new L.Control.FullScreen({
-    position: 'topleft', title: 'Full screen', titleCancel: 'Exit full screen'
+    position: 'topleft', title: text.fullscreen, titleCancel: text.fullscreen_exit
   }).addTo(map);
 
   // distance measure (Leaflet.PolylineMeasure): click to add points, double-click to finish
   bs.measure = L.control.polylineMeasure({
     position: 'topleft', unit: 'metres', showBearings: false, clearMeasurementsOnStop: false,
-    showClearControl: true, measureControlTitleOn: 'Measure a distance',
-    measureControlTitleOff: 'Stop measuring', clearControlTitle: 'Clear measurements'
+    showClearControl: true, measureControlTitleOn: text.measure,
+    measureControlTitleOff: text.measure_stop, clearControlTitle: text.measure_clear,
+    tooltipTextFinish: text.measure_finish + '<br>', tooltipTextDelete: text.measure_delete,
+    tooltipTextMove: text.measure_move + '<br>', tooltipTextResume: '<br>' + text.measure_resume,
+    tooltipTextAdd: text.measure_add
   }).addTo(map);
 
   // search by desa name (leaflet-search) over the desa layer. Names reach the page
@@ -84,9 +91,9 @@
       marker: false,
       tooltipLimit: 20,
       firstTipSubmit: true,
-      textPlaceholder: 'Cari desa / search desa...',
-      textErr: 'Desa not found',
-      textCancel: 'Clear',
+      textPlaceholder: text.search,
+      textErr: text.search_none,
+      textCancel: text.search_clear,
       filterData: function (text, records) {
         var q = text.toLowerCase(), out = {};
         var keys = Object.keys(records).filter(function (k) {

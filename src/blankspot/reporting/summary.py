@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from blankspot.clutter import ClutterModel
 from blankspot.reporting.maps import plan_map
+from blankspot.reporting.tables import check_lang, phrase
+from blankspot.settings import MODEL_NAMES
 from blankspot.units import format_idr
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "best_rsrp_dbm",
+    "model_text",
     "plan_folium_map",
     "plan_summary",
     "plan_title",
@@ -32,14 +36,13 @@ __all__ = [
 ]
 
 
-def terrain_note(result: PlanResult) -> str:
-    """How the terrain must be described wherever the result is shown."""
+def terrain_note(result: PlanResult, lang: str = "en") -> str:
+    """How the terrain must be described wherever the result is shown (in ``lang``; synthetic
+    terrain is named SYNTHETIC in both languages)."""
+    check_lang(lang)
     if result.terrain_synthetic:
-        return (
-            "Terrain: SYNTHETIC demo DEM (real coarse relief + invented detail below 10 km); "
-            "not survey data. Real planning needs a real DEM."
-        )
-    return f"Terrain: {result.terrain_source}"
+        return phrase("synthetic_terrain", lang)
+    return phrase("map_terrain", lang, source=result.terrain_source)
 
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:
@@ -84,24 +87,51 @@ def best_rsrp_dbm(result: PlanResult) -> np.ndarray:
     return np.full(cov.shape, np.nan, np.float32)
 
 
-def plan_title(result: PlanResult) -> str:
-    """The one-line title of a plan's map."""
+def model_text(result: PlanResult, lang: str = "en") -> str:
+    """The propagation model as it ran, in words: :meth:`PlanResult.model_label` in English,
+    the same parts from :data:`~blankspot.reporting.tables.PHRASES` in Bahasa Indonesia."""
+    check_lang(lang)
+    if lang == "en":
+        return result.model_label()
+    settings = result.settings or result.config.coverage_settings()
+    model = settings.model
+    text = phrase("map_model_los", lang) if model == "los" else MODEL_NAMES.get(model, model)
+    clutter = settings.clutter
+    if clutter is not None:
+        where = phrase("map_clutter_handset" if model == "itm" else "map_clutter_path", lang)
+        if isinstance(clutter, ClutterModel) and clutter.landcover is not None:
+            text += " " + phrase("map_clutter_landcover", lang, name=clutter.name, where=where)
+        else:
+            name = clutter.name if isinstance(clutter, ClutterModel) else "grid"
+            text += " " + phrase("map_clutter", lang, name=name, where=where)
+    if settings.calibration is not None:
+        text += ", " + phrase("map_calibrated", lang)
+    if result.config.terrain_res_m is not None:
+        text += ", " + phrase("map_terrain_res", lang, res=result.config.terrain_res_m)
+    return text
+
+
+def plan_title(result: PlanResult, lang: str = "en") -> str:
+    """The one-line title of a plan's map, in ``lang``."""
     cfg = result.config
-    return (
-        f"blankspot plan: {len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
-        f"{format_idr(cfg.budget_idr)}, {result.people_covered:,.0f} people newly covered in "
-        f"{len(result.target_ids)} target desa ({result.model_label()}, "
-        f"RSRP ≥ {cfg.link.threshold_dbm:g} dBm)"
+    people = f"{result.people_covered:,.0f}"
+    return phrase(
+        "map_plan_title", lang, n=len(result.ranking), cost=format_idr(result.total_cost_idr),
+        budget=format_idr(cfg.budget_idr),
+        people=people.replace(",", ".") if lang == "id" else people,
+        n_target=len(result.target_ids), model=model_text(result, lang),
+        threshold=cfg.link.threshold_dbm,
     )
 
 
 def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None,
-                    measurements: gpd.GeoDataFrame | None = None) -> folium.Map:
+                    measurements: gpd.GeoDataFrame | None = None,
+                    lang: str = "en") -> folium.Map:
     """The folium map of a plan, as written to ``map.html`` (``rsrp_dbm``: precomputed raster;
-    ``measurements``: points with a residual, drawn coloured by it, see
-    :func:`blankspot.reporting.maps.plan_map`)."""
+    ``measurements``: points with a residual, drawn coloured by it; ``lang``: ``"en"`` or
+    ``"id"``, the language of every word on it; see :func:`blankspot.reporting.maps.plan_map`)."""
     cov = result.coverage
-    title = plan_title(result)
+    title = plan_title(result, lang)
     return plan_map(
         result.villages,
         ranking=result.ranking,
@@ -110,10 +140,11 @@ def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None,
         rsrp_transform=cov.transform,
         rsrp_crs=cov.crs,
         title=title,
-        terrain_note=terrain_note(result),
+        terrain_note=terrain_note(result, lang),
         best_server=cov.best_server(covered_only=True) if len(cov.footprints) else None,
         best_server_ids=cov.site_ids,
         measurements=measurements,
+        lang=lang,
     )
 
 

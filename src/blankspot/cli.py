@@ -201,8 +201,8 @@ def data_status(data_dir):
                    "with another budget, cost or threshold computes no propagation, and an "
                    "interrupted run resumes.")
 @click.option("--lang", type=click.Choice(["en", "id"]), default="en", show_default=True,
-              help="Language of the table headers, workbook, printed map and metadata "
-                   "(id: Bahasa Indonesia).")
+              help="Language of the table headers, workbook, interactive and printed maps and "
+                   "metadata (id: Bahasa Indonesia).")
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
          bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m,
@@ -474,8 +474,8 @@ def _echo_plan(result, seconds: float) -> None:
 @click.option("--scheduler", default=None,
               help="Compute candidate coverage on dask: 'local', 'threads' or tcp://HOST:PORT.")
 @click.option("--lang", type=click.Choice(["en", "id"]), default=None,
-              help="Language of the tables, workbook, printed map and metadata (default: lang of "
-                   "the scenario's [outputs] table, else en).")
+              help="Language of the tables, workbook, interactive and printed maps and metadata "
+                   "(default: lang of the scenario's [outputs] table, else en).")
 @click.pass_context
 def run_command(ctx, scenario, out_dir, overrides, cache_dir, scheduler, lang):
     """Run a scenario file and write the plan, the resolved scenario and provenance.

@@ -151,6 +151,25 @@ RESULT_FIELDS = (
 N_RESULT_FIELDS = len(RESULT_FIELDS)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def bullington_breakpoint_db(
+    h_ts: float, h_rs: float, stim: float, srim: float, dtot: float, lam: float
+) -> float:
+    """P.1812 Eqs. 18-19: knife-edge loss at the Bullington point of a transhorizon path, from
+    the steepest slopes seen from the transmitter (``stim``) and receiver (``srim``)."""
+    dbp = (h_rs - h_ts + srim * dtot) / (stim + srim)
+    nub = (h_ts + stim * dbp - (h_ts * (dtot - dbp) + h_rs * dbp) / dtot) * math.sqrt(
+        0.002 * dtot / (lam * dbp * (dtot - dbp))
+    )
+    return knife_edge_db(nub)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def bullington_total_db(luc: float, dtot: float) -> float:
+    """P.1812 Eq. 20: the Bullington diffraction loss from the knife-edge loss ``luc``."""
+    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+
+
 @njit(nogil=True, cache=True)
 def inv_cum_norm(x: float) -> float:
     """Approximate inverse complementary cumulative normal I(x), P.1812 Attachment 2."""
@@ -203,12 +222,8 @@ def bullington_db(
             s = (gi + 500.0 * ce * di * (dtot - di) - h_rs_m) / (dtot - di)
             if s > srim:
                 srim = s
-        dbp = (h_rs_m - h_ts_m + srim * dtot) / (stim + srim)
-        nub = (h_ts_m + stim * dbp - (h_ts_m * (dtot - dbp) + h_rs_m * dbp) / dtot) * math.sqrt(
-            0.002 * dtot / (lam * dbp * (dtot - dbp))
-        )
-        luc = knife_edge_db(nub)
-    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        luc = bullington_breakpoint_db(h_ts_m, h_rs_m, stim, srim, dtot, lam)
+    return bullington_total_db(luc, dtot)
 
 
 @njit(nogil=True, cache=True)

@@ -1018,7 +1018,7 @@ def smooth_bullington_db(
     lam = 0.2998 / f_ghz
     if n < 2:
         luc: float = 0.0
-        return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        return _p1812.bullington_total_db(luc, dtot)
     xk = xi_m / 1000.0
     stim = -np.inf
     i_star = math.sqrt(h_te / (500.0 * ce)) / xk
@@ -1046,12 +1046,8 @@ def smooth_bullington_db(
         for i in range(i_lo, min(i_lo + 2, n)):
             di = i * xi_m / 1000.0
             srim = max(srim, (500.0 * ce * di * (dtot - di) - h_re) / (dtot - di))
-        dbp = (h_re - h_te + srim * dtot) / (stim + srim)
-        nub = (h_te + stim * dbp - (h_te * (dtot - dbp) + h_re * dbp) / dtot) * math.sqrt(
-            0.002 * dtot / (lam * dbp * (dtot - dbp))
-        )
-        luc = knife_edge_db(nub)
-    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        luc = _p1812.bullington_breakpoint_db(h_te, h_re, stim, srim, dtot, lam)
+    return _p1812.bullington_total_db(luc, dtot)
 
 
 @njit(nogil=True, cache=True)
@@ -1081,12 +1077,8 @@ def bullington_scan_db(
             di = i * xi_m / 1000.0
             gi = 0.0 if smooth else _zp(g, j0, gtail, i)
             srim = max(srim, (gi + 500.0 * ce * di * (dtot - di) - hrs) / (dtot - di))
-        dbp = (hrs - hts + srim * dtot) / (stim + srim)
-        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
-            0.002 * dtot / (lam * dbp * (dtot - dbp))
-        )
-        luc = knife_edge_db(nub)
-    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        luc = _p1812.bullington_breakpoint_db(hts, hrs, stim, srim, dtot, lam)
+    return _p1812.bullington_total_db(luc, dtot)
 
 
 @njit(nogil=True, cache=True)
@@ -1282,12 +1274,8 @@ def p1812_cell_loss(
         for j in range(j0, n):
             di = j * xi / 1000.0
             srim = max(srim, (gtail[j - j0] + 500.0 * ce * di * (dtot - di) - hrs) / (dtot - di))
-        dbp = (hrs - hts + srim * dtot) / (stim + srim)
-        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) * math.sqrt(
-            0.002 * dtot / (lam * dbp * (dtot - dbp))
-        )
-        luc = knife_edge_db(nub)
-    lbulla = luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        luc = _p1812.bullington_breakpoint_db(hts, hrs, stim, srim, dtot, lam)
+    lbulla = _p1812.bullington_total_db(luc, dtot)
     h_te = hts - hstd
     h_re = hrs - hsrd
     lbulls = smooth_bullington_db(n, xi, h_te, h_re, ae, f_ghz)

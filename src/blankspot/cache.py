@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from blankspot.errors import DataError, InputError
+from blankspot.io.datasets import cached_sha256
 from blankspot.io.outputs import remove_stale_temporaries
 
 __all__ = [
@@ -68,7 +69,6 @@ CACHE_DIR_ENV = "BLANKSPOT_CACHE_DIR"
 """Environment variable naming the cache folder."""
 
 _FOOTPRINTS = "footprints"
-_HASH_CHUNK = 1 << 20
 _SKIP_SUFFIXES = (".aux.xml", ".ovr")
 """Side files GDAL lists with a raster that do not change full-resolution values."""
 
@@ -107,23 +107,6 @@ def resolve_cache_dir(cache_dir: str | os.PathLike[str] | bool | None) -> Path |
 
 def _is_local(path: str) -> bool:
     return not path.startswith("/vsi") and "://" not in path
-
-
-_SHA256_SEEN: dict[tuple[str, int, int], str] = {}
-"""SHA-256 of files already hashed in this process, by (path, size, mtime_ns)."""
-
-
-def _sha256(path: str) -> str:
-    st = os.stat(path)
-    seen = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
-    if seen in _SHA256_SEEN:
-        return _SHA256_SEEN[seen]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
-            h.update(chunk)
-    _SHA256_SEEN[seen] = h.hexdigest()
-    return _SHA256_SEEN[seen]
 
 
 def file_fingerprint(
@@ -169,7 +152,7 @@ def file_fingerprint(
         if not _is_local(f) or not os.path.exists(f):
             out.append([f, None, None])
         elif checksum:
-            out.append([f, _sha256(f)])
+            out.append([f, cached_sha256(f)])
         else:
             st = os.stat(f)
             out.append([f, st.st_size, st.st_mtime_ns])

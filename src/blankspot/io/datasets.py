@@ -376,7 +376,9 @@ _VERIFIED: dict[tuple[str, int, int], str] = {}
 """Checksums already computed in this process, keyed by (path, size, mtime_ns)."""
 
 
-def _cached_sha256(path: Path) -> str:
+def cached_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file, computed once per process and file version (path, size, mtime)."""
+    path = Path(path)
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _VERIFIED:
@@ -442,7 +444,7 @@ def paser_path(
     if not path.is_file():
         raise DataError(f"Paser dataset not found: {path.as_posix()} is missing. {FETCH_HINT}")
     if verify:
-        got = _cached_sha256(path)
+        got = cached_sha256(path)
         if got != entry.sha256:
             raise DataError(
                 f"Paser file {path.as_posix()} has SHA-256 {got}, expected {entry.sha256}: it was "
@@ -468,5 +470,5 @@ def verify_paser(data_dir: str | os.PathLike[str] | None = None) -> dict[str, st
         if not path.is_file():
             status[entry.name] = "embedded" if embedded_path(entry.name) else "missing"
         else:
-            status[entry.name] = "ok" if _cached_sha256(path) == entry.sha256 else "mismatch"
+            status[entry.name] = "ok" if cached_sha256(path) == entry.sha256 else "mismatch"
     return status

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from blankspot.errors import DataError, SchemaError, UnitsError, format_problems
+from blankspot.io.datasets import sha256_file
 from blankspot.io.providers import (
     COPERNICUS_TILE_LIST,
     INDONESIA_MCC,
@@ -228,14 +229,6 @@ def _geometry_bounds(geometry: Mapping[str, Any]) -> Bounds:
 # --- registries -----------------------------------------------------------------------------------
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_json(path: Path, default: Any) -> Any:
@@ -484,7 +477,7 @@ class _Fetcher:
         except DownloadFailed as exc:
             raise DataError(self._failure(source, url, str(exc), exc.status)) from exc
         except ValueError as exc:  # pooch: hash mismatch; the new download is not kept
-            if final.is_file() and entry and _sha256(final) != entry["sha256"]:
+            if final.is_file() and entry and sha256_file(final) != entry["sha256"]:
                 final.unlink()  # nor a damaged copy already on disk
             raise DataError(
                 f"{_redact(url)} does not match the SHA-256 recorded at its first download "
@@ -509,7 +502,7 @@ class _Fetcher:
             )
         from blankspot.io.outputs import atomic_path
 
-        if not (final.is_file() and _sha256(final) == _sha256(found)):
+        if not (final.is_file() and sha256_file(final) == sha256_file(found)):
             with atomic_path(final) as tmp:
                 shutil.copyfile(found, tmp)
         self._record(source, url, relpath, final, PROVIDERS[source].licence,
@@ -518,7 +511,7 @@ class _Fetcher:
 
     def _record(self, source: str, url: str, relpath: str, path: Path, licence: str,
                 handed_over: str | None = None) -> None:
-        sha = _sha256(path)
+        sha = sha256_file(path)
         old = self.registry.get(relpath)
         if old and old["sha256"] == sha:
             return
@@ -832,7 +825,7 @@ def _fetch_towers(fetcher: _Fetcher, area: Area, out_dir: Path, refresh: bool,
 
         relpath = f"opencellid/{from_file.name}"
         kept = fetcher.downloads / relpath
-        if not (kept.is_file() and _sha256(kept) == _sha256(from_file)):
+        if not (kept.is_file() and sha256_file(kept) == sha256_file(from_file)):
             with atomic_path(kept) as tmp:
                 shutil.copyfile(from_file, tmp)
         fetcher._record("towers", f"file:{from_file.name}", relpath, kept, provider.licence,
@@ -992,7 +985,7 @@ def _register_product(root: Path, area: Area, source: str, out: Path, used: Sequ
     files += downloads
     files.append({
         "source": source, "kind": "product", "file": f"{area.name}/{out.name}", "url": None,
-        "bytes": out.stat().st_size, "sha256": _sha256(out), "date": _now(),
+        "bytes": out.stat().st_size, "sha256": sha256_file(out), "date": _now(),
         "licence": provider.licence, "attribution": provider.attribution,
         "title": provider.title, "bounds": list(area.with_margin(provider.margin_km)),
         "derived_from": [d["file"] for d in downloads],

@@ -635,11 +635,8 @@ class FootprintStore:
     equal those computed, so a plan from the cache equals the plan computed.
 
     >>> from blankspot.testing import make_terrain
-    >>> t = make_terrain("flat")
-    >>> grid = Grid.from_bounds(t.bounds, crs=t.crs, res_m=t.res_m)  # snapped to the cell size
-    >>> store = FootprintStore.open(None, terrain_key="t", grid=grid,
-    ...                             settings=CoverageSettings(model="los"))
-    >>> store is None  # no folder, no store
+    >>> store = FootprintStore.open(None, make_terrain("flat"), CoverageSettings(model="los"))
+    >>> store is None  # no folder, no store (and the terrain is not hashed)
     True
     """
 
@@ -666,14 +663,16 @@ class FootprintStore:
 
     @classmethod
     def open(
-        cls, cache_dir: str | os.PathLike[str] | bool | None, *, terrain_key: str, grid: Grid,
+        cls, cache_dir: str | os.PathLike[str] | bool | None, terrain: Any,
         settings: CoverageSettings,
     ) -> FootprintStore | None:
-        """A store in ``cache_dir`` (see :func:`blankspot.cache.resolve_cache_dir`), or None."""
+        """A store in ``cache_dir`` (see :func:`blankspot.cache.resolve_cache_dir`) for footprints
+        on ``terrain``, or None. The terrain's content is hashed only when there is a store."""
         folder = _cache.resolve_cache_dir(cache_dir)
         if folder is None:
             return None
-        return cls(folder, terrain_key=terrain_key, grid=grid, settings=settings)
+        return cls(folder, terrain_key=terrain_key(terrain), grid=Grid.from_terrain(terrain),
+                   settings=settings)
 
     def stats(self) -> dict[str, Any]:
         """``{"folder", "hits", "misses"}``: footprints read from and computed into the store."""

@@ -374,8 +374,7 @@ def plan(
     demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets,
                           population_raster=population_raster)
     settings = config.coverage_settings(landcover)
-    store = FootprintStore.open(cache_dir, terrain_key=terrain_key(terrain),
-                                grid=Grid.from_terrain(terrain), settings=settings)
+    store = FootprintStore.open(cache_dir, terrain, settings)
     timings["demand_s"] = time.perf_counter() - t
 
     existing_cov = None

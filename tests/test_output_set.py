@@ -54,6 +54,9 @@ def test_previous_set_holds_every_output(previous_set, small_plan):
         expected.discard("stability.csv")
     if small_plan.curve is None:
         expected.discard("curve.csv")
+    if not small_plan.profiles_png:
+        expected.discard("profiles")
+    assert small_plan.hindcast is not None and small_plan.why_not is not None
     assert names == expected
 
 
@@ -308,3 +311,52 @@ def test_a_folder_that_cannot_be_renamed_gets_its_files_replaced(tmp_path, monke
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt", "ranking.csv"]
     assert (out / "ranking.csv").read_text() == "new"
     _no_leftovers(out)
+
+
+def test_profiles_folder_goes_with_its_set(small_plan, out, monkeypatch):
+    """profiles/ is an output: a failed profile write keeps the previous set, a new set brings
+    its own profiles, and a set without profiles leaves none of the previous ones."""
+    import dataclasses
+
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
+    with_profile = dataclasses.replace(small_plan, profiles_png={"64.01.09.2003": png})
+    before = _digest(out)
+    real = io_outputs.check_written
+
+    def failing(tmp, final=None, **kwargs):
+        if final is not None and os.path.basename(final) == "64.01.09.2003.png":
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+        return real(tmp, final, **kwargs)
+
+    monkeypatch.setattr(io_outputs, "check_written", failing)
+    with pytest.raises(DataError, match=r"64\.01\.09\.2003\.png failed"):
+        write_outputs(with_profile, out)
+    assert _digest(out) == before and not (out / "profiles").exists()
+    monkeypatch.setattr(io_outputs, "check_written", real)
+
+    write_outputs(with_profile, out)
+    assert (out / "profiles" / "64.01.09.2003.png").read_bytes() == png
+    write_outputs(small_plan, out)
+    assert not (out / "profiles").exists()
+    _no_leftovers(out)
+
+
+def test_a_folder_that_cannot_be_renamed_gets_its_profiles_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    (out / "profiles").mkdir(parents=True)
+    (out / "profiles" / "old.png").write_bytes(b"old")
+    real = os.replace
+
+    def busy(src, dst):
+        if os.fspath(src) == os.fspath(out):
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        return real(src, dst)
+
+    monkeypatch.setattr(io_outputs.os, "replace", busy)
+    with output_set(out, known=OUTPUT_FILES) as stage:
+        (stage / "profiles").mkdir()
+        (stage / "profiles" / "new.png").write_bytes(b"new")
+    assert sorted(p.name for p in (out / "profiles").iterdir()) == ["new.png"]
+    with output_set(out, known=OUTPUT_FILES) as stage:
+        (stage / "ranking.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["ranking.csv"]

@@ -36,6 +36,7 @@ from blankspot.demand import demand_cells, select_villages
 from blankspot.distributed import compute_footprints
 from blankspot.errors import InputError
 from blankspot.footprints import DemandIndex, FootprintStore, Grid, terrain_key
+from blankspot.hindcast import explain
 from blankspot.io.inputs import Inputs, InputSpec, read_inputs
 from blankspot.io.terrain_source import TerrainSource, terrain_source_on_grid
 from blankspot.population import estimate_population
@@ -108,6 +109,13 @@ class PlanResult:
     """Registry entries of fetched public data the plan used (URL, bytes, SHA-256, licence)."""
     settings: CoverageSettings | None = None
     """The radio settings the coverage ran with (the clutter resolved, a land-cover grid too)."""
+    hindcast: pd.DataFrame | None = None
+    """The 2022 towers as built against this plan at the same budget
+    (:func:`blankspot.hindcast.hindcast_2022`); None when no desa is flagged ``blankspot_2022``."""
+    why_not: pd.DataFrame | None = None
+    """Per target desa: served or not, and why not (:func:`blankspot.hindcast.why_not`)."""
+    profiles_png: dict[str, bytes] | None = None
+    """{kode: PNG} path profile from each unserved target desa's best candidate to its settlement."""
 
     def model_label(self) -> str:
         """The propagation model as it ran, in words (model, clutter, terrain resolution)."""
@@ -429,9 +437,8 @@ def plan(
     tables = _tables(villages, targets, demand, sites, site_costs, matrix, solution, config,
                      (coverage, existing_cov), population_raster)
     timings["report_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t0
 
-    return PlanResult(
+    result = PlanResult(
         config=config,
         villages=tables["villages"],
         target_ids=tuple(targets),
@@ -458,6 +465,12 @@ def plan(
         data_sources=tuple(data_sources),
         settings=settings,
     )
+    t = time.perf_counter()
+    explained = explain(result, terrain, store=store)
+    timings["hindcast_why_not_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    return replace(result, hindcast=explained.hindcast, why_not=explained.why_not,
+                   profiles_png=dict(explained.profiles_png))
 
 
 def _distributed_matrices(terrain: Terrain, terrain_source: TerrainSource | None,

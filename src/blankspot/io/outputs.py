@@ -267,9 +267,14 @@ def _replace_files(stage: Path, out: Path, known: set[str]) -> None:
     ``out`` (names in ``known``) that ``stage`` does not have."""
     new = {p.name for p in stage.iterdir()}
     for name in sorted(new):
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            shutil.rmtree(out / name)  # a folder of outputs (profiles/) is replaced whole
         os.replace(stage / name, out / name)
     for name in known - new:
-        (out / name).unlink(missing_ok=True)
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            shutil.rmtree(out / name)
+        else:
+            (out / name).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -354,8 +359,12 @@ def output_set(out_dir: str | os.PathLike[str], *, known: Iterable[str] = ()) ->
 
 def write_text(text: str, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically; return the path."""
+    return write_bytes(text.encode(encoding), path)
+
+
+def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` to ``path`` atomically (checked to hold exactly those bytes); return the path."""
     path = Path(path)
-    data = text.encode(encoding)
     with atomic_path(path, check=lambda tmp: check_written(tmp, path, expected_bytes=len(data))) as tmp:
         tmp.write_bytes(data)
     return path

@@ -523,6 +523,59 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en
     )
 
 
+def _number(value: float, decimals: int, lang: str) -> str:
+    """A number with ``decimals`` decimals: a point in English, a comma in Indonesian."""
+    text = f"{float(value):.{decimals}f}"
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def why_not_popups(why_not: pd.DataFrame | None, lang: str = "en") -> dict[str, str]:
+    """Popup HTML of each target desa, by kode (escaped): served or not, and for one not served
+    what stands in the way, its best candidate, the RSRP at its settlement and a relative link
+    to its path profile (``profiles/<kode>.png`` beside ``map.html``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"kode": ["64.01"], "nama": ["A"], "share_covered": [0.25],
+    ...                   "served": [False], "obstacle": ["terrain"], "best_site_id": ["c_1"],
+    ...                   "best_site_share": [0.5], "rsrp_dbm": [-121.0],
+    ...                   "distance_m": [5400.0], "profile": ["profiles/64.01.png"]})
+    >>> html = why_not_popups(t)["64.01"]
+    >>> "terrain: the hills block" in html, 'href="profiles/64.01.png"' in html
+    (True, True)
+    """
+    import pandas as pd
+
+    if why_not is None:
+        return {}
+    check_lang(lang)
+    out: dict[str, str] = {}
+    for r in why_not.to_dict(orient="records"):
+        share = _number(100 * float(r["share_covered"]), 1, lang)
+        lines = [f"<b>{_esc(r['nama'])}</b> ({_esc(r['kode'])})"]
+        if r["served"]:
+            lines.append(_esc(phrase("map_desa_served", lang, share=share)))
+        else:
+            lines.append(_esc(phrase("map_desa_not_served", lang, share=share)))
+            obstacle = str(r["obstacle"]).replace(" ", "_")
+            key = f"map_obstacle_{obstacle}"
+            text = phrase(key, lang) if key in PHRASES else str(r["obstacle"])
+            lines.append(f"{_esc(phrase('map_obstacle', lang))}: {_esc(text)}")
+            rsrp = r.get("rsrp_dbm")
+            if rsrp is not None and not pd.isna(rsrp):
+                lines.append(_esc(phrase(
+                    "map_best_candidate", lang, site=r["best_site_id"],
+                    share=_number(100 * float(r["best_site_share"]), 1, lang),
+                    rsrp=_number(rsrp, 1, lang),
+                    km=_number(float(r["distance_m"]) / 1000.0, 1, lang))))
+            if r.get("profile"):
+                lines.append(f'<a href="{_esc(r["profile"])}" target="_blank" rel="noopener">'
+                             f"{_esc(phrase('map_profile_link', lang))}</a>")
+        out[_esc(r["kode"])] = '<div class="bs-popup">' + "<br>".join(lines) + "</div>"
+    return out
+
+
 def plan_map(
     villages: gpd.GeoDataFrame,
     *,
@@ -542,6 +595,7 @@ def plan_map(
     overlay_opacity: float = 0.7,
     measurements: gpd.GeoDataFrame | None = None,
     lang: str = "en",
+    desa_popups: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """A folium map of a tower plan, for a planner.
 
@@ -592,6 +646,9 @@ def plan_map(
         tooltips, popups, controls), from the ``map_*`` entries of
         :data:`blankspot.reporting.tables.PHRASES`. ``title`` and ``terrain_note`` are shown
         as given.
+    desa_popups:
+        {kode: popup HTML, already escaped} bound to those desa (:func:`why_not_popups`: served
+        or not, why, and the link to the path profile).
 
     The map opens on the blank-spot target desa and the chosen towers (:func:`_focus_bounds`);
     every desa is drawn.
@@ -679,7 +736,8 @@ def plan_map(
         "measure_finish", "measure_delete", "measure_move", "measure_resume", "measure_add",
         "search", "search_none", "search_clear")}
     fit = [[focus[1], focus[0]], [focus[3], focus[2]]]
-    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa, "text": text, "fit": fit}).add_to(fmap)
+    _glue(fmap, layers, {"towers": towers, "n_desa": n_desa, "text": text, "fit": fit,
+                         "popups": dict(desa_popups or {})}).add_to(fmap)
     return fmap
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blankspot.io.outputs import output_set, write_csv, write_raster, write_text
+from blankspot.io.outputs import output_set, write_bytes, write_csv, write_raster, write_text
 from blankspot.reporting.export import (
     GPKG_FILE,
     METADATA_JSON_FILE,
@@ -27,10 +27,12 @@ from blankspot.reporting.export import (
 )
 from blankspot.reporting.summary import (
     best_rsrp_dbm,
+    explanation_summary,
     plan_folium_map,
     plan_summary,
     terrain_note,
 )
+from blankspot.reporting.tables import translate_columns
 
 if TYPE_CHECKING:
     import os
@@ -44,7 +46,7 @@ OUTPUT_FILES: tuple[str, ...] = (
     "coverage.tif", "ranking.csv", "desa.csv", "kecamatan.csv", "costs.csv", "curve.csv",
     "stability.csv", "summary.json", "map.html", XLSX_FILE, GPKG_FILE, RSRP_COG_FILE,
     SERVER_COG_FILE, PNG_FILE, METADATA_MD_FILE, METADATA_JSON_FILE, "scenario.toml",
-    "provenance.json",
+    "provenance.json", "hindcast.csv", "why_not.csv", "profiles",
 )
 """Every file an output set may hold. When a new set replaces an old one, these names of the
 old set go (a run without stability runs leaves no ``stability.csv``); other files are kept."""
@@ -56,8 +58,12 @@ def write_outputs(result: PlanResult, out_dir: str | os.PathLike[str], *, lang: 
 
     ``map.html``, ``ranking.csv`` (with each tower's cost breakdown), ``desa.csv``,
     ``kecamatan.csv``, ``costs.csv`` (every candidate), ``curve.csv`` (cost–coverage curve),
-    ``stability.csv`` (ranking under costs ×0.6/×1.4 and threshold ±5 dB), ``summary.json``
-    (headline figures and the exact solver's certificate) and ``coverage.tif``. With
+    ``stability.csv`` (ranking under costs ×0.6/×1.4 and threshold ±5 dB), ``hindcast.csv``
+    (the 2022 towers as built against this plan at the same budget), ``why_not.csv`` (per
+    target desa: served or not, and why) with ``profiles/<kode>.png`` (the path profile from
+    each unserved desa's best candidate to its settlement, linked from the map), ``summary.json``
+    (headline figures, the exact solver's certificate, the hindcast and the why-not per target
+    desa) and ``coverage.tif``. With
     ``lang="id"`` the map and the reports of :func:`blankspot.reporting.export.write_reports`
     are in Bahasa Indonesia.
 
@@ -111,8 +117,18 @@ def _write_all(result: PlanResult, out: Path, *, lang: str, extra_text: Mapping[
     if result.stability is not None:
         paths["stability.csv"] = out / "stability.csv"
         write_csv(result.stability, paths["stability.csv"], index_label="site_id", formula_safe=True)
+    if result.hindcast is not None:
+        paths["hindcast.csv"] = write_csv(translate_columns(result.hindcast, lang),
+                                          out / "hindcast.csv", index=False, formula_safe=True)
+    if result.why_not is not None:
+        paths["why_not.csv"] = write_csv(translate_columns(result.why_not, lang),
+                                         out / "why_not.csv", index=False, formula_safe=True)
+    for kode, png in sorted((result.profiles_png or {}).items()):
+        name = f"profiles/{kode}.png"
+        paths[name] = write_bytes(png, out / name)
     paths["summary.json"] = out / "summary.json"
-    write_text(json.dumps(plan_summary(result), indent=2, ensure_ascii=False, default=str),
+    summary = {**plan_summary(result), **explanation_summary(result)}
+    write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str),
                paths["summary.json"])
 
     fmap = plan_folium_map(result, rsrp_dbm=rsrp, lang=lang)

@@ -70,6 +70,15 @@
     tooltipTextAdd: text.measure_add
   }).addTo(map);
 
+  // per target desa: served or not, why, and the link to its path profile (HTML escaped by
+  // the writer, keyed by the escaped kode the desa layer carries)
+  if (layers.desa && cfg.popups) {
+    layers.desa.eachLayer(function (l) {
+      var html = cfg.popups[l.feature.properties.village_id];
+      if (html) { l.bindPopup(html, {maxWidth: 320}); }
+    });
+  }
+
   // search by desa name (leaflet-search) over the desa layer. Names reach the page
   // HTML-escaped; the search matches and shows them as plain text, never as markup.
   if (layers.desa) {

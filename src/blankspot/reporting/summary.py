@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from blankspot.clutter import ClutterModel
-from blankspot.reporting.maps import plan_map
+from blankspot.reporting.maps import plan_map, why_not_popups
 from blankspot.reporting.tables import check_lang, phrase
 from blankspot.settings import MODEL_NAMES
 from blankspot.units import format_idr
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "best_rsrp_dbm",
+    "explanation_summary",
     "model_text",
     "plan_folium_map",
     "plan_summary",
@@ -77,6 +79,29 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
             "optimal_towers": list(cert.site_ids),
         }
     return summary
+
+
+def _plain(value: Any) -> Any:
+    """A table cell as JSON: NA and NaN as null, numpy scalars as Python ones."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def explanation_summary(result: PlanResult) -> dict[str, Any]:
+    """``hindcast`` (one entry per plan of ``hindcast.csv``) and ``target_desa_status`` (per
+    target desa: served or not and, when not, why: the rows of ``why_not.csv``), for
+    ``summary.json``; empty for a plan without them."""
+    out: dict[str, Any] = {}
+    if result.hindcast is not None:
+        out["hindcast"] = [{k: _plain(v) for k, v in row.items()}
+                           for row in result.hindcast.to_dict(orient="records")]
+    if result.why_not is not None:
+        out["target_desa_status"] = {
+            str(row["kode"]): {k: _plain(v) for k, v in row.items() if k != "kode"}
+            for row in result.why_not.to_dict(orient="records")
+        }
+    return out
 
 
 def best_rsrp_dbm(result: PlanResult) -> np.ndarray:
@@ -145,6 +170,7 @@ def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None,
         best_server_ids=cov.site_ids,
         measurements=measurements,
         lang=lang,
+        desa_popups=why_not_popups(result.why_not, lang),
     )
 
 

@@ -495,3 +495,43 @@ def test_map_opens_on_the_target_desa_and_the_towers(demo_map_id, open_map, smal
     # much smaller than the kabupaten's 144 desa
     assert view["viewArea"] < 0.1 * view["allArea"], view
     m.check_clean()
+
+
+@pytest.fixture(scope="module")
+def unserved_map(paser_data_dir, tmp_path_factory):
+    """The window's plan at one tower's price: Segendang is not served, so it has a profile."""
+    from blankspot.config import PASER_TOWER_COST_IDR
+    from blankspot.plan import plan_paser
+    from paser_window import SMALL, WINDOW
+
+    result = plan_paser(paser_data_dir, config=SMALL.replace(budget_idr=PASER_TOWER_COST_IDR),
+                        bounds=WINDOW, village_ids=[SEGENDANG])
+    out = tmp_path_factory.mktemp("map-unserved")
+    return result, {lang: write_outputs(result, out / lang, lang=lang)["map.html"]
+                    for lang in ("en", "id")}
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_unserved_desa_popup_says_why_and_links_its_profile(unserved_map, open_map, lang):
+    from pathlib import Path
+    from urllib.parse import unquote
+
+    result, maps = unserved_map
+    why = result.why_not.set_index("kode").loc[SEGENDANG]
+    m = open_map(maps[lang])
+    m.js("""(kode) => { const l = window.blankspot.layers.desa.getLayers().find(
+            x => x.feature.properties.village_id === kode); l.openPopup(); }""", SEGENDANG)
+    popup = m.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    obstacle = phrase(f"map_obstacle_{why['obstacle'].replace(' ', '_')}", lang)
+    assert "Segendang" in text and obstacle in text
+    assert phrase("map_desa_not_served", lang, share="").split(":")[0] in text
+    link = popup.locator("a")
+    assert link.inner_text() == phrase("map_profile_link", lang)
+    target = Path(unquote(urlsplit(link.evaluate("a => a.href")).path))
+    assert target == maps[lang].parent / "profiles" / f"{SEGENDANG}.png" and target.is_file()
+    # a served desa (any other target) gets no popup; here the only target is not served
+    assert m.js("() => window.blankspot.layers.desa.getLayers().filter("
+                "l => l.getPopup && l.getPopup()).length") == 1
+    m.check_clean()

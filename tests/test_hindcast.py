@@ -74,7 +74,8 @@ def _scene(elev: np.ndarray, settings: CoverageSettings, *, site_col: int, desa_
                                 geometry=[demand.union_all().buffer(300)], crs=PASER_CRS)
     result = SimpleNamespace(settings=settings, config=SimpleNamespace(), demand=demand,
                              solution=SimpleNamespace(site_ids=chosen), villages=villages,
-                             target_ids=("D1",), coverage=cov if chosen else SimpleNamespace(site_ids=()))
+                             target_ids=("D1",),
+                             coverage=cov if chosen else SimpleNamespace(site_ids=()))
     return result, terrain, CandidatePool(sites=sites, matrix=matrix, n_plan_sites=1)
 
 
@@ -161,7 +162,8 @@ def test_desa_shares_against_a_loop():
     for v, frame in demand.groupby("village_id"):
         rows = frame.index.to_numpy()
         covered = dense[rows][:, [1, 4]].any(axis=1)
-        assert got[v] == pytest.approx(frame["population"][covered].sum() / frame["population"].sum())
+        expected = frame["population"][covered].sum() / frame["population"].sum()
+        assert got[v] == pytest.approx(expected)
 
 
 # --- the small Paser window ----------------------------------------------------------------

@@ -72,7 +72,7 @@ PLAN_BLANKSPOT = "blankspot"
 
 
 def served_share(config: Any) -> float:
-    """β of ``config`` (its ``served_share`` when it has one, else :data:`DEFAULT_SERVED_SHARE`)."""
+    """β of ``config``: its ``served_share`` if it has one, else :data:`DEFAULT_SERVED_SHARE`."""
     return float(getattr(config, "served_share", DEFAULT_SERVED_SHARE))
 
 
@@ -156,8 +156,8 @@ def candidate_pool(result: PlanResult, terrain: Terrain, *,
     n_plan = len(sites)
     extra_sites = pd.concat(extra) if extra else None
     if extra_sites is not None and len(extra_sites):
-        extra_sites = extra_sites.assign(cost_idr=pd.array([PASER_TOWER_COST_IDR] * len(extra_sites),
-                                                           dtype="Int64"))
+        extra_sites = extra_sites.assign(
+            cost_idr=pd.array([PASER_TOWER_COST_IDR] * len(extra_sites), dtype="Int64"))
         cov = _coverage(terrain, extra_sites, result.settings, store)
         cols = build_coverage_matrix(cov, result.demand, budget=result.settings.link).matrix
         matrix = sp.hstack([matrix, sp.csc_matrix(cols)], format="csc")
@@ -249,7 +249,7 @@ def _plan_row(label: str, pool: CandidatePool, columns: Sequence[int], demand: p
         "site_ids": "; ".join(site_ids),
         "tower_desa": _names(villages, [d for d in tower_desa if d]),
         "cost_idr": int(sum(int(c) for c in costs_idr)),
-        "people_covered": round(float(demand["population"].to_numpy(dtype=float)[covered].sum()), 1),
+        "people_covered": round(float(demand["population"].to_numpy(float)[covered].sum()), 1),
         "people_target": round(float(demand["population"].sum()), 1),
         "n_desa_served": len(served),
         "desa_served": _names(villages, served),
@@ -306,8 +306,9 @@ def hindcast_2022(result: PlanResult, terrain: Terrain, *, store: FootprintStore
     costs_bs = [int(problem.costs_idr[problem.index_of(s)]) for s in solution.site_ids]
     row_bs, served_bs = _plan_row(PLAN_BLANKSPOT, pool, cols_bs, demand, result.villages,
                                   costs_bs, budget, beta)
-    row_2022["served_only_here"] = _names(result.villages, sorted(set(served_2022) - set(served_bs)))
-    row_bs["served_only_here"] = _names(result.villages, sorted(set(served_bs) - set(served_2022)))
+    only_2022, only_bs = set(served_2022) - set(served_bs), set(served_bs) - set(served_2022)
+    row_2022["served_only_here"] = _names(result.villages, sorted(only_2022))
+    row_bs["served_only_here"] = _names(result.villages, sorted(only_bs))
     for row in (row_2022, row_bs):
         row["desa_2022_not_evaluated"] = _names(result.villages, missing)
     return pd.DataFrame([row_2022, row_bs])
@@ -386,19 +387,27 @@ def canopy_loss_db(settings: CoverageSettings, terrain: Terrain, x_m: float, y_m
     return float(loss_for_class(cls, settings.freq_mhz, settings.rx_height_agl_m))
 
 
-def _engine_rsrp_dbm(result: PlanResult, terrain: Terrain, site: gpd.GeoDataFrame, x_m: float,
-                     y_m: float, store: FootprintStore | None) -> float:
-    """RSRP (dBm) the plan's coverage engine gives ``site`` at the cell holding (x, y); NaN where
-    it computed none (beyond its loss cut-off or radius)."""
+def _footprints(result: PlanResult, terrain: Terrain, sites: gpd.GeoDataFrame,
+                store: FootprintStore | None) -> dict[str, Any]:
+    """{site id: footprint} of ``sites``: the plan's own for its chosen towers, the others
+    computed in one run with the plan's settings (or read from the store)."""
     assert result.settings is not None
-    if str(site.index[0]) in result.coverage.site_ids:
-        footprint = result.coverage.footprint(str(site.index[0]))
-    else:
-        footprint = _coverage(terrain, site, result.settings, store).footprints[0]
+    have = set(result.coverage.site_ids)
+    out = {s: result.coverage.footprint(s) for s in map(str, sites.index) if s in have}
+    missing = sites[[str(s) not in have for s in sites.index]]
+    if len(missing):
+        cov = _coverage(terrain, missing, result.settings, store)
+        out.update({fp.site_id: fp for fp in cov.footprints})
+    return out
+
+
+def _rsrp_at(footprint: Any, terrain: Terrain, link: Any, x_m: float, y_m: float) -> float:
+    """Median RSRP (dBm) of ``footprint`` at the cell holding (x, y); NaN where the engine
+    computed none (beyond its loss cut-off or radius)."""
     row, col = terrain.rowcol(x_m, y_m)
     loss = footprint.sample(np.rint(row).astype(np.int64).reshape(1),
                             np.rint(col).astype(np.int64).reshape(1))[0]
-    return float(result.settings.link.rsrp_dbm(float(loss))) if np.isfinite(loss) else math.nan
+    return float(link.rsrp_dbm(float(loss))) if np.isfinite(loss) else math.nan
 
 
 def _profile_model(settings: CoverageSettings) -> str:
@@ -425,20 +434,30 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
     """Per target desa: served or not, and for each one not served, why.
 
     A desa is served when the plan covers at least β of its demand people. For one that is
-    not: its best candidate is, among the pool's sites (:func:`candidate_pool`) within the
-    plan's radius of one of its demand rows, the one covering the largest share of its people
-    (ties: more people overall; when none covers any, the nearest); none within the radius is
-    ``"no candidate"``. The settlement is the most populous demand row of the desa the best
-    candidate does not cover (all rows when it covers every one; ties, as with uniform demand
-    cells: the nearest to the site), the people the plan would have to reach. The path from the
-    candidate to the settlement is drawn with :func:`blankspot.diagnostics.profile_plot`
-    (the plan's model: ITM, P.1812 on the bare terrain, or free space for line of sight) and
-    gives ``los_obstructed``, ``clearance_m`` and ``distance_m``. ``rsrp_dbm`` is the coverage engine's median RSRP of
-    the best candidate at the settlement's cell (canopy included: what decided the desa), or,
-    where the engine computed none (a loss beyond its cut-off), the budget's RSRP of the
-    exact path's loss plus the canopy loss of :func:`canopy_loss_db`; ``rsrp_needed_dbm`` is the
-    median RSRP a place needs (the threshold plus the location margin). :func:`classify_obstacle`
-    names the obstacle.
+    not:
+
+    - its *best candidate* is, among the pool's sites (:func:`candidate_pool`) within the
+      plan's radius of one of its demand rows, the one covering the largest share of its
+      people (ties: more people overall; when none covers any, the nearest); none within the
+      radius is ``"no candidate"``;
+    - its *settlement* is the most populous demand row of the desa that the best candidate does
+      not cover (all rows when it covers every one); ties, as between uniform demand cells, go
+      to the row nearest the people-weighted centre of those rows: the people the plan would
+      have to reach;
+    - the path from the candidate to the settlement is drawn with
+      :func:`blankspot.diagnostics.profile_plot` (the plan's model: ITM, P.1812 on the bare
+      terrain, or free space for line of sight) and gives ``los_obstructed``, ``clearance_m``
+      and ``distance_m``; a path that cannot be profiled (the site on the settlement itself)
+      is taken as unobstructed and has no profile;
+    - ``rsrp_dbm`` is the coverage engine's median RSRP of the best candidate at the
+      settlement's cell (canopy included: what decided the desa) or, where the engine computed
+      none (a loss beyond its cut-off), the budget's RSRP of the exact path's loss plus the
+      canopy loss of :func:`canopy_loss_db`; ``rsrp_needed_dbm`` is the median RSRP a place
+      needs (the threshold plus the location margin);
+    - :func:`classify_obstacle` names the obstacle.
+
+    The footprints of best candidates the plan did not choose are computed in one run (read
+    from ``store`` where it has them).
 
     Returns the table (columns :data:`WHY_NOT_COLUMNS`; ``profile`` is
     ``profiles/<kode>.png``, empty without a profile) and {kode: PNG bytes}.
@@ -462,13 +481,16 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
     overall = np.asarray(pool.matrix.T @ demand["population"].to_numpy(dtype=float)).ravel()
     sx = pool.sites.geometry.x.to_numpy()
     sy = pool.sites.geometry.y.to_numpy()
-    rows, pngs = [], {}
+    rows: list[dict[str, Any]] = []
+    pngs: dict[str, bytes] = {}
+    todo: list[tuple[dict[str, Any], int, float, float, float, float]] = []
     for kode in (str(t) for t in result.target_ids):
         share = float(shares.get(kode, 0.0))
         row: dict[str, Any] = {c: None for c in WHY_NOT_COLUMNS}
-        row.update(kode=kode, nama=names.get(kode, kode), population=round(float(people.get(kode, 0.0)), 1),
-                   share_covered=round(share, 4), served=bool(share >= beta - 1e-12 and kode in people),
-                   obstacle="", profile="")
+        served = bool(share >= beta - 1e-12 and kode in people)
+        row.update(kode=kode, nama=names.get(kode, kode),
+                   population=round(float(people.get(kode, 0.0)), 1),
+                   share_covered=round(share, 4), served=served, obstacle="", profile="")
         rows.append(row)
         if row["served"] or kode not in people:
             continue
@@ -492,46 +514,53 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
         else:
             order = np.lexsort((eligible, near[eligible]))
         j = int(eligible[order[0]])
-        covered_here = np.isin(idx, pool.matrix.indices[pool.matrix.indptr[j]:pool.matrix.indptr[j + 1]])
+        column = pool.matrix.indices[pool.matrix.indptr[j]:pool.matrix.indptr[j + 1]]
+        covered_here = np.isin(idx, column)
         rows_k = np.flatnonzero(~covered_here) if (~covered_here).any() else np.arange(idx.size)
         weights = pop[rows_k] if pop[rows_k].sum() > 0 else np.ones(rows_k.size)
         cx, cy = np.average(dx[rows_k], weights=weights), np.average(dy[rows_k], weights=weights)
         to_centre = np.hypot(dx[rows_k] - cx, dy[rows_k] - cy)
         k = int(rows_k[np.lexsort((to_centre, -pop[rows_k]))[0]])
-        x, y = float(dx[k]), float(dy[k])
-        site = pool.sites.iloc[j]
+        todo.append((row, j, float(desa_share[j]), float(pop[k]), float(dx[k]), float(dy[k])))
+
+    footprints = _footprints(result, terrain, pool.sites.iloc[sorted({t[1] for t in todo})], store)
+    for row, j, share_j, people_k, x, y in todo:
+        site_id = str(pool.sites.index[j])
+        kode = row["kode"]
+        canopy = canopy_loss_db(settings, terrain, x, y)
+        rsrp = _rsrp_at(footprints[site_id], terrain, link, x, y)
+        row.update(best_site_id=site_id, best_site_chosen=j in chosen,
+                   best_site_share=round(share_j, 4),
+                   best_site_cost_idr=int(pool.sites["cost_idr"].iloc[j]),
+                   settlement_people=round(people_k, 1), rsrp_needed_dbm=round(needed_dbm, 1),
+                   canopy_loss_db=round(canopy, 1))
+        lonlat = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs=demand.crs).to_crs("EPSG:4326")
+        row.update(settlement_lon=round(float(lonlat.x.iloc[0]), 6),
+                   settlement_lat=round(float(lonlat.y.iloc[0]), 6))
         try:
             fig, rep = profile_plot(
                 terrain, (float(sx[j]), float(sy[j])), (x, y),
-                tx_height_agl_m=float(site["height_agl_m"]),
+                tx_height_agl_m=float(pool.sites["height_agl_m"].iloc[j]),
                 rx_height_agl_m=settings.rx_height_agl_m, freq_mhz=settings.freq_mhz,
                 k_factor=settings.k_factor, model=_profile_model(settings),
             )
-        except BlankspotError as exc:  # the site stands on the settlement, or nodata between
-            row.update(best_site_id=str(pool.sites.index[j]), best_site_chosen=j in chosen,
-                       best_site_share=round(float(desa_share[j]), 4),
-                       obstacle="cost" if desa_share[j] >= beta - 1e-12 else f"no profile: {exc}")
+        except BlankspotError:  # the site stands on the settlement, or nodata between them
+            row.update(obstacle=classify_obstacle(
+                within_radius=True, best_share=share_j, beta=beta, rsrp_dbm=rsrp,
+                canopy_loss_db=canopy, obstructed=False, threshold_dbm=needed_dbm),
+                rsrp_dbm=None if not math.isfinite(rsrp) else round(rsrp, 1))
             continue
-        canopy = canopy_loss_db(settings, terrain, x, y)
-        rsrp = _engine_rsrp_dbm(result, terrain, pool.sites.iloc[[j]], x, y, store)
         if not math.isfinite(rsrp):  # beyond the engine's cut-off: the exact path's
             rsrp = float(link.rsrp_dbm(rep.loss_db + canopy))
-        fig.suptitle(f"{names.get(kode, kode)} ({kode}): site {pool.sites.index[j]}", fontsize=9)
+        fig.suptitle(f"{row['nama']} ({kode}): site {site_id}", fontsize=9)
         pngs[kode] = _png(fig)
-        lonlat = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs=demand.crs).to_crs("EPSG:4326")
         row.update(
-            obstacle=classify_obstacle(within_radius=True, best_share=float(desa_share[j]), beta=beta,
+            obstacle=classify_obstacle(within_radius=True, best_share=share_j, beta=beta,
                                        rsrp_dbm=rsrp, canopy_loss_db=canopy,
-                                       obstructed=rep.obstructed,
-                                       threshold_dbm=needed_dbm),
-            best_site_id=str(pool.sites.index[j]), best_site_chosen=j in chosen,
-            best_site_share=round(float(desa_share[j]), 4),
-            best_site_cost_idr=int(pool.sites["cost_idr"].iloc[j]),
-            distance_m=round(rep.distance_m, 1), settlement_people=round(float(pop[k]), 1),
-            settlement_lon=round(float(lonlat.x.iloc[0]), 6),
-            settlement_lat=round(float(lonlat.y.iloc[0]), 6),
-            rsrp_dbm=round(rsrp, 1), rsrp_needed_dbm=round(needed_dbm, 1), canopy_loss_db=round(canopy, 1),
-            clearance_m=round(rep.clearance_m, 1), los_obstructed=rep.obstructed, profile=f"profiles/{kode}.png",
+                                       obstructed=rep.obstructed, threshold_dbm=needed_dbm),
+            distance_m=round(rep.distance_m, 1), rsrp_dbm=round(rsrp, 1),
+            clearance_m=round(rep.clearance_m, 1), los_obstructed=rep.obstructed,
+            profile=f"profiles/{kode}.png",
         )
     table = pd.DataFrame(rows, columns=list(WHY_NOT_COLUMNS))
     table["best_site_cost_idr"] = table["best_site_cost_idr"].astype("Int64")

@@ -251,3 +251,16 @@ def test_an_unserved_desa_gets_its_profile_file_and_map_link(paser_data_dir, tmp
         why = pd.read_csv(out / "why_not.csv", dtype=str)
         assert why.columns[0] == ("kode" if lang == "en" else "kode_desa")
         assert (out / "hindcast.csv").is_file()
+
+
+def test_every_column_has_an_indonesian_name(small_plan):
+    import re
+
+    from blankspot.reporting.tables import column_label, column_name, untranslated_columns
+
+    for frame in (small_plan.hindcast, small_plan.why_not):
+        assert untranslated_columns(frame.columns) == []
+        ids = [column_name(c, "id") for c in frame.columns]
+        labels = [column_label(c, "id") for c in frame.columns]
+        assert len(set(ids)) == len(ids) and len(set(labels)) == len(labels)
+        assert all(re.fullmatch(r"[a-z0-9_]+", c) for c in ids)

@@ -532,7 +532,7 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
         row.update(best_site_id=site_id, best_site_chosen=j in chosen,
                    best_site_share=round(share_j, 4),
                    best_site_cost_idr=int(pool.sites["cost_idr"].iloc[j]),
-                   settlement_people=round(people_k, 1), rsrp_needed_dbm=round(needed_dbm, 1),
+                   settlement_people=round(people_k, 2), rsrp_needed_dbm=round(needed_dbm, 1),
                    canopy_loss_db=round(canopy, 1))
         lonlat = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs=demand.crs).to_crs("EPSG:4326")
         row.update(settlement_lon=round(float(lonlat.x.iloc[0]), 6),

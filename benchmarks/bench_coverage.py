@@ -4,8 +4,10 @@
 
 On the Paser demo DEM (SYNTHETIC relief), one 52 m site at 116.05 E, 1.85 S, 900 MHz, 1.5 m
 handset, 30 km: times blankspot ITM (``site_raster``: read, radial engine, resample onto the DEM
-grid) at 30 m and 90 m analysis cells, once on one core and once with the radials spread over
-all cores (``parallel=True``, engine only), then SPLAT! through ``../shared/bench/splat_peer.py``
+grid) at 30 m and 90 m analysis cells, on one core with the exact sweep and with the adaptive
+one (``itm_sweep="adaptive"``; its median / p95 |Δ| against the exact sweep, i.e. exact ITM at
+every cell, and the share of cells it interpolated are printed too), and with the exact sweep's
+radials spread over all cores (``parallel=True``, engine only), then SPLAT! through ``../shared/bench/splat_peer.py``
 (``splat-hd`` on 1 arc-second tiles and ``splat`` on 3 arc-second tiles; its wall time counts the
 splat process alone, as the peer script reports it). Both use ITM with climate 1 (equatorial),
 N_0 = 301, ε 15, σ 0.005 S/m, vertical polarisation, 50 % time/situations, no clutter. Prints
@@ -46,14 +48,28 @@ MAPL_DB = 128.2
 """The Paser LTE budget's maximum allowable path loss (blankspot.propagation.LinkBudget)."""
 
 
-def _ours(dem, res_m):
+def _ours(dem, res_m, itm_sweep="exact"):
+    """One site on one core: the raster, its wall seconds and its CPU seconds."""
     params = ItmParams(n0=301.0)
     site_raster(dem, LON, LAT, height_agl_m=H_M, freq_mhz=F_MHZ, radius_m=2_000.0, model="itm",
-                res_m=res_m, itm_params=params)  # JIT warm-up
+                res_m=res_m, itm_params=params, itm_sweep=itm_sweep)  # JIT warm-up
     t = time.perf_counter()
+    c = time.process_time()
     r = site_raster(dem, LON, LAT, height_agl_m=H_M, freq_mhz=F_MHZ, radius_m=R_KM * 1000.0,
-                    model="itm", res_m=res_m, itm_params=params, max_loss_db=250.0)
-    return r, time.perf_counter() - t
+                    model="itm", res_m=res_m, itm_params=params, max_loss_db=250.0,
+                    itm_sweep=itm_sweep)
+    return r, time.perf_counter() - t, time.process_time() - c
+
+
+def _sweep_agreement(adaptive, exact):
+    """|Δ| of the adaptive sweep against the exact one (exact ITM at every cell)."""
+    both = np.isfinite(adaptive.values) & np.isfinite(exact.values)
+    d = np.abs(adaptive.values[both] - exact.values[both])
+    return {
+        "adaptive_vs_exact_median_abs_db": round(float(np.median(d)), 3),
+        "adaptive_vs_exact_p95_abs_db": round(float(np.percentile(d, 95)), 3),
+        "adaptive_share_interpolated": round(float(np.mean(d > 0.0)), 4),
+    }
 
 
 def _ours_parallel(dem, res_m):
@@ -159,7 +175,8 @@ def main() -> None:
             if hd and args.skip_hd:
                 continue
             for grid, dem in (("demo", demo), ("srtm", srtm)):
-                ours, ours_s = _ours(dem, res_m)
+                ours, ours_s, ours_cpu = _ours(dem, res_m, "exact")
+                adaptive, adaptive_s, adaptive_cpu = _ours(dem, res_m, "adaptive")
                 par_s = _ours_parallel(dem, res_m)
                 out = Path(tmp) / f"splat_{'hd' if hd else 'sd'}_{grid}.tif"
                 peer = _splat(dem, hd, out)
@@ -167,8 +184,14 @@ def main() -> None:
                 print(json.dumps({
                     "dem": "SYNTHETIC Paser demo DEM", "grid": grid,
                     "splat": peer["peer"], "splat_tiles": "1 arcsec" if hd else "3 arcsec",
-                    "blankspot_res_m": res_m, "blankspot_s": round(ours_s, 2), "splat_s": peer["wall_s"],
+                    "blankspot_res_m": res_m, "blankspot_s": round(ours_s, 2),
+                    "blankspot_cpu_s": round(ours_cpu, 2), "splat_s": peer["wall_s"],
                     "speedup_vs_splat": round(peer["wall_s"] / ours_s, 2),
+                    "blankspot_adaptive_s": round(adaptive_s, 2),
+                    "blankspot_adaptive_cpu_s": round(adaptive_cpu, 2),
+                    "speedup_adaptive_vs_splat": round(peer["wall_s"] / adaptive_s, 2),
+                    "speedup_adaptive_vs_exact": round(ours_s / adaptive_s, 2),
+                    **_sweep_agreement(adaptive, ours),
                     "blankspot_parallel_s": round(par_s, 2),
                     "speedup_parallel_vs_splat": round(peer["wall_s"] / par_s, 2),
                     **agreement,

@@ -113,6 +113,7 @@ from blankspot.propagation.budget import LinkBudget
 from blankspot.propagation.los import _check_site_inputs, _viewshed, viewshed
 from blankspot.propagation.models import free_space_loss_db
 from blankspot.propagation.radial import (
+    ITM_SWEEPS,
     ItmParams,
     P1812Params,
     _radial_path_loss,
@@ -794,6 +795,7 @@ def site_footprint(
     antenna: Antenna | None = None,
     parallel: bool = False,
     calibration: Calibration | CalibrationCorrection | None = None,
+    itm_sweep: str = "exact",
 ) -> Footprint:
     """Path-loss footprint of one site (pure: no shared state, safe on threads or dask).
 
@@ -839,6 +841,9 @@ def site_footprint(
     parallel
         ``"itm"`` / ``"p1812"``: spread this site's radials over numba's thread pool (for one
         site at a time, e.g. ``blankspot coverage``; many sites run in parallel instead).
+    itm_sweep
+        ``"itm"``: ``"exact"`` evaluates ITM at every cell, ``"adaptive"`` at breakpoints and
+        checked segments only (:func:`blankspot.propagation.radial.radial_path_loss`).
 
     Returns
     -------
@@ -876,6 +881,7 @@ def site_footprint(
         radius_m=radius_m, rx_height_agl_m=rx_height_agl_m, k_factor=k_factor, clutter=clutter,
         itm_params=itm_params, p1812_params=p1812_params, max_loss_db=max_loss_db,
         antenna=antenna, parallel=parallel, calibration=calibration, checked=False,
+        itm_sweep=itm_sweep,
     )
 
 
@@ -899,6 +905,7 @@ def _site_footprint(
     parallel: bool,
     calibration: Calibration | CalibrationCorrection | None,
     checked: bool,
+    itm_sweep: str = "exact",
 ) -> Footprint:
     """:func:`site_footprint`; with ``checked``, the site's inputs were checked already (once
     for the whole table by :func:`compute_coverage`), so the sweeps do not check them again."""
@@ -952,13 +959,14 @@ def _site_footprint(
                 terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
                 freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=sweep_max_loss_db,
                 itm_params=itm_params, p1812_params=p1812_params, clutter_height_m=heights,
+                itm_sweep=itm_sweep,
             )
         sweep = _radial_path_loss(
             terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
             freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=sweep_max_loss_db,
             itm_params=itm_params, p1812_params=p1812_params,
             clutter=None if heights is None else np.asarray(heights, dtype=np.float32),
-            parallel=parallel,
+            parallel=parallel, itm_sweep=itm_sweep,
         )
         loss = sweep.path_loss_db
         if model == "itm" and resolved is not None:
@@ -1148,6 +1156,7 @@ def compute_coverage(
     progress: bool = False,
     antennas: Mapping[str, Antenna] | None = None,
     calibration: Calibration | CalibrationCorrection | None = None,
+    itm_sweep: str = "exact",
 ) -> CoverageResult:
     """Footprints of every site, computed in parallel across sites.
 
@@ -1181,6 +1190,8 @@ def compute_coverage(
         no pattern.
     calibration
         As in :func:`site_footprint` (``"itm"`` only; module docstring, "Calibration").
+    itm_sweep
+        As in :func:`site_footprint`: ``"exact"`` (every cell) or ``"adaptive"``.
 
     Returns
     -------
@@ -1220,6 +1231,9 @@ def compute_coverage(
         raise TypeError(f"budget must be a LinkBudget; received {type(budget).__name__}.")
     model_name = _check_model(model)
     problems: list[str] = []
+    if itm_sweep not in ITM_SWEEPS:
+        problems.append(f"itm_sweep must be one of {', '.join(map(repr, ITM_SWEEPS))}; "
+                        f"received {itm_sweep!r}.")
     if n_threads is not None and (
         isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1
     ):
@@ -1330,6 +1344,7 @@ def compute_coverage(
             parallel=False,
             calibration=correction,
             checked=True,
+            itm_sweep=itm_sweep,
         )
         return replace(fp, row_off=fp.row_off + r0, col_off=fp.col_off + c0)
 

@@ -26,6 +26,7 @@ from blankspot.clutter import ClutterModel
 from blankspot.coverage import MAX_LOSS_MARGIN_DB, TERRAIN_MODELS, CoverageResult, compute_coverage
 from blankspot.errors import ConfigError, format_problems
 from blankspot.propagation.budget import LinkBudget
+from blankspot.propagation.radial import ITM_SWEEPS
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR
 
@@ -61,6 +62,11 @@ class CoverageSettings:
         None, or a :class:`~blankspot.calibration.Calibration` (``"itm"`` only) applied to every
         footprint (:mod:`blankspot.coverage`, "Calibration"); its correction, with its content
         hash, enters the cache key.
+    itm_sweep
+        ``"itm"`` only: ``"exact"`` evaluates ITM at every cell; ``"adaptive"`` only at
+        breakpoints and checked segments, interpolating the rest
+        (:func:`blankspot.propagation.radial.radial_path_loss`). ``"adaptive"`` enters the
+        cache key, so cached footprints of the two never mix.
     """
 
     model: str = "itm"
@@ -71,6 +77,7 @@ class CoverageSettings:
     clutter: Any = None
     max_loss_db: float | None = None
     calibration: Calibration | CalibrationCorrection | None = None
+    itm_sweep: str = "exact"
 
     def __post_init__(self) -> None:
         problems = []
@@ -85,6 +92,9 @@ class CoverageSettings:
             problems.append(f"rx_height_agl_m must be >= 0 m; received {self.rx_height_agl_m!r}.")
         if not isinstance(self.link, LinkBudget):
             problems.append(f"link must be a LinkBudget; received {type(self.link).__name__}.")
+        if self.itm_sweep not in ITM_SWEEPS:
+            problems.append(f"itm_sweep must be one of {', '.join(map(repr, ITM_SWEEPS))}; "
+                            f"received {self.itm_sweep!r}.")
         if self.model == "los" and self.clutter is not None:
             problems.append("clutter needs model 'itm' or 'p1812': line of sight has no clutter "
                             "term. Use clutter=None with model='los'.")
@@ -142,6 +152,9 @@ class CoverageSettings:
         if self.calibration is not None:
             # plain values with their content hash: they travel to workers and into the key
             options["calibration"] = self.correction()
+        if self.model == "itm" and self.itm_sweep != "exact":
+            # only when not the default, so the keys of exact footprints stay as they were
+            options["itm_sweep"] = self.itm_sweep
         return options
 
     def key_parts(self) -> dict[str, Any]:
@@ -168,6 +181,7 @@ class CoverageSettings:
             max_loss_db=self.max_loss_db,
             progress=progress,
             calibration=self.calibration,
+            itm_sweep=self.itm_sweep if self.model == "itm" else "exact",
         )
 
     def label(self, terrain_res_m: float | None = None) -> str:
@@ -183,6 +197,8 @@ class CoverageSettings:
                 text += f" with {name} clutter {where}"
         if self.calibration is not None:
             text += ", calibrated"
+        if self.model == "itm" and self.itm_sweep != "exact":
+            text += f", {self.itm_sweep} sweep"
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

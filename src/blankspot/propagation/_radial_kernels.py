@@ -121,7 +121,10 @@ class ItmSweepParams(NamedTuple):
     """ITM's inputs to a sweep: frequency (MHz), climate, N_0, polarisation (0 horizontal, 1
     vertical), ground, variability mode and percentages; ``dh_every`` sets the Δh anchors (0:
     exact Δh for every cell); a finite ``cut_db`` with ``headroom_db`` enables the knife-edge
-    prefilter (:func:`itm_loss_floor_db`)."""
+    prefilter (:func:`itm_loss_floor_db`). ``sweep_k`` 0 evaluates ITM at every cell (the exact
+    sweep); above 0, segments of at most ``sweep_k`` cells between breakpoints are interpolated
+    where their midpoint is within ``sweep_tol_db`` of the interpolation
+    (:func:`_itm_radial_adaptive`)."""
 
     f_mhz: float
     climate: int
@@ -136,6 +139,8 @@ class ItmSweepParams(NamedTuple):
     dh_every: int
     cut_db: float
     headroom_db: float
+    sweep_k: int
+    sweep_tol_db: float
 
 
 class P1812SweepParams(NamedTuple):
@@ -672,6 +677,20 @@ def itm_cell_loss(
     ``horizons`` is the tuple of :func:`itm_horizons`. With ``exact_dh`` the terrain
     irregularity is computed for this path, else ``delta_h_m`` is used. NaN on an ITM error.
     """
+    loss: float = itm_cell_loss_mode(
+        z, p0, p1, j0, tl, n, d, horizons, delta_h_m, exact_dh, s, diffs, site, params, z_g
+    )[0]
+    return loss
+
+
+@njit(nogil=True, cache=True)
+def itm_cell_loss_mode(
+    z: F64, p0: F64, p1: F64, j0: int, tl: F64, n: int, d: float,
+    horizons: tuple[float, float, float, float, float, float], delta_h_m: float, exact_dh: bool,
+    s: F64, diffs: F64, site: SweepSite, params: ItmSweepParams, z_g: complex,
+) -> tuple[float, int]:  # fmt: skip
+    """:func:`itm_cell_loss` and ITM's propagation mode (1 line of sight, 2 diffraction, 3
+    troposcatter; 0 on an error)."""
     h_tx_m = site.h_tx_m
     h_rx_m = site.h_rx_m
     gamma_e, n_s, th_tx, th_rx, dh_tx, dh_rx = horizons
@@ -694,12 +713,14 @@ def itm_cell_loss(
         fit_rx = least_squares_fit(p0, p1, z, j0, tl, n, xi, d - 0.9 * dh_rx, d_end)[1]
         he_tx, he_rx = _itm.effective_heights(fit_tx, fit_rx, z0, z_end, h_tx_m, h_rx_m)
     p = params
-    loss, _a_ref, _a_fs, _mode, _w, err = _itm.itm_core(
+    loss, _a_ref, _a_fs, mode, _w, err = _itm.itm_core(
         th_tx, th_rx, dh_tx, dh_rx, he_tx, he_rx, delta_h_m, d, h_tx_m, h_rx_m, p.f_mhz, z_g,
         gamma_e, n_s, _itm.CALC_P2P, p.climate, p.mdvar, p.time_pct, p.location_pct,
         p.situation_pct,
     )  # fmt: skip
-    return math.nan if err != 0 else loss
+    if err != 0:
+        return math.nan, 0
+    return loss, mode
 
 
 # =================================================================================================
@@ -885,6 +906,337 @@ def _itm_radial(
         )
 
 
+@njit(nogil=True, cache=True)
+def _dh_anchors_to(
+    n: int, z: F64, p0: F64, n_valid: int, txarg: I64, hy: F64, inv_two_a_ref: float,
+    hull_a: I64, ast: I64, dh_ring: F64, s: F64, diffs: F64, tl: F64, site: SweepSite,
+    params: ItmSweepParams,
+) -> None:  # fmt: skip
+    """Compute the Δh anchors of a radial on demand, up to ring ``min(n, n_valid)``.
+
+    The anchor walk of :func:`_itm_radial` (the same anchors, values and linear interpolation
+    into ``dh_ring``), its state kept in ``ast`` = (hull length, previous anchor, next anchor,
+    last anchor done) so that several walkers of one radial share it; ``tl`` is scratch.
+    """
+    res_m = site.res_m
+    dh_every = params.dh_every
+    hn_a = ast[0]
+    a_prev = ast[1]
+    a_next = ast[2]
+    a_done = ast[3]
+    while a_done < min(n, n_valid):
+        s_a = a_next
+        d_a = s_a * res_m
+        tl[0, 0] = z[s_a]
+        tail_sums(tl[0], s_a, 1, tl[1], tl[2])
+        hz = itm_horizons(
+            z, p0, s_a, tl, s_a, d_a, txarg, hull_a, hn_a, hy, inv_two_a_ref, site, params.n0
+        )
+        d_start = min(15.0 * site.h_tx_m, 0.1 * hz[4])
+        d_end = d_a - min(15.0 * site.h_rx_m, 0.1 * hz[5])
+        dh_ring[s_a] = delta_h(z, s_a, tl, s_a, res_m, d_start, d_end, s, diffs)
+        for q in range(a_prev + 1, s_a):  # linear between anchors
+            w = (q - a_prev) / (s_a - a_prev)
+            dh_ring[q] = dh_ring[a_prev] + w * (dh_ring[s_a] - dh_ring[a_prev])
+        a_done = s_a
+        if s_a == n_valid:
+            break
+        nxt = min(s_a + max(1, s_a // dh_every), n_valid)
+        for j in range(s_a, nxt):
+            hn_a = hull_push(hull_a, hn_a, hy, j)
+        a_prev = s_a
+        a_next = nxt
+    ast[0] = hn_a
+    ast[1] = a_prev
+    ast[2] = a_next
+    ast[3] = a_done
+
+
+class _ItmRadial(NamedTuple):
+    """One radial's ITM statistics, shared by the walkers of :func:`_itm_radial_adaptive`."""
+
+    z: F64
+    p0: F64
+    p1: F64
+    n_valid: int
+    txarg: I64
+    hy: F64
+    inv_two_a_ref: float
+    hull_a: I64
+    ast: I64
+    dh_ring: F64
+    s: F64
+    diffs: F64
+    tl: F64
+
+
+@njit(nogil=True, cache=True)
+def _itm_walker_cell(
+    cell: int, rad: _ItmRadial, hull: I64, hw: I64, grid: SweepGrid, site: SweepSite,
+    params: ItmSweepParams, z_g: complex,
+) -> tuple[float, int]:  # fmt: skip
+    """ITM loss and mode of one cell, as :func:`_itm_radial` computes it, by a walker whose
+    upper hull ``hull`` (length ``hw[0]``, samples pushed ``hw[1]``) only moves outwards."""
+    z = rad.z
+    n_valid = rad.n_valid
+    hy = rad.hy
+    tl = rad.tl
+    res_m = site.res_m
+    wr, wc, d_cells = _cell_distance(cell, site)
+    n = math.ceil(d_cells - 1e-9)
+    j0 = max(1, n - site.near_cells + 1)
+    hn = hw[0]
+    pushed = hw[1]
+    while pushed < j0 - 1:
+        pushed += 1
+        hn = hull_push(hull, hn, hy, pushed)
+    hw[0] = hn
+    hw[1] = pushed
+    exact_dh = params.dh_every <= 0 or n <= site.near_cells
+    if not exact_dh:
+        _dh_anchors_to(
+            n, z, rad.p0, n_valid, rad.txarg, hy, rad.inv_two_a_ref, rad.hull_a, rad.ast,
+            rad.dh_ring, rad.s, rad.diffs, tl, site, params,
+        )  # fmt: skip
+    r = site.row_off + wr
+    c = site.col_off + wc
+    row0 = site.row0
+    col0 = site.col0
+    z_end = np.float64(grid.elevation_m[r, c])
+    if not _fill_tail(grid, row0, col0, r - row0, c - col0, n, j0, z_end, tl):
+        return math.nan, 0
+    d = d_cells * res_m
+    hz = itm_horizons(
+        z, rad.p0, j0, tl, n, d, rad.txarg, hull, hn, hy, rad.inv_two_a_ref, site, params.n0
+    )
+    dh = 0.0
+    if not exact_dh:
+        dh_ring = rad.dh_ring
+        if n <= n_valid:
+            dh = dh_ring[n - 1] + (d_cells - (n - 1)) * (dh_ring[n] - dh_ring[n - 1])
+        else:
+            dh = dh_ring[n_valid]
+    return itm_cell_loss_mode(
+        z, rad.p0, rad.p1, j0, tl, n, d, hz, dh, exact_dh, rad.s, rad.diffs, site, params, z_g
+    )
+
+
+ADAPTIVE_K_MIN = 4
+"""The shortest segment :func:`_itm_radial_adaptive` checks by its midpoint (shorter ones are
+computed cell by cell)."""
+
+
+SHADOW_MARGIN_DB = 10.0
+"""Adaptive ITM sweep with a finite ``cut_db``: a segment whose ends and midpoint all exceed
+``cut_db`` by more than this is left NaN inside (beyond the cut-off, as the prefilter leaves a
+cell)."""
+
+
+@njit(nogil=True, cache=True)
+def _itm_radial_adaptive(
+    i: int, cells: I32, start: I64, grid: SweepGrid, site: SweepSite, params: ItmSweepParams,
+    z_g: complex, out: F32,
+) -> None:  # fmt: skip
+    """All cells of radial ``i``, ITM evaluated at breakpoints and checked segments only.
+
+    1. **Breakpoints.** One pass over the radial's cells (in ring order) applies the knife-edge
+       prefilter exactly as :func:`_itm_radial` does and gives each remaining cell a key: -1
+       when the radial's transmitter horizon up to the cell (``txarg``) does not rise above the
+       line to the receiver, else the pair (that horizon sample, the receiver-side horizon
+       vertex of the radial's hull up to the cell). A run is a stretch of consecutive cells
+       with one key; a skipped cell (or one whose path touches nodata) ends a run, and every
+       path of at most ``near_cells`` intervals is a run of its own (computed exactly). The
+       Δh anchors do not cut runs: Δh is linear in distance between them, so the loss only
+       bends there, and cutting at them (every ring near the site, every 20 rings at 30 km on
+       90 m cells) left no run long enough to interpolate.
+    2. **Segments.** In each run ITM is evaluated at both ends, and the run is cut into
+       segments of at most ``k`` cells (``k`` starts at ``params.sweep_k``). A segment's
+       midpoint is evaluated too; when the three share ITM's mode and the midpoint lies within
+       ``params.sweep_tol_db`` of the line through the ends, the cells of each half are
+       interpolated linearly in log-distance between their evaluated ends, and ``k`` doubles
+       (up to ``sweep_k``); otherwise every cell of the segment is evaluated, and ``k`` halves
+       (down to :data:`ADAPTIVE_K_MIN`).
+
+    Evaluated cells get the exact sweep's value bit for bit: three walkers (the breakpoint
+    pass, the ends and midpoints, the cells of failed segments) each keep their own upper hull,
+    which only ever moves outwards, and share the radial's Δh anchors.
+    """
+    a = start[i]
+    b = start[i + 1]
+    if a == b:
+        return
+    elevation_m = grid.elevation_m
+    res_m = site.res_m
+    h_rx_m = site.h_rx_m
+    near_cells = site.near_cells
+    n0 = params.n0
+    cut_db = params.cut_db
+    headroom_db = params.headroom_db
+    k_max = max(params.sweep_k, ADAPTIVE_K_MIN)
+    tol_db = params.sweep_tol_db
+    z, n_valid = _radial_setup(i, cells, start, grid, site)
+    p0 = np.empty(n_valid + 2)
+    p1 = np.empty(n_valid + 2)
+    prefix_sums(z, n_valid, p0, p1)
+    p10 = int(0.1 * n_valid)
+    h_ref = (p0[n_valid - p10 + 1] - p0[p10]) / (n_valid - 2 * p10 + 1)
+    inv_two_a_ref = 0.5 * _itm.surface_refractivity(n0, h_ref)[1]
+    z_tx = site.z0_m + site.h_tx_m
+    txarg = np.empty(n_valid + 1, dtype=np.int64)
+    running_argmax(z, n_valid, z_tx, res_m * res_m * inv_two_a_ref, txarg)
+    hy = np.empty(n_valid + 1)
+    hy[0] = z_tx
+    for j in range(1, n_valid + 1):
+        dj = j * res_m
+        hy[j] = z[j] - dj * dj * inv_two_a_ref
+    hull_a = np.empty(n_valid + 1, dtype=np.int64)
+    hull_a[0] = 0
+    ast = np.array([1, 0, 1, 0], dtype=np.int64)
+    rad = _ItmRadial(
+        z, p0, p1, n_valid, txarg, hy, inv_two_a_ref, hull_a, ast, np.zeros(n_valid + 1),
+        np.empty(245), np.empty(245), np.empty((3, near_cells + 2)),
+    )  # fmt: skip
+
+    # 1. breakpoints: prefilter and keys, one walker with the prefilter's hull (samples before
+    # the tail) and one with the radial's hull up to the sample before the cell
+    m = b - a
+    live = np.zeros(m, dtype=np.bool_)
+    key = np.empty(m, dtype=np.int64)
+    x_log = np.empty(m)
+    hull_p = np.empty(n_valid + 1, dtype=np.int64)
+    hull_k = np.empty(n_valid + 1, dtype=np.int64)
+    hull_p[0] = 0
+    hull_k[0] = 0
+    hn_p = 1
+    hn_k = 1
+    pushed_p = 0
+    pushed_k = 0
+    prefilter = cut_db < math.inf
+    lam_m = 299.792458 / params.f_mhz
+    fs0_db = 32.45 + 20.0 * math.log10(params.f_mhz) - 60.0
+    tl = rad.tl
+    m_end = m
+    for u in range(m):
+        cell = cells[a + u]
+        wr, wc, d_cells = _cell_distance(cell, site)
+        n = math.ceil(d_cells - 1e-9)
+        j0 = max(1, n - near_cells + 1)
+        if j0 - 1 > n_valid:
+            m_end = u
+            break
+        r = site.row_off + wr
+        c = site.col_off + wc
+        d_m = d_cells * res_m
+        z_rx = elevation_m[r, c] + h_rx_m
+        while pushed_p < j0 - 1:
+            pushed_p += 1
+            hn_p = hull_push(hull_p, hn_p, hy, pushed_p)
+        if prefilter and j0 > 1:
+            slope = res_m * ((z_rx - z_tx) / d_m - d_m * inv_two_a_ref)
+            j_top = hull_p[hull_support(hull_p, hn_p, hy, slope)]
+            floor_db = max(
+                itm_loss_floor_db(
+                    z, txarg[j0 - 1], res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db
+                ),
+                itm_loss_floor_db(z, j_top, res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db),
+            )
+            if floor_db - headroom_db > cut_db:
+                continue
+        if grid.check_nodata and not _fill_tail(
+            grid, site.row0, site.col0, r - site.row0, c - site.col0, n, j0, 0.0, tl
+        ):
+            continue
+        live[u] = True
+        x_log[u] = math.log(d_m)
+        if n <= near_cells:
+            key[u] = -2 - u  # a run of its own
+            continue
+        jn = min(n - 1, n_valid)
+        while pushed_k < jn:
+            pushed_k += 1
+            hn_k = hull_push(hull_k, hn_k, hy, pushed_k)
+        jt = txarg[jn]
+        t_los = (z_rx - z_tx) / d_m - d_m * inv_two_a_ref
+        dj = jt * res_m
+        if jt == 0 or (z[jt] - z_tx) / dj - dj * inv_two_a_ref <= t_los:
+            key[u] = -1
+        else:
+            dn = n * res_m
+            jr = hull_k[hull_tangent(hull_k, hn_k, hy, float(n), z_rx - dn * dn * inv_two_a_ref)]
+            key[u] = jt * (n_valid + 1) + jr
+
+    # 2. runs and segments: walker e evaluates ends and midpoints, walker f failed segments
+    hull_e = np.empty(n_valid + 1, dtype=np.int64)
+    hull_f = np.empty(n_valid + 1, dtype=np.int64)
+    hull_e[0] = 0
+    hull_f[0] = 0
+    hw_e = np.array([1, 0], dtype=np.int64)
+    hw_f = np.array([1, 0], dtype=np.int64)
+    win_cols = site.win_cols
+    shadow_db = cut_db + SHADOW_MARGIN_DB
+    k = k_max
+    u = 0
+    while u < m_end:
+        if not live[u]:
+            u += 1
+            continue
+        r1 = u
+        while r1 + 1 < m_end and live[r1 + 1] and key[r1 + 1] == key[u]:
+            r1 += 1
+        cell = cells[a + u]
+        loss_a, mode_a = _itm_walker_cell(cell, rad, hull_e, hw_e, grid, site, params, z_g)
+        out[cell // win_cols, cell % win_cols] = loss_a
+        ia = u
+        while ia < r1:
+            ib = min(ia + k, r1)
+            if ib - ia < ADAPTIVE_K_MIN:
+                for v in range(ia + 1, ib + 1):
+                    cell = cells[a + v]
+                    loss_a, mode_a = _itm_walker_cell(
+                        cell, rad, hull_e, hw_e, grid, site, params, z_g
+                    )
+                    out[cell // win_cols, cell % win_cols] = loss_a
+                ia = ib
+                continue
+            im = (ia + ib) // 2
+            cell_m = cells[a + im]
+            cell_b = cells[a + ib]
+            loss_m, mode_m = _itm_walker_cell(cell_m, rad, hull_e, hw_e, grid, site, params, z_g)
+            loss_b, mode_b = _itm_walker_cell(cell_b, rad, hull_e, hw_e, grid, site, params, z_g)
+            out[cell_m // win_cols, cell_m % win_cols] = loss_m
+            out[cell_b // win_cols, cell_b % win_cols] = loss_b
+            xa = x_log[ia]
+            xm = x_log[im]
+            xb = x_log[ib]
+            line_m = loss_a if xb - xa <= 0.0 else loss_a + (loss_b - loss_a) * (xm - xa) / (xb - xa)
+            shadow = min(loss_a, loss_m, loss_b) > shadow_db
+            ok = shadow or (
+                mode_a == mode_m and mode_m == mode_b and abs(loss_m - line_m) <= tol_db
+            )
+            for v in range(ia + 1, ib):
+                if v == im:
+                    continue
+                cell = cells[a + v]
+                if shadow:
+                    loss_v = math.nan
+                elif ok:
+                    if v < im:
+                        x0, x1, l0, l1 = xa, xm, loss_a, loss_m
+                    else:
+                        x0, x1, l0, l1 = xm, xb, loss_m, loss_b
+                    w = 0.0 if x1 - x0 <= 0.0 else (x_log[v] - x0) / (x1 - x0)
+                    w = min(max(w, 0.0), 1.0)
+                    loss_v = l0 + w * (l1 - l0)
+                else:
+                    loss_v = _itm_walker_cell(cell, rad, hull_f, hw_f, grid, site, params, z_g)[0]
+                out[cell // win_cols, cell % win_cols] = loss_v
+            k = min(2 * k, k_max) if ok else max(k // 2, ADAPTIVE_K_MIN)
+            loss_a = loss_b
+            mode_a = mode_b
+            ia = ib
+        u = r1 + 1
+
+
 @njit(nogil=True, cache=True, inline="always")
 def itm_loss_floor_db(
     z: F64, j_edge: int, res_m: float, d_m: float, z_tx_m: float, z_rx_m: float,
@@ -919,8 +1271,12 @@ def _itm_sweep(grid: SweepGrid, site: SweepSite, params: ItmSweepParams) -> F32:
     out = np.full((site.win_rows, site.win_cols), np.nan, dtype=np.float32)
     p = params
     z_g = _itm.initialize_point_to_point(p.f_mhz, 0.0, p.n0, p.pol, p.epsilon, p.sigma)[0]
+    adaptive = params.sweep_k > 0
     for i in prange(site.n_radials):
-        _itm_radial(i, cells, start, grid, site, params, z_g, out)
+        if adaptive:
+            _itm_radial_adaptive(i, cells, start, grid, site, params, z_g, out)
+        else:
+            _itm_radial(i, cells, start, grid, site, params, z_g, out)
     return out
 
 

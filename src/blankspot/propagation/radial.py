@@ -38,6 +38,16 @@ dB and a p95 of 7-11 dB on this rough relief: ITM and P.1812 are sensitive to wh
 next to the receiver lie. Hence the exact tail. Δh anchors instead of exact Δh cost 0.03-0.06
 dB of median and 0.2-0.3 dB of p95.
 
+``itm_sweep="adaptive"`` evaluates ITM only where the loss can change fast: at both ends of
+every run of cells whose horizons (the radial's transmitter horizon and, behind it, the
+receiver-side hull vertex) do not change, and on segments of at most :data:`SWEEP_K` cells
+whose midpoint lies within :data:`SWEEP_TOL_DB` of the line through their ends in
+log-distance; the rest is interpolated. On the 1.5 m handset of the Paser demo relief the loss
+changes from one cell to the next by several dB (the receiver's own horizon), so few segments
+pass and it interpolates 2-4 % of the cells, no faster than the exact sweep; on smooth terrain
+(the test zoo's planes and valleys) it interpolates a third to a half.
+``benchmarks/bench_coverage.py`` measures both. ``"exact"`` (the default) evaluates every cell.
+
 Both models run from the site to the cell (ITM is not reciprocal). Heights are metres above
 the DEM datum; the site's ground is the elevation of the cell holding it, the receiver's its
 own cell's.
@@ -69,6 +79,17 @@ NEAR_CELLS = 32
 
 DH_EVERY = 16
 """Δh anchors: every ring out to this ring, then every ``ring // DH_EVERY`` rings."""
+
+ITM_SWEEPS = ("adaptive", "exact")
+"""How the ITM sweep evaluates cells: ``"adaptive"`` at breakpoints and checked segments with
+log-distance interpolation in between, ``"exact"`` at every cell."""
+
+SWEEP_K = 16
+"""Adaptive ITM sweep: the longest segment of cells between two evaluations."""
+
+SWEEP_TOL_DB = 0.25
+"""Adaptive ITM sweep: a segment is interpolated when its midpoint lies within this of the line
+through its ends (in log-distance), else computed cell by cell."""
 
 PREFILTER_MARGIN_DB = 3.0
 """ITM knife-edge prefilter: a cell is skipped (NaN) when free space plus the knife-edge loss
@@ -323,6 +344,7 @@ def radial_path_loss(
     dh_every: int = DH_EVERY,
     parallel: bool = False,
     prefilter_margin_db: float | None = PREFILTER_MARGIN_DB,
+    itm_sweep: str = "exact",
 ) -> RadialSweep:
     """Basic transmission loss from one site to every cell within ``radius_m``.
 
@@ -370,6 +392,11 @@ def radial_path_loss(
         ITM with ``max_loss_db`` only: skip a cell without a model call when free space plus the
         knife-edge loss of its radial's transmitter horizon, less the model's headroom and this
         margin, exceeds ``max_loss_db`` (see :data:`PREFILTER_MARGIN_DB`). None: no prefilter.
+    itm_sweep
+        ITM only: ``"adaptive"`` evaluates ITM where the loss can change fast (where the
+        horizons, the Δh anchor interval or ITM's mode change) and on segments of at most
+        :data:`SWEEP_K` cells whose midpoint checks within :data:`SWEEP_TOL_DB`, interpolating
+        the rest in log-distance; ``"exact"`` evaluates every cell.
 
     Returns
     -------
@@ -402,14 +429,14 @@ def radial_path_loss(
         terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
         freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=max_loss_db,
         itm_params=itm_params, p1812_params=p1812_params, clutter_height_m=clutter_height_m,
-        near_cells=near_cells, dh_every=dh_every,
+        near_cells=near_cells, dh_every=dh_every, itm_sweep=itm_sweep,
     )
     return _radial_path_loss(
         terrain, x_m, y_m, height_agl_m=height_agl_m, rx_height_agl_m=rx_height_agl_m,
         freq_mhz=freq_mhz, model=model, radius_m=radius_m, max_loss_db=max_loss_db,
         itm_params=itm_params, p1812_params=p1812_params, clutter=clutter, lat_deg=lat_deg,
         near_cells=near_cells, dh_every=dh_every, parallel=parallel,
-        prefilter_margin_db=prefilter_margin_db,
+        prefilter_margin_db=prefilter_margin_db, itm_sweep=itm_sweep,
     )
 
 
@@ -429,6 +456,7 @@ def check_radial_inputs(
     clutter_height_m: np.ndarray | None,
     near_cells: int = NEAR_CELLS,
     dh_every: int = DH_EVERY,
+    itm_sweep: str = "exact",
 ) -> np.ndarray | None:
     """Check one sweep's inputs, raising every problem at once as a :class:`UnitsError`; return
     the clutter heights as float32 (or None) for :func:`_radial_path_loss`."""
@@ -450,6 +478,9 @@ def check_radial_inputs(
     for name, value, lo in (("near_cells", near_cells, 1), ("dh_every", dh_every, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
             problems.append(f"{name} must be a whole number >= {lo}; received {value!r}.")
+    if itm_sweep not in ITM_SWEEPS:
+        problems.append(f"itm_sweep must be one of {', '.join(map(repr, ITM_SWEEPS))}; "
+                        f"received {itm_sweep!r}.")
     clutter = None
     if clutter_height_m is not None:
         if model == "itm":
@@ -492,6 +523,7 @@ def _radial_path_loss(
     dh_every: int = DH_EVERY,
     parallel: bool = False,
     prefilter_margin_db: float | None = PREFILTER_MARGIN_DB,
+    itm_sweep: str = "exact",
 ) -> RadialSweep:
     """:func:`radial_path_loss` on inputs already checked (by it, or once for a whole sites
     table by :func:`blankspot.coverage.compute_coverage`); ``clutter``: float32 heights of the
@@ -530,6 +562,7 @@ def _radial_path_loss(
         itm_params_k = _radial_kernels.ItmSweepParams(
             float(freq_mhz), p.climate, p.n0, p.pol, p.epsilon, p.sigma, p.mdvar, p.time_pct,
             p.location_pct, p.situation_pct, int(dh_every), cut_db, headroom_db,
+            SWEEP_K if itm_sweep == "adaptive" else 0, SWEEP_TOL_DB,
         )  # fmt: skip
         if parallel:
             loss = _radial_kernels.itm_sweep_parallel(grid, site, itm_params_k)

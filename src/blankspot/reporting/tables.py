@@ -500,27 +500,30 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "dataset_description": (
         "Mobile-signal coverage modelled over terrain for {n_desa} desa/kelurahan and {n_towers} "
-        "telecom towers ranked by people newly covered per Rupiah under a budget of {budget}. "
+        "telecom towers ranked by the plan's objective (by default target desa served, then "
+        "people covered) per Rupiah under a budget of {budget}. "
         "Per desa and per kecamatan: population and the share of it covered; per tower: rank, "
         "cost with its breakdown, people and desa newly served.",
         "Cakupan sinyal seluler yang dimodelkan di atas data medan untuk {n_desa} desa/kelurahan "
-        "dan {n_towers} menara telekomunikasi yang diperingkat menurut tambahan penduduk terlayani "
-        "per Rupiah dengan anggaran {budget}. Per desa dan per kecamatan: jumlah penduduk dan "
-        "persentase yang terlayani; per menara: peringkat, biaya beserta rinciannya, serta "
-        "penduduk dan desa yang baru terlayani.",
+        "dan {n_towers} menara telekomunikasi yang diperingkat menurut tujuan rencana (bawaan: "
+        "desa sasaran terlayani, lalu penduduk terlayani) per Rupiah dengan anggaran {budget}. "
+        "Per desa dan per kecamatan: jumlah penduduk dan persentase yang terlayani; per menara: "
+        "peringkat, biaya beserta rinciannya, serta penduduk dan desa yang baru terlayani.",
     ),
     "method_description": (
         "Line of sight or a propagation model over the terrain gives each candidate's path loss; "
         "an LTE link budget turns it into RSRP; a cell is covered at RSRP ≥ the threshold. People "
-        "are spread over demand cells inside each desa. Towers are ranked by lazy greedy on people "
-        "newly covered per Rupiah within the budget; an exact MILP (HiGHS) certifies how far the "
-        "ranked plan is from the optimum.",
+        "are spread over demand cells inside each desa; a desa is served when a share β (80 % by "
+        "default) of its people is covered. Towers are ranked by lazy greedy on target desa newly "
+        "served, then people newly covered, per Rupiah within the budget (or on people alone); "
+        "an exact MILP (HiGHS) certifies how far the ranked plan is from the optimum.",
         "Garis pandang (line of sight) atau model propagasi di atas data medan memberi redaman "
         "lintasan tiap kandidat; anggaran daya (link budget) LTE mengubahnya menjadi RSRP; sel "
-        "terlayani bila RSRP ≥ ambang. Penduduk disebar ke sel permintaan di dalam tiap desa. "
-        "Menara diperingkat dengan algoritma greedy atas tambahan penduduk terlayani per Rupiah "
-        "dalam batas anggaran; MILP eksak (HiGHS) memastikan seberapa dekat rencana dengan "
-        "optimum.",
+        "terlayani bila RSRP ≥ ambang. Penduduk disebar ke sel permintaan di dalam tiap desa; "
+        "desa terlayani bila porsi β (bawaan 80 %) penduduknya terlayani. Menara diperingkat "
+        "dengan algoritma greedy atas tambahan desa sasaran terlayani, lalu tambahan penduduk "
+        "terlayani, per Rupiah dalam batas anggaran (atau atas penduduk saja); MILP eksak "
+        "(HiGHS) memastikan seberapa dekat rencana dengan optimum.",
     ),
     "producer_unset": (
         "Not set: the agency that publishes these outputs (produsen data) fills this in.",

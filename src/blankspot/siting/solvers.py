@@ -36,7 +36,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -53,7 +53,7 @@ from blankspot.errors import (
     SchemaError,
     UnitsError,
 )
-from blankspot.siting.problem import SitingProblem, _is_resolved, _location_codes
+from blankspot.siting.problem import Objective, SitingProblem, _is_resolved, _location_codes
 
 __all__ = [
     "BRUTE_FORCE_MAX_SITES",
@@ -687,6 +687,16 @@ def _greedy_max(
                     f"the ratio-greedy set ({greedy_value:g} {what}) beat or tied the best single "
                     f"site {problem.site_ids[j]!r} ({s_value:g} {what})."
                 )
+    if seq and problem.objective.desa > 0 and problem.objective.people > 0:
+        # the capped desa shares can lead the ratio greedy away from people where no desa can
+        # be served; the people greedy is tried too and kept when the true objective is better
+        alt = _greedy_max(replace(problem, objective=Objective(people=1.0, desa=0.0)),
+                          prefix_bounds=False)
+        alt_value = problem.objective_value(alt.order)
+        if _better(problem, (alt_value, 0.0), (value, 0.0)):
+            note = (f"the people greedy ({alt_value:g} value) beat the desa greedy "
+                    f"({value:g} value). " + note)
+            order, value = alt.order, alt_value
     return _GreedyPlan(order=order, ratio_picks=ratio, value=value, bound=bound, note=note)
 
 

@@ -362,3 +362,20 @@ def test_probability_plan_on_the_window(paser_data_dir):
     assert (desa.loc[desa["served"] == "yes", "share_covered"] >= 0.8 - 5e-5).all()
     assert (desa.loc[desa["served"] == "no", "share_covered"] < 0.8 + 5e-5).all()
     assert math.isfinite(float(r.curve["covered_weight"].iloc[-1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_instances, st.booleans())
+def test_desa_greedy_never_scores_below_the_people_greedy(rng, probability):
+    """The desa greedy keeps the people greedy's plan when that scores better on desa, then
+    people: where no desa can be served, the plan covers as many people as the people plan."""
+    values, vids, pop, costs, budget = random_instance(rng, probability=probability)
+    matrix, demand = matrix_of(values, vids, pop, probability=probability)
+    mode = "probability" if probability else "threshold"
+    desa_problem = _problem(matrix, demand, costs, PlanConfig(budget_idr=budget, coverage=mode))
+    people_problem = _problem(matrix, demand, costs,
+                              PlanConfig(budget_idr=budget, coverage=mode, objective="people"))
+    by_desa = scored(desa_problem, solve(desa_problem))
+    by_people = scored(desa_problem, solve(people_problem))
+    assert by_desa[0] > by_people[0] or (
+        by_desa[0] == by_people[0] and by_desa[1] >= by_people[1] - 1e-9)

@@ -379,3 +379,30 @@ def test_desa_greedy_never_scores_below_the_people_greedy(rng, probability):
     by_people = scored(desa_problem, solve(people_problem))
     assert by_desa[0] > by_people[0] or (
         by_desa[0] == by_people[0] and by_desa[1] >= by_people[1] - 1e-9)
+
+
+@pytest.mark.paser
+def test_exact_plan_replaces_a_greedy_plan_serving_fewer_desa(paser_data_dir, monkeypatch):
+    """With the desa objective, an exact certificate serving more target desa than the greedy
+    plan becomes the plan (here the greedy is made to return no tower at all)."""
+    import blankspot.plan as plan_module
+    from paser_window import SEGENDANG, SMALL, WINDOW
+
+    real_solve = plan_module.solve
+
+    def no_tower_greedy(problem, solver="greedy", **options):
+        if solver == "greedy":
+            return real_solve(problem.with_costs(problem.costs_idr, budget_idr=0), **options)
+        return real_solve(problem, solver=solver, **options)
+
+    monkeypatch.setattr(plan_module, "solve", no_tower_greedy)
+    cfg = SMALL.replace(stability_threshold_db=None, curve_budgets_idr=(0,))
+    r = plan_module.plan_paser(paser_data_dir, config=cfg, bounds=WINDOW, village_ids=[SEGENDANG])
+    assert r.solution.solver == "exact" and r.solution.desa_resolved == 1
+    assert "the exact plan serves 1 target desa, the greedy 0" in r.solution.note
+    assert tuple(r.ranking["site_id"]) == tuple(r.certificate.site_ids)
+    assert int(r.ranking["n_desa_served_new"].sum()) == 1
+    # the people objective keeps the greedy plan, whatever the certificate
+    people = plan_module.plan_paser(paser_data_dir, config=cfg.replace(objective="people"),
+                                    bounds=WINDOW, village_ids=[SEGENDANG])
+    assert people.solution.solver == "greedy" and people.solution.n_sites == 0

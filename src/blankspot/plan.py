@@ -452,6 +452,13 @@ def plan(
         t = time.perf_counter()
         certificate = solve(problem, solver="exact", time_limit_s=config.exact_time_limit_s)
         timings["certify_s"] = time.perf_counter() - t
+        if config.objective == "desa" and (certificate.desa_resolved or 0) > (
+                solution.desa_resolved or 0):
+            # the greedy's capped desa shares missed a desa the exact plan serves: plan that
+            solution = replace(certificate, note=(
+                f"the exact plan serves {certificate.desa_resolved} target desa, the greedy "
+                f"{solution.desa_resolved or 0}, so the plan is the exact one (ranked by gain "
+                f"per Rupiah). {certificate.note}"))
 
     t = time.perf_counter()
     curve, stability = _curve_and_stability(problem, matrices, demand, costs, config)

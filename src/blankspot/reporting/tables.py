@@ -138,8 +138,8 @@ def desa_service(cell_village: np.ndarray, cell_population: np.ndarray,
         new = now_served & ~served
         better = (now - cov >= IMPROVED_MIN_PEOPLE) & ~new
         served_at[new] = k
-        served_new.append(tuple(vids[new]))
-        improved.append(tuple(vids[better]))
+        served_new.append(tuple(str(v) for v in vids[new]))
+        improved.append(tuple(str(v) for v in vids[better]))
         cov, served = now, now_served
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(weight > 0, cov / weight, np.nan)

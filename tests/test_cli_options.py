@@ -19,7 +19,7 @@ def test_every_demo_option_is_accounted_for():
     about_the_run = {"out_dir", "scheduler", "cache_dir", "lang"}
     renamed = {"radius_km": "radius_m", "sites_path": "sites", "existing_path": "existing",
                "clutter_class": "clutter", "res_m": "terrain_res_m",
-               "no_generated": "generate_candidates"}
+               "no_generated": "generate_candidates", "coverage_mode": "coverage"}
     names = {p.name for p in demo.params}
     as_keys = {renamed.get(n, n) for n in names - about_the_run}
     assert as_keys == set(DEMO_OPTION_KEYS)

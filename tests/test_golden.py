@@ -22,6 +22,8 @@ GOLDEN = {
     "optimum_people": 361.122,
     "matrix_nnz": 5521,
     "segendang_share_covered": 0.8575,
+    "segendang_served_by": "c_grid_012",  # the fifth tower brings it past β = 0.8
+    "desa_served": (0, 0, 0, 0, 1),  # n_desa_served_new per rank: Segendang served at rank 5
     "curve_people": (0.0, 129.941, 237.174, 293.944, 331.475, 356.707, 377.207, 387.93,
                      398.023, 405.277, 408.746),
 }
@@ -40,6 +42,10 @@ def test_demo_headline_numbers_are_pinned(small_plan):
     desa = r.desa.set_index("kode")
     assert float(desa.loc[SEGENDANG, "share_covered"]) == pytest.approx(
         GOLDEN["segendang_share_covered"], abs=1e-6)
+    assert r.config.objective == "desa" and r.solution.desa_resolved == 1
+    assert tuple(r.ranking["n_desa_served_new"]) == GOLDEN["desa_served"]
+    assert desa.loc[SEGENDANG, "served"] == "yes"
+    assert desa.loc[SEGENDANG, "served_by"] == GOLDEN["segendang_served_by"]
     assert tuple(r.curve["covered_weight"].round(3)) == pytest.approx(GOLDEN["curve_people"],
                                                                      abs=1e-3)
     assert r.coverage.model.startswith("itm(") and "p2108(uniform-tree)" in r.coverage.model

@@ -23,6 +23,7 @@ import shapely
 
 from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, raise_if_problems
+from blankspot.propagation.budget import coverage_probability
 
 __all__ = ["CoverageMatrix", "build_coverage_matrix", "village_summary"]
 
@@ -51,12 +52,16 @@ class CoverageMatrix:
         one id per matrix column.
     max_path_loss_db
         the path-loss threshold the matrix was built with, when known.
+    probability
+        with ``sigma_l_db`` (:func:`build_coverage_matrix`): CSC float64 of the same pattern as
+        ``matrix``, the probability that the site serves the cell; None for a 0/1 matrix.
     """
 
     matrix: sp.csc_array
     demand: pd.DataFrame
     site_ids: tuple[Hashable, ...]
     max_path_loss_db: float | None = None
+    probability: sp.csc_array | None = None
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -82,7 +87,13 @@ class CoverageMatrix:
                     f"matrix has {n_cols} columns but there are {len(site_ids)} site_ids."
                 )
         raise_if_problems("CoverageMatrix", problems, SchemaError)
-        matrix = sp.csc_array(self.matrix).astype(bool)
+        if self.probability is not None:
+            probability = sp.csc_array(self.probability, dtype=np.float64)
+            probability.sort_indices()
+            object.__setattr__(self, "probability", probability)
+            matrix = sp.csc_array(probability > 0)
+        else:
+            matrix = sp.csc_array(self.matrix).astype(bool)
         matrix.sort_indices()
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "site_ids", site_ids)
@@ -110,7 +121,8 @@ class CoverageMatrix:
 
 
 def build_coverage_matrix(
-    coverage_result: Any, demand_cells: Any, *, budget: Any = None
+    coverage_result: Any, demand_cells: Any, *, budget: Any = None,
+    sigma_l_db: float | None = None, probability_floor: float = 0.01,
 ) -> CoverageMatrix:
     """The demand × site coverage matrix from per-site footprints.
 
@@ -127,6 +139,15 @@ def build_coverage_matrix(
         a link budget with ``covered(path_loss_db) -> bool`` (and ``max_path_loss_db``);
         defaults to ``coverage_result.budget``. Pass another to try a new threshold without a
         new propagation run.
+    sigma_l_db
+        None (default): a cell is covered or not (``budget.covered``, the location margin
+        included). A location variability σ_L in dB: each entry is instead the probability
+        that RSRP reaches the threshold,
+        :func:`blankspot.propagation.budget.coverage_probability` of the *median* RSRP
+        (``budget.rsrp_dbm``, no location margin: the probability replaces the margin), kept in
+        ``CoverageMatrix.probability`` where it is at least ``probability_floor``.
+    probability_floor
+        with ``sigma_l_db``, probabilities below this are dropped (default 0.01).
 
     Returns
     -------
@@ -226,13 +247,26 @@ def build_coverage_matrix(
     sorted_cell = cells_in[by_pixel]
 
     columns: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     for fp in footprints:
-        columns.append(
-            _covered_cells(fp, budget, sorted_pixel, sorted_cell, n_rows_grid, n_cols_grid)
-        )
+        cells, loss = _cell_losses(fp, sorted_pixel, sorted_cell, n_rows_grid, n_cols_grid)
+        if sigma_l_db is None:
+            hit = np.asarray(budget.covered(loss), dtype=bool) & np.isfinite(loss)
+            columns.append(np.sort(cells[hit]))
+            continue
+        p = np.asarray(coverage_probability(budget.rsrp_dbm(loss), budget.threshold_dbm,
+                                            sigma_l_db), dtype=np.float64).reshape(-1)
+        keep = np.isfinite(loss) & (p >= probability_floor) & (p > 0)
+        order = np.argsort(cells[keep], kind="stable")
+        columns.append(cells[keep][order])
+        values.append(p[keep][order])
     lengths = np.array([c.size for c in columns], dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    probability = None
+    if sigma_l_db is not None:
+        data = np.concatenate(values) if values else np.zeros(0)
+        probability = sp.csc_array((data, indices, indptr), shape=(n_cells, len(footprints)))
     matrix = sp.csc_array(
         (np.ones(indices.size, dtype=bool), indices, indptr), shape=(n_cells, len(footprints))
     )
@@ -248,6 +282,7 @@ def build_coverage_matrix(
         demand=demand,
         site_ids=tuple(ids),
         max_path_loss_db=_as_float(getattr(budget, "max_path_loss_db", None)),
+        probability=probability,
     )
 
 
@@ -258,15 +293,15 @@ def _as_float(v: Any) -> float | None:
         return None
 
 
-def _covered_cells(
+def _cell_losses(
     fp: Any,
-    budget: Any,
     sorted_pixel: np.ndarray,
     sorted_cell: np.ndarray,
     n_rows_grid: int,
     n_cols_grid: int,
-) -> np.ndarray:
-    """Sorted indices of the demand cells footprint ``fp`` covers."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The demand cells inside footprint ``fp``'s window and the path loss at each (NaN: no
+    signal)."""
     loss = np.asarray(fp.path_loss_db)
     if loss.ndim != 2:
         raise SchemaError(
@@ -277,22 +312,22 @@ def _covered_cells(
     h, w = loss.shape
     ra, rb = max(r0, 0), min(r0 + h, n_rows_grid)
     ca, cb = max(c0, 0), min(c0 + w, n_cols_grid)
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
     if ra >= rb or ca >= cb or sorted_pixel.size == 0:
-        return np.zeros(0, dtype=np.int64)
+        return empty
     rows = np.arange(ra, rb, dtype=np.int64) * n_cols_grid
     lo = np.searchsorted(sorted_pixel, rows + ca, side="left")
     hi = np.searchsorted(sorted_pixel, rows + cb, side="left")
     counts = hi - lo
     total = int(counts.sum())
     if total == 0:
-        return np.zeros(0, dtype=np.int64)
+        return empty
     # positions lo[k] .. hi[k]-1 for every window row k, concatenated without a Python loop
     starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     pos = starts + np.arange(total)
     pix = sorted_pixel[pos]
-    values = loss[pix // n_cols_grid - r0, pix % n_cols_grid - c0]
-    hit = np.asarray(budget.covered(values), dtype=bool) & np.isfinite(values)
-    return np.sort(sorted_cell[pos[hit]])
+    values = np.asarray(loss[pix // n_cols_grid - r0, pix % n_cols_grid - c0], dtype=np.float64)
+    return sorted_cell[pos], values
 
 
 def village_summary(villages: Any, demand_cells: Any, covered_mask: Any) -> pd.DataFrame:
@@ -307,7 +342,8 @@ def village_summary(villages: Any, demand_cells: Any, covered_mask: Any) -> pd.D
         demand cells with ``village_id`` and ``population``.
     covered_mask
         bool per demand cell (an array in the cells' order, or a Series indexed like them),
-        e.g. from :meth:`blankspot.siting.SitingResult.covered_mask`.
+        e.g. from :meth:`blankspot.siting.SitingResult.covered_mask`; or float probabilities
+        in [0, 1] that each cell is served, giving the expected people covered.
 
     Returns
     -------
@@ -355,8 +391,13 @@ def village_summary(villages: Any, demand_cells: Any, covered_mask: Any) -> pd.D
     elif mask.dtype != bool:
         if mask.dtype.kind in "iu" and np.isin(mask, (0, 1)).all():
             mask = mask.astype(bool)
+        elif mask.dtype.kind == "f" and bool(np.all((mask >= 0) & (mask <= 1))):
+            pass  # probabilities of being served: the expected people served
         else:
-            problems.append(f"covered_mask must be boolean; received dtype {mask.dtype}.")
+            problems.append(
+                f"covered_mask must be boolean, or probabilities in [0, 1]; received dtype "
+                f"{mask.dtype}."
+            )
     if not missing:
         unknown = pd.Index(demand_cells["village_id"].unique()).difference(ids)
         if len(unknown):
@@ -369,7 +410,8 @@ def village_summary(villages: Any, demand_cells: Any, covered_mask: Any) -> pd.D
     pop = pd.to_numeric(demand_cells["population"], errors="coerce").to_numpy(float)
     vid = demand_cells["village_id"].to_numpy()
     frame = pd.DataFrame(
-        {"village_id": vid, "population": pop, "covered": np.where(mask, pop, 0.0)}
+        {"village_id": vid, "population": pop,
+         "covered": pop * mask if mask.dtype.kind == "f" else np.where(mask, pop, 0.0)}
     )
     sums = frame.groupby("village_id", sort=False)[["population", "covered"]].sum()
     has_cells = ids.isin(sums.index)

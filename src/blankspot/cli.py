@@ -193,6 +193,19 @@ def data_status(data_dir):
 @click.option("--res-m", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Terrain cell size (default 90 m; 30 m is the DEM's own, about 7x slower "
                    "for ITM/P.1812).")
+@click.option("--objective", type=click.Choice(["desa", "people"]), default=None,
+              help="What the plan maximises: 'desa' (default: target desa served, i.e. with "
+                   "--served-share of their people served, then people) or 'people'.")
+@click.option("--served-share", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
+              help="β: a desa is served when this share of its people is served (default 0.8).")
+@click.option("--coverage", "coverage_mode", type=click.Choice(["threshold", "probability"]),
+              default=None,
+              help="'threshold' (default): served at RSRP − location margin ≥ the threshold; "
+                   "'probability': served with the probability that RSRP reaches the threshold "
+                   "under location variability --sigma-l-db (no margin), expected people.")
+@click.option("--sigma-l-db", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Location variability σ_L for --coverage probability (default 5.5 dB, "
+                   "ITU-R P.1546-6 §12).")
 @click.option("--scheduler", default=None,
               help="Compute candidate coverage on dask: 'local' (a LocalCluster), 'threads', or a "
                    "scheduler address tcp://HOST:PORT (needs blankspot[dask]).")
@@ -206,7 +219,7 @@ def data_status(data_dir):
 @click.pass_context
 def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radius_km, threshold_dbm,
          bounds, targets, sites_path, no_generated, existing_path, model, clutter_class, res_m,
-         scheduler, cache_dir, lang):
+         objective, served_share, coverage_mode, sigma_l_db, scheduler, cache_dir, lang):
     """Run the Paser demo scenario and write the plan, tables, raster and map.
 
     The same as `blankspot run` of the default scenario (scenarios/paser-demo.toml) with each
@@ -230,6 +243,10 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
         "clutter": _clutter_value(clutter_class, model),
         "terrain_res_m": res_m,
         "generate_candidates": False if no_generated else None,
+        "objective": objective,
+        "served_share": served_share,
+        "coverage": coverage_mode,
+        "sigma_l_db": sigma_l_db,
     }
     if no_generated and sites_path is None:
         raise click.UsageError("--no-generated needs --sites FILE.")
@@ -250,7 +267,7 @@ def demo(ctx, out_dir, data_dir, budget_idr, tower_cost_idr, height_agl_m, radiu
 DEMO_OPTION_KEYS = (
     "data_dir", "budget_idr", "tower_cost_idr", "height_agl_m", "radius_m", "threshold_dbm",
     "bounds", "targets", "sites", "existing", "model", "clutter", "terrain_res_m",
-    "generate_candidates",
+    "generate_candidates", "objective", "served_share", "coverage", "sigma_l_db",
 )
 """The scenario keys `blankspot demo`'s options set (a test checks each is a scenario key)."""
 
@@ -441,14 +458,22 @@ def _echo_plan(result, seconds: float) -> None:
     """The ranking and the headline figures of a plan, as ``demo`` prints them."""
     from blankspot.units import format_idr
 
-    cols = ["rank", "site_id", "cost_idr", "people_new", "cumulative_people", "desa_new"]
+    cols = [c for c in ("rank", "site_id", "cost_idr", "n_desa_served_new", "people_new",
+                        "cumulative_people", "desa_served_new") if c in result.ranking]
     if len(result.ranking):
         click.echo(result.ranking[cols].to_string(index=False))
+    desa = result.desa
+    served = 0
+    if "served" in desa:
+        served = int(((desa["served"] == "yes") & desa["target"].astype(bool)).sum())
+    expected = "expected " if result.config.coverage == "probability" else ""
     click.echo(
         f"\n{len(result.ranking)} towers, {format_idr(result.total_cost_idr)} of "
-        f"{format_idr(result.config.budget_idr)}; {result.people_covered:,.0f} of "
-        f"{result.problem.total_weight:,.0f} people in {len(result.target_ids)} target desa covered "
-        f"({len(result.sites)} candidates, {seconds:.1f} s)."
+        f"{format_idr(result.config.budget_idr)}; {served} of {len(result.target_ids)} target "
+        f"desa served (≥ {result.config.served_share:.0%} of their people); "
+        f"{result.people_covered:,.0f} of {result.problem.total_weight:,.0f} {expected}people "
+        f"in target desa covered ({len(result.sites)} candidates, {seconds:.1f} s; objective "
+        f"{result.config.objective})."
     )
     hint = _no_tower_hint(result)
     if hint:
@@ -530,8 +555,9 @@ def rank_command(ctx, scenario, overrides, data_dir, out_path, cache_dir):
     if out_path is not None:
         write_csv(result.ranking, out_path, index=False, formula_safe=True)
     if not quiet:
-        cols = [c for c in ("rank", "site_id", "lon", "lat", "height_agl_m", "cost_idr", "people_new",
-                            "cumulative_cost_idr", "cumulative_people", "desa_new")
+        cols = [c for c in ("rank", "site_id", "lon", "lat", "height_agl_m", "cost_idr",
+                            "n_desa_served_new", "people_new", "cumulative_cost_idr",
+                            "cumulative_people", "desa_served_new")
                 if c in result.ranking.columns]
         if len(result.ranking):
             click.echo(result.ranking[cols].to_string(index=False))

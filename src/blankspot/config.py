@@ -13,6 +13,7 @@ rest.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -21,12 +22,28 @@ import numpy as np
 
 from blankspot.clutter import ClutterModel
 from blankspot.costs import CostParameters
+from blankspot.coverage import MAX_LOSS_MARGIN_DB
 from blankspot.errors import ConfigError, UnitsError, raise_if_problems
-from blankspot.propagation.budget import LinkBudget
+from blankspot.propagation.budget import DEFAULT_SIGMA_L_DB, LinkBudget
 from blankspot.settings import CoverageSettings
+from blankspot.siting.problem import DEFAULT_PROBABILITY_FLOOR, Objective
 from blankspot.units import DEFAULT_K_FACTOR
 
-__all__ = ["PASER_BUDGET_IDR", "PASER_TOWER_COST_IDR", "TARGET_KEYWORDS", "PlanConfig"]
+__all__ = [
+    "COVERAGE_MODES",
+    "OBJECTIVES",
+    "PASER_BUDGET_IDR",
+    "PASER_TOWER_COST_IDR",
+    "TARGET_KEYWORDS",
+    "PlanConfig",
+]
+
+OBJECTIVES = ("desa", "people")
+"""What a plan maximises: ``desa`` (target desa served, then people) or ``people``."""
+
+COVERAGE_MODES = ("threshold", "probability")
+"""How a demand point is served: a hard cut at the threshold (location margin included), or the
+probability that RSRP reaches the threshold under location variability σ_L."""
 
 TARGET_KEYWORDS = ("blankspot", "blankspot_2021", "blankspot_2022", "all")
 """Words ``targets`` takes besides a list of kode wilayah (:func:`blankspot.demand.select_villages`)."""
@@ -82,6 +99,22 @@ class PlanConfig:
     calibration: Any = None
     """None, or a :class:`blankspot.calibration.Calibration` applied to every footprint (``"itm"``
     only; the scenario key ``[radio] calibration`` reads one with ``read_calibration``)."""
+    objective: str = "desa"
+    """``"desa"`` (default): maximise the number of target desa served, then the people served
+    (lexicographic: one desa outweighs every person of the target desa); ``"people"``: the
+    people served alone."""
+    served_share: float = 0.8
+    """β in (0, 1]: a desa is served when at least this share of its settled people is served
+    (planning parameters §4; with ``coverage="probability"``, the expected share)."""
+    coverage: str = "threshold"
+    """``"threshold"``: a point is served at RSRP − location margin ≥ the threshold (0/1);
+    ``"probability"``: it is served with probability Q((T − RSRP) / σ_L) from the median RSRP,
+    and the location margin is not applied (the probability replaces it)."""
+    sigma_l_db: float = DEFAULT_SIGMA_L_DB
+    """σ_L, the location variability in dB of ``coverage="probability"`` (ITU-R P.1546-6 §12:
+    5.5 dB for digital systems of 1 MHz or more)."""
+    probability_floor: float = DEFAULT_PROBABILITY_FLOOR
+    """With ``coverage="probability"``, probabilities below this are dropped from the matrix."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -122,6 +155,30 @@ class PlanConfig:
                     self.clutter_model()
                 except ValueError as exc:
                     problems.append(f"clutter: {exc}")
+        if self.objective not in OBJECTIVES:
+            problems.append(
+                f"objective must be 'desa' (target desa served, then people) or 'people'; "
+                f"received {self.objective!r}."
+            )
+        if self.coverage not in COVERAGE_MODES:
+            problems.append(
+                f"coverage must be 'threshold' or 'probability'; received {self.coverage!r}."
+            )
+        if not (_is_real(self.served_share) and 0 < self.served_share <= 1):
+            problems.append(
+                f"served_share (β) must be a share in (0, 1], e.g. 0.8; received "
+                f"{self.served_share!r}."
+            )
+        if not (_is_real(self.sigma_l_db) and np.isfinite(self.sigma_l_db) and self.sigma_l_db > 0):
+            problems.append(
+                f"sigma_l_db must be a finite number of dB > 0 (5.5 for LTE, ITU-R P.1546-6 "
+                f"§12); received {self.sigma_l_db!r}."
+            )
+        if not (_is_real(self.probability_floor) and 0 <= self.probability_floor < 1):
+            problems.append(
+                f"probability_floor must be in [0, 1), e.g. 0.01; received "
+                f"{self.probability_floor!r}."
+            )
         if self.calibration is not None and self.model != "itm":
             problems.append(
                 f"calibration corrects the 'itm' prediction (ITM plus P.2108 terminal loss), "
@@ -155,9 +212,53 @@ class PlanConfig:
             return ClutterModel.uniform(c)
         return c
 
+    def siting_objective(self, people: float) -> Objective:
+        """The siting objective of this config for target desa holding ``people`` people.
+
+        ``"desa"`` is lexicographic, desa served first and people second, as one weighted sum:
+        a desa weighs ``ceil(people) + 1``, more than every person together, so no number of
+        people ever outweighs one desa, and among plans serving as many desa the one serving
+        more people wins. (The exact solver's relative gap, 1e-4, is then smaller than one
+        desa for up to 9,999 target desa, so its desa count is exact and its people are
+        within the gap.)
+
+        >>> PlanConfig().siting_objective(416.0)
+        Objective(people=1.0, desa=417.0)
+        >>> PlanConfig(objective="people").siting_objective(416.0)
+        Objective(people=1.0, desa=0.0)
+        """
+        if self.objective == "desa":
+            return Objective(people=1.0, desa=float(math.ceil(people)) + 1.0)
+        return Objective(people=1.0, desa=0.0)
+
+    def probability_loss_db(self) -> float:
+        """With ``coverage="probability"``: the largest path loss whose probability can reach
+        ``probability_floor`` at the lowest threshold the plan tries (the stability run's
+        threshold − d): the MAPL without location margin plus σ_L · Q⁻¹(floor) + d.
+
+        >>> cfg = PlanConfig(coverage="probability")
+        >>> round(cfg.probability_loss_db() - cfg.link.max_path_loss_db, 1)
+        24.8
+        """
+        from scipy.stats import norm
+
+        floor = max(float(self.probability_floor), 1e-6)
+        return float(self.link.max_path_loss_db + self.link.location_margin_db
+                     + self.sigma_l_db * float(norm.isf(floor))
+                     + (self.stability_threshold_db or 0.0))
+
     def coverage_settings(self, landcover: Any = None) -> CoverageSettings:
         """The radio settings of this config, as the coverage engine and the store take them
-        (``landcover``: WorldCover classes on the terrain grid, see :meth:`clutter_model`)."""
+        (``landcover``: WorldCover classes on the terrain grid, see :meth:`clutter_model`).
+
+        With ``coverage="probability"`` the terrain models' loss cut-off is raised, where the
+        usual one (MAPL + 20 dB) would be short, to :meth:`probability_loss_db` plus 3 dB, so
+        every cell whose probability reaches the floor is computed."""
+        max_loss_db = None
+        if self.coverage == "probability":
+            need = self.probability_loss_db() + 3.0
+            if need > self.link.max_path_loss_db + MAX_LOSS_MARGIN_DB:
+                max_loss_db = need
         return CoverageSettings(
             model=self.model,
             radius_m=float(self.radius_m),
@@ -166,6 +267,7 @@ class PlanConfig:
             link=self.link,
             clutter=self.clutter_model(landcover),
             calibration=self.calibration,
+            max_loss_db=max_loss_db,
         )
 
     def model_label(self) -> str:
@@ -181,3 +283,8 @@ class PlanConfig:
                 f"PlanConfig has no field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}."
             )
         return replace(self, **changes)
+
+
+def _is_real(value: Any) -> bool:
+    """A real number, not a bool."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)

@@ -34,7 +34,7 @@ from blankspot.coverage import CoverageResult
 from blankspot.crs import require_same
 from blankspot.demand import demand_cells, select_villages
 from blankspot.distributed import compute_footprints
-from blankspot.errors import InputError
+from blankspot.errors import ConfigError, InputError
 from blankspot.footprints import DemandIndex, FootprintStore, Grid, terrain_key
 from blankspot.hindcast import explain
 from blankspot.io.inputs import Inputs, InputSpec, read_inputs
@@ -43,7 +43,13 @@ from blankspot.population import estimate_population
 from blankspot.propagation.budget import LinkBudget
 from blankspot.reporting.outputs import write_outputs
 from blankspot.reporting.summary import plan_folium_map, plan_summary, summary_html, terrain_note
-from blankspot.reporting.tables import desa_table, kecamatan_table, ranking_table
+from blankspot.reporting.tables import (
+    desa_service,
+    desa_table,
+    kecamatan_table,
+    main_settlement_service,
+    ranking_table,
+)
 from blankspot.settings import CoverageSettings
 from blankspot.siting import (
     SitingProblem,
@@ -140,23 +146,28 @@ class PlanResult:
 
 
 def _columns_to_matrix(cols: Sequence[sp.spmatrix | sp.sparray], demand: pd.DataFrame,
-                       site_ids: tuple[str, ...]) -> CoverageMatrix:
+                       site_ids: tuple[str, ...], *, probability: bool = False) -> CoverageMatrix:
     matrix = sp.hstack(cols, format="csc") if cols else sp.csc_matrix((len(demand), 0))
     return CoverageMatrix(matrix=matrix.tocsc(),
                           demand=pd.DataFrame(demand[["village_id", "population"]]),
-                          site_ids=site_ids)
+                          site_ids=site_ids,
+                          probability=matrix.tocsc() if probability else None)
 
 
 def coverage_matrix_streamed(
     terrain: Terrain, sites: gpd.GeoDataFrame, demand: pd.DataFrame, *,
     settings: CoverageSettings, budgets: Sequence[LinkBudget] | None = None,
     store: FootprintStore | None = None, batch_size: int = 8, progress: bool = False,
+    sigma_l_db: float | None = None, probability_floor: float = 0.01,
 ) -> list[CoverageMatrix]:
     """Demand × site coverage matrices, computing footprints a batch of sites at a time.
 
     Only the sparse columns are kept, so memory does not grow with the number of candidates.
     One matrix per budget of ``budgets`` (default: the settings' link budget), all from the same
-    footprints. With ``store`` stored footprints are read instead of computed.
+    footprints. With ``store`` stored footprints are read instead of computed. With
+    ``sigma_l_db`` the matrices hold coverage probabilities (see
+    :func:`blankspot.aggregate.build_coverage_matrix`), entries under ``probability_floor``
+    dropped.
     """
     budgets = list(budgets) if budgets is not None else [settings.link]
     columns: list[list[Any]] = [[] for _ in budgets]
@@ -166,10 +177,13 @@ def coverage_matrix_streamed(
             batch = sites.iloc[i : i + batch_size]
             cov = _coverage(terrain, batch, settings, store)
             for cols, budget in zip(columns, budgets, strict=True):
-                cols.append(build_coverage_matrix(cov, demand, budget=budget).matrix)
+                built = build_coverage_matrix(cov, demand, budget=budget, sigma_l_db=sigma_l_db,
+                                              probability_floor=probability_floor)
+                cols.append(built.matrix if built.probability is None else built.probability)
             bar.update(len(batch))
     ids = tuple(str(s) for s in sites.index)
-    return [_columns_to_matrix(cols, demand, ids) for cols in columns]
+    return [_columns_to_matrix(cols, demand, ids, probability=sigma_l_db is not None)
+            for cols in columns]
 
 
 def coverage_matrices_distributed(
@@ -288,6 +302,13 @@ def _priced(sites: gpd.GeoDataFrame, config: PlanConfig, *,
     return sites, site_costs
 
 
+def _probability_options(config: PlanConfig) -> dict[str, Any]:
+    """The matrix options of ``config.coverage``: σ_L and the floor for probabilities."""
+    if config.coverage != "probability":
+        return {}
+    return {"sigma_l_db": config.sigma_l_db, "probability_floor": config.probability_floor}
+
+
 def _stability_budgets(config: PlanConfig) -> list[LinkBudget]:
     """The budget, then (with ``stability_threshold_db``) the threshold − d and + d."""
     budgets = [config.link]
@@ -300,14 +321,20 @@ def _stability_budgets(config: PlanConfig) -> list[LinkBudget]:
 
 def _problem(matrix: CoverageMatrix, demand: pd.DataFrame, costs: np.ndarray,
              config: PlanConfig) -> SitingProblem:
+    weights = demand["population"].to_numpy(dtype=float)
+    probabilities = config.coverage == "probability"
     return SitingProblem.from_matrix(
-        matrix.matrix,
-        demand["population"].to_numpy(dtype=float),
+        matrix.probability if probabilities and matrix.probability is not None else matrix.matrix,
+        weights,
         costs,
         config.budget_idr,
         site_ids=list(matrix.site_ids),
         max_towers=config.max_towers,
         groups=demand["village_id"].to_numpy(),
+        resolved_share=config.served_share,
+        objective=config.siting_objective(float(weights.sum())),
+        probabilities=probabilities,
+        probability_floor=config.probability_floor,
     )
 
 
@@ -405,13 +432,20 @@ def plan(
     t = time.perf_counter()
     budgets = _stability_budgets(config)
     if scheduler is not None or client is not None:
+        if config.coverage == "probability":
+            raise ConfigError(
+                "coverage='probability' runs in this process only for now: dask workers return "
+                f"covered cells, not their path loss; received scheduler={scheduler!r}. Drop "
+                "the scheduler (and client), or use coverage='threshold'."
+            )
         matrices = _distributed_matrices(terrain, terrain_source, sites, demand, settings=settings,
                                          budgets=budgets, client=client, scheduler=scheduler,
                                          cache_dir=cache_dir, progress=progress)
     else:
         matrices = coverage_matrix_streamed(terrain, sites, demand, settings=settings,
                                             budgets=budgets, store=store,
-                                            batch_size=config.batch_size, progress=progress)
+                                            batch_size=config.batch_size, progress=progress,
+                                            **_probability_options(config))
     matrix = matrices[0]
     timings["coverage_s"] = time.perf_counter() - t
 
@@ -426,6 +460,13 @@ def plan(
         t = time.perf_counter()
         certificate = solve(problem, solver="exact", time_limit_s=config.exact_time_limit_s)
         timings["certify_s"] = time.perf_counter() - t
+        if config.objective == "desa" and (certificate.desa_resolved or 0) > (
+                solution.desa_resolved or 0):
+            # the greedy's capped desa shares missed a desa the exact plan serves: plan that
+            solution = replace(certificate, note=(
+                f"the exact plan serves {certificate.desa_resolved} target desa, the greedy "
+                f"{solution.desa_resolved or 0}, so the plan is the exact one (ranked by gain "
+                f"per Rupiah). {certificate.note}"))
 
     t = time.perf_counter()
     curve, stability = _curve_and_stability(problem, matrices, demand, costs, config)
@@ -501,19 +542,43 @@ def _tables(villages: gpd.GeoDataFrame, targets: Sequence[str], demand: pd.DataF
             solution: SitingResult, config: PlanConfig,
             coverages: tuple[CoverageResult | None, ...],
             population_raster: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """The ranking, per-desa and per-kecamatan tables, over every desa (not only the targets)."""
+    """The ranking, per-desa and per-kecamatan tables, over every desa (not only the targets).
+
+    ``coverages`` is (chosen towers in pick order, existing towers or None)."""
     all_cells = demand_cells(villages, cell_size_m=config.cell_size_m,
                              population_raster=population_raster)
-    covered_all = np.zeros(len(all_cells), dtype=bool)
-    for cov in coverages:
-        if cov is not None and len(cov.footprints):
-            all_matrix = build_coverage_matrix(cov, all_cells).matrix
-            covered_all |= np.asarray(all_matrix.sum(axis=1)).ravel() > 0
-    summary = village_summary(villages, all_cells, covered_all)
+    options = _probability_options(config)
+    n = len(all_cells)
+    picks: list[np.ndarray] = []
+    before = np.zeros(n)
+    for k, cov in enumerate(coverages):
+        if cov is None or not len(cov.footprints):
+            continue
+        built = build_coverage_matrix(cov, all_cells, budget=config.link, **options)
+        m = sp.csc_array(built.matrix if built.probability is None else built.probability)
+        for j in range(m.shape[1]):
+            sl = slice(m.indptr[j], m.indptr[j + 1])
+            col = np.zeros(n)
+            col[m.indices[sl]] = m.data[sl]
+            if k == 0:
+                picks.append(col)  # the chosen towers, in pick order
+            else:
+                before = 1.0 - (1.0 - before) * (1.0 - col)  # existing towers
+    service = desa_service(all_cells["village_id"].to_numpy(), all_cells["population"].to_numpy(),
+                           before, picks, config.served_share)
+    served_all = before
+    for col in picks:
+        served_all = 1.0 - (1.0 - served_all) * (1.0 - col)
+    summary = village_summary(villages, all_cells,
+                              served_all if options else served_all > 0.5)
     names = villages["name"].astype(str).to_dict()
     newly = _desa_newly_served(matrix.matrix, solution.order, demand, names)
-    ranking = ranking_table(solution, sites, desa_new=newly, site_costs=site_costs)
-    desa = desa_table(villages, summary, targets=targets)
+    ranking = ranking_table(solution, sites, desa_new=newly, site_costs=site_costs,
+                            service=service, names=names)
+    rsrp_main, served_by = main_settlement_service(all_cells, [c for c in coverages if c is not None],
+                                                   service, solution.site_ids)
+    desa = desa_table(villages, summary, targets=targets, service=service,
+                      rsrp_main_dbm=rsrp_main, served_by=served_by)
     enriched = villages.join(summary[["population_covered", "share_covered"]], how="left")
     enriched["target"] = enriched.index.isin(list(targets))
     return {"villages": enriched, "ranking": ranking, "desa": desa,

@@ -62,7 +62,7 @@ import pandas as pd
 
 from blankspot.cache import input_key
 from blankspot.calibration import read_calibration
-from blankspot.config import TARGET_KEYWORDS, PlanConfig
+from blankspot.config import COVERAGE_MODES, OBJECTIVES, TARGET_KEYWORDS, PlanConfig
 from blankspot.costs import CostParameters
 from blankspot.coverage import MODELS
 from blankspot.crs import PASER_CRS, as_crs, require_metric
@@ -221,6 +221,17 @@ class ScenarioSpec:
     terrain_res_m: float | None = _key("radio", "float", _PLAN.terrain_res_m,
                                        "terrain cell size, m (\"none\": the DEM's own)",
                                        nullable=True)
+    coverage: str = _key(
+        "radio", "choice", _PLAN.coverage, "\"threshold\": a point is served at RSRP − "
+        "location margin ≥ the threshold; \"probability\": it is served with probability "
+        "Q((threshold − median RSRP) / sigma_l_db), the margin not applied",
+        choices=lambda: COVERAGE_MODES)
+    sigma_l_db: float = _key(
+        "radio", "float", _PLAN.sigma_l_db, "location variability σ_L of coverage = "
+        "\"probability\", dB (ITU-R P.1546-6 §12)")
+    probability_floor: float = _key(
+        "radio", "float", _PLAN.probability_floor, "coverage = \"probability\": "
+        "probabilities below this are dropped from the coverage matrix")
     calibration: str | None = _key(
         "radio", "path", None, "calibration TOML written by `blankspot calibrate`: its fitted "
         "offset, slope and class losses correct every itm footprint", nullable=True,
@@ -252,6 +263,12 @@ class ScenarioSpec:
                                    "least distance between candidates, m")
     search_buffer_m: float = _key("siting", "float", _PLAN.search_buffer_m,
                                   "candidates are searched this far around the target desa, m")
+    objective: str = _key(
+        "siting", "choice", _PLAN.objective, "what the plan maximises: \"desa\" (target desa "
+        "served, then people) or \"people\" (people served)", choices=lambda: OBJECTIVES)
+    served_share: float = _key(
+        "siting", "float", _PLAN.served_share, "β: a desa is served when this share of its "
+        "people is served (expected share with coverage = \"probability\")")
     solver: str = _key("siting", "choice", _PLAN.solver, "siting solver",
                        choices=_solver_names)
     max_towers: int | None = _key("siting", "int", _PLAN.max_towers, "most towers to build",
@@ -872,6 +889,11 @@ def _plan_config(v: Mapping[str, Any], *, read_files: bool, cost: bool = True) -
         curve_budgets_idr=v["curve_budgets_idr"],
         stability_threshold_db=v["stability_threshold_db"],
         calibration=_calibration(v) if read_files else None,
+        objective=v["objective"],
+        served_share=v["served_share"],
+        coverage=v["coverage"],
+        sigma_l_db=v["sigma_l_db"],
+        probability_floor=v["probability_floor"],
     )
 
 

@@ -50,6 +50,7 @@ def terrain_note(result: PlanResult, lang: str = "en") -> str:
 def plan_summary(result: PlanResult) -> dict[str, Any]:
     """The headline figures of a plan and how far it is from optimal, for ``summary.json``."""
     sol, cert, cfg = result.solution, result.certificate, result.config
+    served = _served_targets(result)
     summary: dict[str, Any] = {
         "towers": list(sol.site_ids),
         "total_cost_idr": int(sol.total_cost_idr),
@@ -58,11 +59,17 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "people_in_target_desa_not_yet_served": round(float(result.problem.total_weight), 1),
         "people_in_target_desa_served_by_existing_towers": round(result.people_served_existing, 1),
         "target_desa": list(result.target_ids),
+        "objective": cfg.objective,
+        "coverage": cfg.coverage,
+        "served_share": cfg.served_share,
+        "n_target_desa_served": len(served),
+        "target_desa_served": served,
         "solver": sol.solver,
         "status": sol.status,
         "bound_people": None if sol.bound is None else round(float(sol.bound), 1),
         "model": result.coverage.model,
         "threshold_dbm": cfg.link.threshold_dbm,
+        "sigma_l_db": cfg.sigma_l_db if cfg.coverage == "probability" else None,
         "terrain": terrain_note(result),
         "propagation": result.model_label(),
         "demand_model": result.demand_model,
@@ -74,6 +81,8 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
             "solver": cert.solver,
             "status": cert.status,
             "optimum_people": round(exact, 1),
+            "optimum_desa_served": int(cert.desa_resolved or 0),
+            "objective_value": round(float(cert.value), 3),
             "gap": None if cert.gap is None else round(float(cert.gap), 6),
             "plan_share_of_optimum": round(float(sol.covered_weight) / exact, 4) if exact > 0 else 1.0,
             "optimal_towers": list(cert.site_ids),
@@ -102,6 +111,16 @@ def explanation_summary(result: PlanResult) -> dict[str, Any]:
             for row in result.why_not.to_dict(orient="records")
         }
     return out
+
+
+def _served_targets(result: PlanResult) -> list[str]:
+    """The target desa the plan serves (``served`` in the desa table), by kode."""
+    desa = result.desa
+    if "served" not in desa:
+        return []
+    targets = set(map(str, result.target_ids))
+    return [str(k) for k, ok in zip(desa["kode"], desa["served"] == "yes", strict=True)
+            if ok and str(k) in targets]
 
 
 def best_rsrp_dbm(result: PlanResult) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,9 @@ RANKING_COLUMNS = (
     "cumulative_cost_idr",
     "cumulative_people",
     "desa_new",
+    "n_desa_served_new",
+    "desa_served_new",
+    "desa_improved",
     "source",
 )
 
@@ -39,6 +43,9 @@ DESA_COLUMNS = (
     "population_covered",
     "share_covered",
     "target",
+    "served",
+    "rsrp_main_dbm",
+    "served_by",
     "population_source",
 )
 
@@ -58,19 +65,167 @@ BREAKDOWN_COLUMNS = (
 )
 
 
+IMPROVED_MIN_PEOPLE = 0.05
+"""A tower *improves* a desa when it adds at least this many (expected) people served there."""
+
+
+@dataclass(frozen=True)
+class DesaService:
+    """Which desa are served (β of their people), and which tower brought each one there.
+
+    Attributes
+    ----------
+    village_ids
+        the desa, in the order of the arrays below.
+    population, population_covered, share
+        people of each desa (over its demand cells), people served under the whole plan
+        (expected people with probabilities) and their share (NaN for a desa of no people).
+    served
+        bool: ``share`` ≥ β (with a float slack of 1e-9 relative, as the solvers').
+    served_new, improved
+        per pick, the desa it brings to served, and the desa where it adds people served
+        (at least :data:`IMPROVED_MIN_PEOPLE`) without bringing them to served.
+    served_at
+        per desa, the pick (0-based) that brought it to served; -1 when it was served before
+        any pick (existing towers), -2 when it is not served.
+    """
+
+    village_ids: np.ndarray
+    population: np.ndarray
+    population_covered: np.ndarray
+    share: np.ndarray
+    served: np.ndarray
+    served_new: tuple[tuple[str, ...], ...]
+    improved: tuple[tuple[str, ...], ...]
+    served_at: np.ndarray
+
+
+def desa_service(cell_village: np.ndarray, cell_population: np.ndarray,
+                 served_before: np.ndarray, pick_served: Sequence[np.ndarray],
+                 served_share: float) -> DesaService:
+    """Desa served after each pick of a plan, from what each pick serves cell by cell.
+
+    ``served_before`` is the probability (0/1 without probabilities) that each cell is served
+    before the first pick (by existing towers); ``pick_served[k]`` that pick ``k`` serves it.
+    Picks serve independently, so after ``k`` picks a cell is served with probability
+    1 − (1 − before) Π (1 − p); a desa is served when its people served reach ``served_share``
+    (β) of its people.
+
+    >>> svc = desa_service(np.array(["a", "a", "b"]), np.array([3.0, 1.0, 2.0]), np.zeros(3),
+    ...                    [np.array([1.0, 0, 0]), np.array([0, 1.0, 1.0])], 0.8)
+    >>> [list(d) for d in svc.served_new], [list(d) for d in svc.improved], svc.served_at.tolist()
+    ([[], ['a', 'b']], [['a'], []], [1, 1])
+    """
+    vids, codes = np.unique(np.asarray(cell_village).astype(str), return_inverse=True)
+    pop = np.asarray(cell_population, dtype=np.float64)
+    weight = np.bincount(codes, weights=pop, minlength=len(vids))
+    need = served_share * weight
+    slack = 1e-9 * np.maximum(1.0, need)
+
+    def covered(miss: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=pop * (1.0 - miss), minlength=len(vids))
+
+    miss = 1.0 - np.asarray(served_before, dtype=np.float64)
+    cov = covered(miss)
+    served = (cov >= need - slack) & (weight > 0)
+    served_at = np.where(served, -1, -2)
+    served_new: list[tuple[str, ...]] = []
+    improved: list[tuple[str, ...]] = []
+    for k, p in enumerate(pick_served):
+        miss = miss * (1.0 - np.asarray(p, dtype=np.float64))
+        now = covered(miss)
+        now_served = (now >= need - slack) & (weight > 0)
+        new = now_served & ~served
+        better = (now - cov >= IMPROVED_MIN_PEOPLE) & ~new
+        served_at[new] = k
+        served_new.append(tuple(str(v) for v in vids[new]))
+        improved.append(tuple(str(v) for v in vids[better]))
+        cov, served = now, now_served
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(weight > 0, cov / weight, np.nan)
+    return DesaService(vids, weight, cov, share, served, tuple(served_new), tuple(improved),
+                       served_at)
+
+
+def main_settlements(cells: pd.DataFrame) -> pd.Series:
+    """Per desa (index ``village_id``), the label of its main settlement: its demand cell with
+    the most people (the first such cell on a tie).
+
+    >>> main_settlements(pd.DataFrame({"village_id": ["a", "a", "b"],
+    ...                                "population": [1.0, 3.0, 2.0]})).to_dict()
+    {'a': 1, 'b': 2}
+    """
+    pop = pd.to_numeric(cells["population"], errors="coerce").fillna(0.0)
+    return pop.groupby(cells["village_id"].to_numpy(), sort=False).idxmax()
+
+
+def sample_path_loss_db(coverage: object, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Path loss (dB) of each footprint of ``coverage`` (a CoverageResult) at points ``x, y``
+    in its CRS: points × footprints, NaN where a footprint has no signal or does not reach."""
+    t = coverage.transform  # type: ignore[attr-defined]
+    row = np.floor((np.asarray(y, float) - t.f) / t.e).astype(np.int64)
+    col = np.floor((np.asarray(x, float) - t.c) / t.a).astype(np.int64)
+    footprints = list(coverage.footprints)  # type: ignore[attr-defined]
+    out = np.full((len(row), len(footprints)), np.nan)
+    for j, fp in enumerate(footprints):
+        loss = np.asarray(fp.path_loss_db)
+        r, c = row - int(fp.row_off), col - int(fp.col_off)
+        inside = (r >= 0) & (r < loss.shape[0]) & (c >= 0) & (c < loss.shape[1])
+        out[inside, j] = loss[r[inside], c[inside]]
+    return out
+
+
+def main_settlement_service(cells: gpd.GeoDataFrame, coverages: Sequence[object],
+                            service: DesaService, pick_ids: Sequence[Hashable]
+                            ) -> tuple[pd.Series, pd.Series]:
+    """Per desa, the median RSRP (dBm) of the strongest chosen tower at its main settlement
+    (:func:`main_settlements`), and the tower that serves it: the pick that brought it to
+    served, or, for a desa served before any pick, the strongest tower there (of
+    ``coverages``: the chosen towers first, then existing ones). Both indexed by kode."""
+    main = main_settlements(cells)
+    points = cells.loc[main.to_numpy()]
+    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    ids = main.index.astype(str)
+    rsrp = np.full(len(main), np.nan)
+    best = np.full(len(main), np.nan)
+    best_id = np.full(len(main), "", dtype=object)
+    for k, cov in enumerate(coverages):
+        if not len(cov.footprints):  # type: ignore[attr-defined]
+            continue
+        value = np.asarray(cov.budget.rsrp_dbm(sample_path_loss_db(cov, x, y)))  # type: ignore[attr-defined]
+        value = np.where(np.isnan(value), -np.inf, value)
+        strongest = value.max(axis=1)
+        if k == 0:
+            rsrp = np.where(np.isfinite(strongest), strongest, np.nan)
+        better = strongest > np.where(np.isnan(best), -np.inf, best)
+        site = np.array([str(fp.site_id) for fp in cov.footprints])  # type: ignore[attr-defined]
+        best_id[better] = site[value.argmax(axis=1)[better]]
+        best[better] = strongest[better]
+    at = pd.Series(service.served_at, index=service.village_ids.astype(str)).reindex(ids)
+    by = np.where(at.to_numpy() >= 0,
+                  [str(pick_ids[int(a)]) if a >= 0 else "" for a in at.fillna(-2).to_numpy()],
+                  np.where(at.to_numpy() == -1, best_id, ""))
+    return pd.Series(rsrp, index=ids), pd.Series(by, index=ids, dtype=object)
+
+
 def ranking_table(
     result: SitingResult,
     sites: gpd.GeoDataFrame,
     *,
     desa_new: Sequence[Iterable[str]] | None = None,
     site_costs: pd.DataFrame | None = None,
+    service: DesaService | None = None,
+    names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per chosen tower in pick order.
 
     ``result`` is a :class:`blankspot.siting.SitingResult`; ``sites`` the candidate frame (any CRS)
     indexed by ``site_id``; ``desa_new`` an optional list (one entry per pick) of the desa names
-    that pick newly serves; ``site_costs`` the :meth:`blankspot.costs.CostModel.site_costs` frame,
-    whose breakdown columns are appended.
+    in which that pick newly covers people; ``site_costs`` the
+    :meth:`blankspot.costs.CostModel.site_costs` frame, whose breakdown columns are appended;
+    ``service`` (:func:`desa_service`) fills ``n_desa_served_new``, ``desa_served_new`` (the
+    desa the pick brings to served) and ``desa_improved`` (those it only improves), each desa as
+    "kode name" (``names``: kode → name), separated by "; ".
     """
     ids = list(result.site_ids)
     if not ids:
@@ -88,6 +243,10 @@ def ranking_table(
             "cumulative_cost_idr": np.asarray(result.cumulative_cost_idr, dtype=np.int64),
             "cumulative_people": np.round(np.asarray(result.cumulative_weight, dtype=float), 1),
             "desa_new": ["; ".join(d) for d in desa_new] if desa_new is not None else "",
+            "n_desa_served_new": ([len(d) for d in service.served_new] if service is not None
+                                  else 0),
+            "desa_served_new": _desa_lists(service.served_new if service else None, names),
+            "desa_improved": _desa_lists(service.improved if service else None, names),
             "source": chosen["source"].to_numpy() if "source" in chosen else "",
         }
     )
@@ -98,11 +257,34 @@ def ranking_table(
     return frame
 
 
+def _desa_lists(lists: Sequence[Iterable[str]] | None, names: dict[str, str] | None
+                ) -> list[str] | str:
+    if lists is None:
+        return ""
+    names = names or {}
+    return ["; ".join(f"{v} {names.get(v, '')}".strip() for v in d) for d in lists]
+
+
 def desa_table(
-    villages: pd.DataFrame, summary: pd.DataFrame, *, targets: Iterable[Hashable] = ()
+    villages: pd.DataFrame, summary: pd.DataFrame, *, targets: Iterable[Hashable] = (),
+    service: DesaService | None = None, rsrp_main_dbm: pd.Series | None = None,
+    served_by: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Per desa: kode, nama, kecamatan, population, population covered, share, target flag."""
+    """Per desa: kode, nama, kecamatan, population, population covered, share, target flag;
+    with ``service`` also ``served`` ("yes"/"no": share ≥ β), and ``rsrp_main_dbm`` (median
+    RSRP of the plan's strongest tower at the desa's main settlement, its demand point with
+    the most people) and ``served_by`` (the tower that brought it to served, else the
+    strongest there) when given, each a Series by kode."""
     v = villages.join(summary[["population_covered", "share_covered"]], how="left")
+    ids = v.index.astype(str)
+    served = np.full(len(v), "", dtype=object)
+    if service is not None:
+        by_id = pd.Series(service.served, index=service.village_ids.astype(str))
+        served = np.where(by_id.reindex(ids).fillna(False).to_numpy(bool), "yes", "no")
+    rsrp = (rsrp_main_dbm.reindex(ids).round(1).to_numpy() if rsrp_main_dbm is not None
+            else np.full(len(v), np.nan))
+    by = (served_by.reindex(ids).fillna("").to_numpy(dtype=object) if served_by is not None
+          else np.full(len(v), "", dtype=object))
     out = pd.DataFrame(
         {
             "kode": v.index.astype(str),
@@ -112,6 +294,9 @@ def desa_table(
             "population_covered": v["population_covered"].fillna(0.0).round(1).to_numpy(),
             "share_covered": v["share_covered"].fillna(0.0).round(4).to_numpy(),
             "target": v.index.isin(list(targets)),
+            "served": served,
+            "rsrp_main_dbm": rsrp,
+            "served_by": by,
             "population_source": v["population_source"].to_numpy() if "population_source" in v else "",
         }
     )
@@ -176,7 +361,23 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "cumulative_cost_idr": ("Cumulative cost (Rp)", "biaya_kumulatif_idr", "Biaya Kumulatif (Rp)"),
     "cumulative_people": (
         "Cumulative people covered", "penduduk_kumulatif", "Penduduk Terlayani Kumulatif"),
-    "desa_new": ("Desa newly served", "desa_baru_terlayani", "Desa Baru Terlayani"),
+    "desa_new": (
+        "Desa where people are newly covered", "desa_penduduk_baru_terlayani",
+        "Desa dengan Penduduk Baru Terlayani"),
+    "n_desa_served_new": (
+        "Desa brought to served (number)", "jumlah_desa_baru_terlayani",
+        "Jumlah Desa Baru Terlayani"),
+    "desa_served_new": (
+        "Desa brought to served (β of people covered)", "desa_baru_terlayani",
+        "Desa Baru Terlayani (β penduduk terlayani)"),
+    "desa_improved": (
+        "Desa improved, not yet served", "desa_bertambah_cakupan",
+        "Desa Bertambah Cakupan, Belum Terlayani"),
+    "served": ("Desa served (share ≥ β)", "desa_terlayani", "Desa Terlayani (persentase ≥ β)"),
+    "rsrp_main_dbm": (
+        "RSRP at the main settlement (dBm, median)", "rsrp_permukiman_utama_dbm",
+        "RSRP di Permukiman Utama (dBm, median)"),
+    "served_by": ("Served by tower (site)", "dilayani_menara", "Dilayani Menara (ID Lokasi)"),
     "source": ("Candidate source", "asal_kandidat", "Asal Kandidat"),
     # cost breakdown (costs.CostModel.site_costs)
     "tower_idr": ("Tower (Rp)", "biaya_menara_idr", "Biaya Menara (Rp)"),
@@ -280,6 +481,14 @@ SUMMARY_LABELS: dict[str, tuple[str, str]] = {
         "People in target desa served by existing towers",
         "Penduduk desa sasaran terlayani menara eksisting"),
     "target_desa": ("Target desa (kode wilayah)", "Desa sasaran (kode wilayah)"),
+    "objective": (
+        "Objective (desa: target desa served, then people; people: people served)",
+        "Tujuan (desa: desa sasaran terlayani, lalu penduduk; people: penduduk terlayani)"),
+    "n_target_desa_served": (
+        "Target desa served (β of people covered)",
+        "Desa sasaran terlayani (β penduduk terlayani)"),
+    "target_desa_served": (
+        "Target desa served (kode wilayah)", "Desa sasaran terlayani (kode wilayah)"),
     "n_desa": ("Desa / kelurahan reported", "Jumlah desa/kelurahan dilaporkan"),
     "population": ("Population of all desa", "Jumlah penduduk seluruh desa"),
     "population_covered": ("Population covered, all desa", "Penduduk terlayani, seluruh desa"),
@@ -335,27 +544,30 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "dataset_description": (
         "Mobile-signal coverage modelled over terrain for {n_desa} desa/kelurahan and {n_towers} "
-        "telecom towers ranked by people newly covered per Rupiah under a budget of {budget}. "
+        "telecom towers ranked by the plan's objective (by default target desa served, then "
+        "people covered) per Rupiah under a budget of {budget}. "
         "Per desa and per kecamatan: population and the share of it covered; per tower: rank, "
         "cost with its breakdown, people and desa newly served.",
         "Cakupan sinyal seluler yang dimodelkan di atas data medan untuk {n_desa} desa/kelurahan "
-        "dan {n_towers} menara telekomunikasi yang diperingkat menurut tambahan penduduk terlayani "
-        "per Rupiah dengan anggaran {budget}. Per desa dan per kecamatan: jumlah penduduk dan "
-        "persentase yang terlayani; per menara: peringkat, biaya beserta rinciannya, serta "
-        "penduduk dan desa yang baru terlayani.",
+        "dan {n_towers} menara telekomunikasi yang diperingkat menurut tujuan rencana (bawaan: "
+        "desa sasaran terlayani, lalu penduduk terlayani) per Rupiah dengan anggaran {budget}. "
+        "Per desa dan per kecamatan: jumlah penduduk dan persentase yang terlayani; per menara: "
+        "peringkat, biaya beserta rinciannya, serta penduduk dan desa yang baru terlayani.",
     ),
     "method_description": (
         "Line of sight or a propagation model over the terrain gives each candidate's path loss; "
         "an LTE link budget turns it into RSRP; a cell is covered at RSRP ≥ the threshold. People "
-        "are spread over demand cells inside each desa. Towers are ranked by lazy greedy on people "
-        "newly covered per Rupiah within the budget; an exact MILP (HiGHS) certifies how far the "
-        "ranked plan is from the optimum.",
+        "are spread over demand cells inside each desa; a desa is served when a share β (80 % by "
+        "default) of its people is covered. Towers are ranked by lazy greedy on target desa newly "
+        "served, then people newly covered, per Rupiah within the budget (or on people alone); "
+        "an exact MILP (HiGHS) certifies how far the ranked plan is from the optimum.",
         "Garis pandang (line of sight) atau model propagasi di atas data medan memberi redaman "
         "lintasan tiap kandidat; anggaran daya (link budget) LTE mengubahnya menjadi RSRP; sel "
-        "terlayani bila RSRP ≥ ambang. Penduduk disebar ke sel permintaan di dalam tiap desa. "
-        "Menara diperingkat dengan algoritma greedy atas tambahan penduduk terlayani per Rupiah "
-        "dalam batas anggaran; MILP eksak (HiGHS) memastikan seberapa dekat rencana dengan "
-        "optimum.",
+        "terlayani bila RSRP ≥ ambang. Penduduk disebar ke sel permintaan di dalam tiap desa; "
+        "desa terlayani bila porsi β (bawaan 80 %) penduduknya terlayani. Menara diperingkat "
+        "dengan algoritma greedy atas tambahan desa sasaran terlayani, lalu tambahan penduduk "
+        "terlayani, per Rupiah dalam batas anggaran (atau atas penduduk saja); MILP eksak "
+        "(HiGHS) memastikan seberapa dekat rencana dengan optimum.",
     ),
     "producer_unset": (
         "Not set: the agency that publishes these outputs (produsen data) fills this in.",

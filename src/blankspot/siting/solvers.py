@@ -36,7 +36,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -53,7 +53,7 @@ from blankspot.errors import (
     SchemaError,
     UnitsError,
 )
-from blankspot.siting.problem import SitingProblem, _is_resolved, _location_codes
+from blankspot.siting.problem import Objective, SitingProblem, _is_resolved, _location_codes
 
 __all__ = [
     "BRUTE_FORCE_MAX_SITES",
@@ -687,6 +687,16 @@ def _greedy_max(
                     f"the ratio-greedy set ({greedy_value:g} {what}) beat or tied the best single "
                     f"site {problem.site_ids[j]!r} ({s_value:g} {what})."
                 )
+    if seq and problem.objective.desa > 0 and problem.objective.people > 0:
+        # the capped desa shares can lead the ratio greedy away from people where no desa can
+        # be served; the people greedy is tried too and kept when the true objective is better
+        alt = _greedy_max(replace(problem, objective=Objective(people=1.0, desa=0.0)),
+                          prefix_bounds=False)
+        alt_value = problem.objective_value(alt.order)
+        if _better(problem, (alt_value, 0.0), (value, 0.0)):
+            note = (f"the people greedy ({alt_value:g} value) beat the desa greedy "
+                    f"({value:g} value). " + note)
+            order, value = alt.order, alt_value
     return _GreedyPlan(order=order, ratio_picks=ratio, value=value, bound=bound, note=note)
 
 
@@ -700,6 +710,11 @@ def _best_single(
     if cand.size == 0:
         return None
     by_gain = cand[np.lexsort((cand, -gains0[cand]))]
+    if not forced and problem.objective.desa > 0 and problem.groups is not None:
+        # the capped share of a desa under-values the one site that serves it whole: rank the
+        # single sites by their true objective instead (one sparse product for all of them)
+        single = _single_site_values(problem)[cand]
+        by_gain = cand[np.lexsort((cand, -gains0[cand], -single))]
     for j in by_gain.tolist():
         if tr.check(j):
             st = ev.state(forced)
@@ -709,6 +724,33 @@ def _best_single(
             order = [*forced, j, *fill]
             return order, problem.objective_value(order), j
     return None
+
+
+def _single_site_values(problem: SitingProblem) -> np.ndarray:
+    """The objective of each candidate built alone (no forced-in site), for every candidate."""
+    values = problem.probability if problem.probability is not None else problem.coverage
+    m = sp.csc_array(values, dtype=np.float64)
+    people = problem.weights @ m
+    out = problem.objective.people * np.asarray(people, dtype=np.float64)
+    assert problem.groups is not None and problem.group_weights is not None
+    assert problem.group_values is not None
+    rows = np.flatnonzero(problem.groups >= 0)
+    onehot = sp.csr_array(
+        (problem.weights[rows], (problem.groups[rows], rows)),
+        shape=(problem.n_groups, problem.n_demand),
+    )
+    covered = sp.csc_array(onehot @ m)  # desa × candidates: people served by the site alone
+    need = problem.resolved_share * problem.group_weights
+    slack = 1e-9 * np.maximum(1.0, need)
+    resolved = np.zeros(problem.n_sites)
+    for j in range(problem.n_sites):
+        sl = slice(covered.indptr[j], covered.indptr[j + 1])
+        d = covered.indices[sl]
+        ok = (covered.data[sl] >= need[d] - slack[d]) & (problem.group_weights[d] > 0)
+        resolved[j] = problem.group_values[d[ok]].sum()
+    # a desa with no people counts as resolved by any plan, alone or not
+    empty = float(problem.group_values[(problem.group_weights <= 0)].sum())
+    return out + problem.objective.desa * (resolved + empty)
 
 
 @register_solver("greedy")

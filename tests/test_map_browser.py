@@ -156,7 +156,7 @@ def evil_map(small_plan, tmp_path_factory):
     villages.loc[other, "kecamatan"] = EVIL
     ranking = small_plan.ranking.copy()
     ranking.loc[0, "site_id"] = EVIL_SITE
-    ranking.loc[0, "desa_new"] = EVIL
+    ranking.loc[0, "desa_served_new"] = EVIL
     cov = small_plan.coverage
     fmap = plan_map(
         villages,
@@ -287,13 +287,14 @@ def test_tower_markers_land_where_the_ranking_puts_them(demo_map, open_map, smal
         # a lat/lon swap would put the tower at latitude 116: far outside Paser and the screen
         assert mk["inPaser"] and mk["onScreen"]
         assert mk["label"] == str(row["rank"])
-    # the first tower's popup: rank, height, cost breakdown, people and desa newly served
+    # the first tower's popup: rank, height, cost breakdown, people, desa served and improved
     m.js("() => window.blankspot.layers.towers.getLayers()[0].openPopup()")
     popup = m.page.locator(".leaflet-popup-content").inner_text()
     first = ranking.iloc[0]
     for expected in ("Tower #1", first["site_id"], "72 m AGL", "tower", "land", "road", "power",
                      "backhaul", "contingency", "total", "Rp 1.700.000.000",
-                     "people newly covered", "desa newly served: Segendang"):
+                     "people newly covered", "desa brought to served: none",
+                         "desa improved, not yet served: 64.01.09.2003 Segendang"):
         assert expected in popup
     m.check_clean()
 
@@ -379,7 +380,7 @@ def test_hostile_names_show_as_text_and_never_run(evil_map, open_map, small_plan
     assert EVIL_SITE in m.page.locator(".leaflet-tooltip", has_text="Tower #1").inner_text()
     m.js("() => window.blankspot.layers.towers.getLayers()[0].openPopup()")
     popup = m.page.locator(".leaflet-popup-content").inner_text()
-    assert EVIL_SITE in popup and f"desa newly served: {EVIL}" in popup
+    assert EVIL_SITE in popup and f"desa brought to served: {EVIL}" in popup
 
     injected = m.js("""() => document.querySelectorAll(
         '#blankspot-title img, #blankspot-legend img, .leaflet-tooltip img, .search-tip img,'
@@ -455,7 +456,9 @@ def test_indonesian_map_shows_no_english_label(demo_map_id, open_map, small_plan
     popup = m.page.locator(".leaflet-popup-content").inner_text()
     for words in ("Menara #1", "tinggi 72 m di atas tanah", "lintang", "bujur", "menara", "lahan",
                   "jalan akses", "catu daya", "penduduk baru terlayani", "kumulatif",
-                  "desa baru terlayani: Segendang", "asal biaya model biaya"):
+                  "desa baru terlayani: tidak ada",
+                  "desa bertambah cakupan, belum terlayani: 64.01.09.2003 Segendang",
+                  "asal biaya model biaya"):
         assert words in popup
     source = small_plan.ranking["source"].iloc[0]
     if f"map_code_{source}" in PHRASES:

@@ -73,7 +73,8 @@ def _ranking() -> pd.DataFrame:
         "people_new": [175.0, 92.1],
         "cumulative_cost_idr": [1_700_000_000, 3_650_000_000],
         "cumulative_people": [175.0, 267.1],
-        "desa_new": [f"Desa 4; {JINJA}", EVIL],
+        "desa_served_new": [f"Desa 4; {JINJA}", EVIL],
+        "desa_improved": [EVIL, ""],
         "source": ["high_point", "user"],
         "tower_idr": [1_700_000_000, 1_500_000_000],
         "land_idr": [0, 250_000_000],
@@ -204,7 +205,7 @@ def test_strings_are_never_run_as_templates(page):
     desa = _geojson_layers(page)[0]
     kecamatan = {f["id"]: f["properties"]["kecamatan"] for f in desa["features"]}
     assert kecamatan["64.01.09.2005"] == "&#123;&#123; 7 * 7 }}&#123;% if true %}jinja-ran&#123;% endif %}"
-    assert "desa newly served: Desa 4; \\u0026#123;\\u0026#123; 7 * 7 }}" in page  # a popup
+    assert "desa brought to served: \\u003cb\\u003eDesa 4; \\u0026#123;\\u0026#123; 7 * 7 }}" in page  # a popup
 
 
 def test_synthetic_terrain_is_named_in_the_title_and_legend(page):
@@ -227,7 +228,7 @@ def test_tower_popup_has_rank_height_cost_breakdown_and_people(page):
     first = popups[0]
     for text in ("Tower #1", "t_one", "72 m AGL", "tower", "Rp 1.700.000.000", "road",
                  "(perkiraan)", "power (pln)", "backhaul (microwave)", "people newly covered",
-                 "<b>175</b>", "desa newly served: Desa 4; &#123;&#123; 7 * 7 }}"):
+                 "<b>175</b>", "desa brought to served: <b>Desa 4; &#123;&#123; 7 * 7 }}"):
         assert text in first
     second = popups[1]
     assert "land" in second and "Rp 250.000.000" in second and "Rp 1.950.000.000" in second

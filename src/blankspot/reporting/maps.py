@@ -505,7 +505,8 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en
     source = f" ({_esc(_code(r['source'], lang))})" if r.get("source") else ""
     cost_from = (f"<br>{_esc(phrase('map_cost_from', lang))} {_esc(_code(r['cost_from'], lang))}"
                  if r.get("cost_from") else "")
-    desa_new = str(r.get("desa_new", "") or "").strip() or phrase("map_none", lang)
+    served_new = str(r.get("desa_served_new", "") or "").strip() or phrase("map_none", lang)
+    improved = str(r.get("desa_improved", "") or "").strip() or phrase("map_none", lang)
     height = phrase("map_tower_height", lang, height=float(r["height_agl_m"]), lat=float(r["lat"]),
                     lon=float(r["lon"]))
     cumulative = phrase("map_cumulative", lang, people=_count(r["cumulative_people"], lang),
@@ -518,7 +519,8 @@ def _tower_popup(r: pd.Series, format_idr: Callable[[Any], str], lang: str = "en
         f"<table>{''.join(rows)}</table>"
         f"{_esc(phrase('map_people_new', lang))}: <b>{_count(r['people_new'], lang)}</b><br>"
         f"{_esc(cumulative)}<br>"
-        f"{_esc(phrase('map_desa_new', lang))}: {_esc(desa_new)}"
+        f"{_esc(phrase('map_desa_served_new', lang))}: <b>{_esc(served_new)}</b><br>"
+        f"{_esc(phrase('map_desa_improved', lang))}: {_esc(improved)}"
         f"{cost_from}</div>"
     )
 
@@ -611,8 +613,8 @@ def plan_map(
         ``population_covered``, ``share_covered`` and optionally ``target`` (bool), in a metric CRS.
     ranking:
         DataFrame with ``rank``, ``site_id``, ``lon``, ``lat``, ``height_agl_m``, ``cost_idr``,
-        ``people_new``, ``cumulative_cost_idr``, ``cumulative_people``, ``desa_new`` and
-        optionally the cost breakdown (``tower_idr`` ... ``contingency_idr``, ``power_option``,
+        ``people_new``, ``cumulative_cost_idr``, ``cumulative_people``, ``desa_served_new``,
+        ``desa_improved`` and optionally the cost breakdown (``tower_idr`` ... ``contingency_idr``, ``power_option``,
         ``backhaul_option``, ``estimated_components``, ``cost_from``).
     candidates:
         GeoDataFrame of all candidate sites (drawn as a layer that is off by default).

@@ -373,7 +373,6 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "desa_improved": (
         "Desa improved, not yet served", "desa_bertambah_cakupan",
         "Desa Bertambah Cakupan, Belum Terlayani"),
-    "served": ("Desa served (share ≥ β)", "desa_terlayani", "Desa Terlayani (persentase ≥ β)"),
     "rsrp_main_dbm": (
         "RSRP at the main settlement (dBm, median)", "rsrp_permukiman_utama_dbm",
         "RSRP di Permukiman Utama (dBm, median)"),
@@ -423,7 +422,7 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
         "2022 desa not evaluated (outside the plan)", "desa_2022_tidak_dievaluasi",
         "Desa 2022 Tidak Dievaluasi (di luar rencana)"),
     # why a target desa is not served (why_not.csv)
-    "served": ("Served (at least the share β covered)", "status_terlayani", "Terlayani (≥ β penduduk)"),
+    "served": ("Served (share ≥ β of its people covered)", "status_terlayani", "Terlayani (≥ β penduduk)"),
     "obstacle": ("What stands in the way", "hambatan", "Hambatan"),
     "best_site_id": ("Best candidate for the desa", "kandidat_terbaik", "Kandidat Terbaik"),
     "best_site_chosen": ("Best candidate chosen", "kandidat_terbaik_terpilih",
@@ -674,7 +673,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "map_estimate": ("estimate", "perkiraan"),
     "map_people_new": ("people newly covered", "penduduk baru terlayani"),
     "map_cumulative": ("cumulative: {people} people, {cost}", "kumulatif: {people} penduduk, {cost}"),
-    "map_desa_new": ("desa newly served", "desa baru terlayani"),
+    "map_desa_served_new": ("desa brought to served", "desa baru terlayani"),
+    "map_desa_improved": ("desa improved, not yet served", "desa bertambah cakupan, belum terlayani"),
     "map_none": ("none", "tidak ada"),
     "map_cost_from": ("cost from", "asal biaya"),
     "map_fullscreen": ("Full screen", "Layar penuh"),

@@ -175,6 +175,16 @@ def test_cli_demo_small_window(paser_data_dir, tmp_path):
     assert (out / "map.html").is_file() and (out / "ranking.csv").is_file()
 
 
+def test_cli_prints_where_people_are_placed(small_plan, capsys):
+    from blankspot.cli import _echo_plan
+
+    _echo_plan(small_plan, 1.0)
+    out = capsys.readouterr().out
+    assert ("People placed by: settlements: 1 per desa (GeoNames place 7, representative point "
+            "137).") in out
+    assert "Terrain: SYNTHETIC demo DEM" in out
+
+
 def test_cli_demo_with_a_damaged_data_file_says_how_to_get_it(tmp_path):
     # an empty data directory runs on the embedded data; a damaged file there is an error
     (tmp_path / "boundaries").mkdir()

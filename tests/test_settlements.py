@@ -395,3 +395,37 @@ def test_every_demand_label_reads_in_bahasa_indonesia(label):
                "cropland", "uniform", "cells", "each", "population", " in ", " on ")
     assert not any(w in text for w in english), text
     assert demand_text(R(), "en") == label
+
+
+def full(fp, shape):
+    out = np.full(shape, np.nan, dtype=np.float32)
+    r, c = fp.path_loss_db.shape
+    out[fp.row_off : fp.row_off + r, fp.col_off : fp.col_off + c] = fp.path_loss_db
+    return out
+
+
+def test_the_loss_cut_off_takes_the_smallest_class_present_and_loses_no_cell():
+    """The sweep may stop at the cut-off less the smallest terminal loss of the classes in the
+    grid (built-up here, not the 0 dB of water that no cell has): every cell within the cut-off
+    is the cell an uncut run gives, bit for bit."""
+    from blankspot.coverage import _resolve_clutter, site_footprint
+
+    terrain = make_terrain("rough", size=64)
+    rows = np.arange(4, 64, 9)
+    x, y = terrain.xy(np.repeat(rows, len(rows)), np.tile(rows, len(rows)))
+    clutter = settlement_clutter(terrain, x, y)
+    resolved = _resolve_clutter(clutter, terrain)
+    classes = clutter.classes
+    assert resolved.min_terminal_loss_db(900.0, 1.5) == pytest.approx(
+        loss_for_class(classes[SETTLEMENT_CLASS], 900.0, 1.5))
+    assert min(loss_for_class(c, 900.0, 1.5) for c in classes.values()) < (
+        resolved.min_terminal_loss_db(900.0, 1.5) - 5.0)
+    sx, sy = terrain.xy(31.3, 30.6)
+    kw = dict(model="itm", radius_m=900.0, freq_mhz=900.0, clutter=clutter)
+    uncut = full(site_footprint(terrain, "s", sx, sy, 25.0, **kw), terrain.shape)
+    for cut in (115.0, 125.0):
+        got = full(site_footprint(terrain, "s", sx, sy, 25.0, max_loss_db=cut, **kw),
+                   terrain.shape)
+        want = np.where(uncut > cut, np.float32(np.nan), uncut)
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(got).sum() > 100 and np.isnan(got).sum() > 100

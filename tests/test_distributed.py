@@ -16,6 +16,7 @@ from shapely.geometry import Point
 
 from blankspot import distributed as bd
 from blankspot.aggregate import build_coverage_matrix
+from blankspot.clutter import ClutterModel
 from blankspot.coverage import compute_coverage, site_footprint
 from blankspot.distributed import (
     compute_footprints,
@@ -418,9 +419,39 @@ def test_in_memory_coverage_equals_window_reads_bit_for_bit(dem, model):
     assert_same_footprints(windows, whole)
 
 
-def test_clutter_grids_are_refused(dem):
+@pytest.mark.parametrize("model", ["itm", "p1812"])
+def test_land_cover_clutter_is_cut_to_each_window_bit_for_bit(dem, model):
+    """A ClutterModel with a land-cover grid travels with the tasks and is cut to each window
+    there, as compute_coverage cuts it in memory: the same bits both ways."""
     source, grid, terrain = dem
-    with pytest.raises(InputError, match="uniform clutter"):
+    sites = make_sites(4, seed=5)
+    codes = np.full(terrain.shape, 10, dtype=np.int16)
+    codes[::3, ::2] = 50
+    codes[5:9, :] = 40
+    clutter = ClutterModel.paser().with_landcover(codes)
+    budget = LinkBudget(threshold_dbm=-90.0)
+    cov = compute_coverage(terrain, sites, budget=budget, model=model, radius_m=RADIUS_M,
+                           n_threads=1, max_loss_db=180.0, clutter=clutter)
+    whole = [SparseFootprint.from_footprint(fp, grid.grid_id) for fp in cov.footprints]
+    got = compute_footprints(source, sites, grid=grid, model=model, radius_m=RADIUS_M,
+                             scheduler="threads", max_path_loss_db=180.0,
+                             freq_mhz=budget.freq_mhz, clutter=clutter)
+    assert_same_footprints(got, whole)
+    # and the grid matters: uniform forest gives other losses
+    forest = compute_footprints(source, sites, grid=grid, model=model, radius_m=RADIUS_M,
+                                scheduler="threads", max_path_loss_db=180.0,
+                                freq_mhz=budget.freq_mhz, clutter=ClutterModel.uniform("tree"))
+    assert any(not np.array_equal(a.path_loss_db, b.path_loss_db)
+               for a, b in zip(got, forest, strict=True))
+    with pytest.raises(UnitsError, match="land-cover grid has shape"):
+        compute_footprints(source, sites, grid=grid, model=model, radius_m=RADIUS_M,
+                           scheduler="threads", max_path_loss_db=180.0,
+                           clutter=ClutterModel.paser().with_landcover(codes[:-1]))
+
+
+def test_bare_clutter_grids_are_refused(dem):
+    source, grid, terrain = dem
+    with pytest.raises(InputError, match="bare grid"):
         compute_footprints(
             source,
             make_sites(2),

@@ -186,6 +186,9 @@ def test_geopackage_layers_crs_and_content(small_plan, reports):
     assert set(cands.loc[cands["chosen"], "site_id"]) == set(small_plan.solution.site_ids)
     cells = gpd.read_file(path, layer="demand_cells")
     assert len(cells) == len(small_plan.demand)
+    # the demo's one settlement of Segendang: the desa's representative point
+    assert cells["settlement"].tolist() == ["Segendang"]
+    assert cells["demand_source"].tolist() == ["representative point"]
     covered = cells.loc[cells["covered"], "population"].sum()
     assert covered == pytest.approx(small_plan.people_covered, rel=1e-6)
 
@@ -200,6 +203,7 @@ def test_geopackage_fields_in_bahasa_indonesia(small_plan, reports):
     towers = gpd.read_file(path, layer="towers")
     assert list(towers["peringkat"]) == list(range(1, len(small_plan.ranking) + 1))
     cells = gpd.read_file(path, layer="demand_cells")
+    assert {"permukiman", "asal_titik_permintaan"} <= set(cells.columns)
     assert cells.loc[cells["terlayani"], "jumlah_penduduk"].sum() == pytest.approx(
         small_plan.people_covered, rel=1e-6)
 
@@ -366,6 +370,8 @@ def test_static_map_png(reports):
             assert img.format == "PNG"
             assert img.size[1] > img.size[0] >= 1200  # A4 portrait at 150 dpi
             assert "SYNTHETIC" in img.text["Description"]
+            assert ("Permintaan: permukiman: 1 per desa" if lang == "id"
+                    else "Demand: settlements: 1 per desa") in img.text["Description"]
             title = img.text["Title"]
             colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
         assert colours is not None and len(colours) > 50
@@ -396,6 +402,12 @@ def test_metadata_keys_sources_and_checksums(small_plan, reports):
             assert sources[name]["licence"] == REGISTRY[name].licence
         assert sources["paser_dem_demo_1s_synthetic.tif"]["synthetic"] is True
         assert "SYNTHETIC" in meta["catatan_medan"]["en"]
+        assert meta["model_permintaan"]["en"] == small_plan.demand_model
+        assert meta["model_permintaan"]["id"] == ("permukiman: 1 per desa (tempat GeoNames 7, "
+                                                  "titik representatif poligon 137)")
+        assert meta["metode"]["model_permintaan"] == small_plan.demand_model
+        assert sources["paser_places_geonames.csv"]["sha256"] == (
+            REGISTRY["paser_places_geonames.csv"].sha256)
         assert meta["parameter"]["budget_idr"] == SMALL.budget_idr
         assert meta["parameter"]["link"]["threshold_dbm"] == -105.0
         assert meta["metode"]["model"] == small_plan.coverage.model

@@ -215,6 +215,18 @@ def test_synthetic_terrain_is_named_in_the_title_and_legend(page):
     assert "Terrain: SYNTHETIC demo DEM" in legend
 
 
+def test_the_demand_model_is_named_in_the_title_and_legend():
+    note = f"People placed by: settlements: 1 per desa <b>{JINJA}</b>"
+    page = _render(demand_note=note)
+    title = re.search(r'<div id="blankspot-title".*?</div>', page, re.S).group()
+    legend = re.search(r'<div id="blankspot-legend".*', page, re.S).group()
+    for part in (title, legend):
+        assert "People placed by: settlements: 1 per desa &lt;b&gt;&#123;&#123; 7 * 7 }}" in part
+    assert "<b>{{" not in page and "1 per desa <b>" not in page
+    # without a note, nothing is added
+    assert "bs-demand" not in _render()
+
+
 def test_legend_has_rsrp_classes_opacity_slider_and_best_server_ranks(page):
     for _lo, _hi, label, colour in RSRP_CLASSES_DBM:
         assert label in page and colour in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -78,6 +79,11 @@ def test_outputs_are_written_completely(small_plan, small_outputs):
     assert np.nanmax(rsrp) < 0 and np.isfinite(rsrp).any()
     html = paths["map.html"].read_text(encoding="utf-8")
     assert "SYNTHETIC demo DEM" in html
+    # the demand model and its source, named like the terrain
+    demand = "settlements: 1 per desa (GeoNames place 7, representative point 137)"
+    assert small_plan.demand_model == demand
+    assert json.loads(paths["summary.json"].read_text())["demand_model"] == demand
+    assert html.count(f"People placed by: {demand}") == 2  # under the title and in the legend
     assert len(re.findall(r'"village_id": "64\.01\.', html)) == 144  # one feature per desa
     assert "Chosen towers, ranked" in html and "Coverage of chosen towers" in html
     assert "cdn.jsdelivr" not in html  # Leaflet is embedded: the map opens offline
@@ -169,6 +175,16 @@ def test_cli_demo_small_window(paser_data_dir, tmp_path):
     assert (out / "map.html").is_file() and (out / "ranking.csv").is_file()
 
 
+def test_cli_prints_where_people_are_placed(small_plan, capsys):
+    from blankspot.cli import _echo_plan
+
+    _echo_plan(small_plan, 1.0)
+    out = capsys.readouterr().out
+    assert ("People placed by: settlements: 1 per desa (GeoNames place 7, representative point "
+            "137).") in out
+    assert "Terrain: SYNTHETIC demo DEM" in out
+
+
 def test_cli_demo_with_a_damaged_data_file_says_how_to_get_it(tmp_path):
     # an empty data directory runs on the embedded data; a damaged file there is an error
     (tmp_path / "boundaries").mkdir()
@@ -242,12 +258,18 @@ def test_cli_demo_itm_with_forest_clutter(paser_data_dir, tmp_path):
     assert summary["model"].startswith("itm(") and "p2108(uniform-tree)" in summary["model"]
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "ITM (Longley-Rice) with uniform-tree clutter at the handset (P.2108), 90 m terrain" in page
-    # forest at the handset costs ~25 dB: far fewer people than line of sight alone
-    los = plan_paser(paser_data_dir, config=SMALL.replace(model="los", radius_m=6_000.0,
-                                                          terrain_res_m=90.0,
-                                                          certify=False, stability_threshold_db=None),
-                     bounds=WINDOW, village_ids=[SEGENDANG])
-    assert summary["people_covered"] < los.people_covered
+    # the demo's demand: Segendang's one settlement, named on every output
+    assert summary["demand_model"] == "settlements: 1 per desa (GeoNames place 7, representative point 137)"
+    assert "People placed by: settlements: 1 per desa" in page
+    # forest at the handset costs ~25 dB: far fewer people than line of sight alone (on the
+    # uniform spread, which tells the two apart; the one settlement is covered by both)
+    quick = SMALL.replace(radius_m=6_000.0, terrain_res_m=90.0, certify=False,
+                          stability_threshold_db=None, demand_model="uniform")
+    forest, los = (plan_paser(paser_data_dir, config=quick.replace(model=m, clutter=c),
+                              bounds=WINDOW, village_ids=[SEGENDANG])
+                   for m, c in (("itm", "tree"), ("los", "auto")))
+    assert forest.demand_model == "uniform: 250 m cells over each desa"
+    assert forest.people_covered < los.people_covered
 
 
 def test_cli_clutter_needs_a_terrain_model():

@@ -15,7 +15,7 @@ import pytest
 
 import blankspot.plan
 from blankspot.config import PlanConfig
-from blankspot.errors import DataError, SchemaError
+from blankspot.errors import BlankspotWarning, DataError, SchemaError
 from blankspot.scenario import (
     SECTIONS,
     ScenarioResult,
@@ -277,12 +277,36 @@ def test_cached_plan_equals_the_computed_plan(small_run, small_spec, cache_dir):
 
 
 @pytest.mark.paser
+def test_a_settlement_file_places_the_people(small_spec, cache_dir, tmp_path):
+    """[data] settlements: two dusun of Segendang (one with a figure) and one outside Paser."""
+    f = tmp_path / "dusun.csv"
+    f.write_text("name,lon,lat,population\nDusun Satu,116.3987,-2.2895,100\n"
+                 "Dusun Dua,116.3852,-2.3030,\nElsewhere,110.0,-7.0,50\n", encoding="utf-8")
+    spec = small_spec.replace(settlements=str(f))
+    assert spec.input_spec().settlements == str(f)
+    assert spec.to_plan_config().demand_model == "auto"
+    with pytest.warns(BlankspotWarning, match="1 of 3 settlement points lie outside"):
+        r = run(spec, cache_dir=cache_dir)
+    seg = r.plan.demand
+    assert seg["settlement"].tolist() == ["Dusun Satu", "Dusun Dua"]
+    assert seg["source"].tolist() == ["settlement file"] * 2
+    assert seg["population"].tolist() == pytest.approx([100.0, 316.0])  # 416 in Segendang
+    assert r.plan.demand_model.startswith("settlements: settlement file 2 in 1 desa; 1 per desa "
+                                          "for 143 (GeoNames place 7, representative point 136)")
+    assert r.plan.demand_model.endswith("; 1 outside every desa ignored")
+    assert "settlements" in r.input_files
+    with pytest.raises(SchemaError, match="demand_model"):
+        small_spec.replace(demand_model="census")
+
+
+@pytest.mark.paser
 def test_provenance_names_every_input_its_checksum_and_the_versions(small_run, tmp_path):
     from blankspot.io import REGISTRY
 
     r = small_run
     files = r.input_files
-    assert set(files) == {"villages", "kecamatan_totals", "dem"}
+    # places: the GeoNames table, where the demo's one settlement per desa stands
+    assert set(files) == {"villages", "kecamatan_totals", "dem", "places"}
     for record in files.values():
         assert record["sha256"] == REGISTRY[Path(record["path"]).name].sha256
         assert record["bytes"] > 0

@@ -485,6 +485,7 @@ def _echo_plan(result, seconds: float) -> None:
             f"Exact solver ({cert.status}, gap {cert.gap or 0:.2%}): optimum {cert.covered_weight:,.0f} "
             f"people; this plan reaches {share:.1%} of it."
         )
+    click.echo(f"People placed by: {result.demand_model}.")
     if result.terrain_synthetic:
         click.secho("Terrain: SYNTHETIC demo DEM, not survey data.", fg="yellow")
 

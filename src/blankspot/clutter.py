@@ -31,6 +31,19 @@ How the two propagation models use clutter, so it is counted once:
   diffraction. No P.2108 correction is added on top; :func:`blankspot.coverage.site_footprint`
   enforces this.
 
+Settlements without a land-cover grid
+-------------------------------------
+A settlement is a clearing of houses, gardens and a road, not forest. Without a land-cover
+grid, ``clutter="auto"`` puts tree cover (20 m) everywhere except the terrain cells that hold a
+settlement demand point, which get :data:`SETTLEMENT_CLASS`, built-up (50: R = 8 m, P.2108
+suburban): the planning parameters (section 2, "Clutter heights R") give 8 m (6-10) for rural
+built-up (kampung), against P.2108's nominal suburban 10 m. Built-up rather than open/rural
+because the handset stands among the houses of the kampung, whose roofs and fruit trees are
+the clutter next to it; open/rural (R 1 m) would take nearly all of the terminal loss away and
+flatter the coverage (:func:`settlement_clutter`). ITM takes the class at the handset (P.2108),
+P.1812 the same grid along the path. With a land-cover grid, each settlement point has the
+class of its own cell. ``clutter="tree"`` keeps forest under every handset.
+
 The R values and losses are calibration targets (tropical evergreen canopy has no leaf-off
 season); calibrate per class with :meth:`ClutterModel.with_class`.
 """
@@ -61,10 +74,12 @@ from blankspot.terrain import Terrain
 
 __all__ = [
     "PASER_CLASSES",
+    "SETTLEMENT_CLASS",
     "ClutterClass",
     "ClutterModel",
     "clutter_heights_m",
     "landcover_classes",
+    "settlement_clutter",
     "terminal_loss_db",
 ]
 
@@ -127,6 +142,10 @@ PASER_CLASSES: Mapping[int, ClutterClass] = MappingProxyType(
     }
 )
 """ESA WorldCover code -> :class:`ClutterClass` with the Paser defaults (module table)."""
+
+SETTLEMENT_CLASS = 50
+"""WorldCover class at a settlement when no land-cover grid is given: built-up, the rural
+kampung of the planning parameters (R = 8 m, P.2108 suburban; module docstring)."""
 
 OIL_PALM = ClutterClass("oil_palm", 10.0, "trees_forest")
 """Mature oil palm (8-12 m, calibrate): WorldCover maps it as tree cover (code 10)."""
@@ -521,3 +540,41 @@ def loss_for_class(cls: ClutterClass, freq_mhz: float, rx_height_agl_m: float) -
             freq_mhz / 1000.0, rx_height_agl_m, clutter_type=cls.p2108_type, R_m=cls.height_m
         )
     )
+
+
+def settlement_clutter(
+    terrain: Terrain,
+    x_m: npt.ArrayLike,
+    y_m: npt.ArrayLike,
+    *,
+    background: int = 10,
+    settlement: int = SETTLEMENT_CLASS,
+    model: ClutterModel | None = None,
+) -> ClutterModel:
+    """A land-cover grid on the terrain grid for a run without one: ``background`` (tree cover)
+    everywhere, ``settlement`` (built-up) in each cell holding a settlement point.
+
+    Points off the terrain are skipped. ``model`` supplies the classes (default the Paser
+    classes); the result is named ``<model name>-settlements``.
+
+    >>> import numpy as np
+    >>> from blankspot.testing import make_terrain
+    >>> t = make_terrain("flat", size=4)
+    >>> x, y = t.xy(1, 2)
+    >>> c = settlement_clutter(t, [x], [y])
+    >>> c.landcover[:2].tolist(), c.name
+    ([[10, 10, 10, 10], [10, 10, 50, 10]], 'paser-worldcover-settlements')
+    """
+    base = model if model is not None else ClutterModel.paser()
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    if x.shape != y.shape:
+        raise UnitsError(f"x_m and y_m must have the same shape; received {x.shape} and {y.shape}.")
+    grid = np.full(terrain.shape, int(background), dtype=np.int16)
+    inside = terrain.contains(x, y)
+    if inside.any():
+        rows, cols = terrain.rowcol(x[inside], y[inside])
+        rows = np.clip(np.floor(rows + 0.5).astype(np.int64), 0, terrain.shape[0] - 1)
+        cols = np.clip(np.floor(cols + 0.5).astype(np.int64), 0, terrain.shape[1] - 1)
+        grid[rows, cols] = int(settlement)
+    return ClutterModel(classes=base.classes, landcover=grid, name=f"{base.name}-settlements")

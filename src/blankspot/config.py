@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from blankspot.clutter import ClutterModel
+from blankspot.clutter import ClutterModel, settlement_clutter
 from blankspot.costs import CostParameters
 from blankspot.coverage import MAX_LOSS_MARGIN_DB
+from blankspot.demand import DEMAND_MODELS
 from blankspot.errors import ConfigError, UnitsError, raise_if_problems
 from blankspot.propagation.budget import DEFAULT_SIGMA_L_DB, LinkBudget
 from blankspot.settings import CoverageSettings
@@ -82,6 +83,10 @@ class PlanConfig:
     model: str = "itm"
     clutter: Any = "auto"
     targets: str | Sequence[str] = "blankspot"
+    demand_model: str = "auto"
+    """Where people are placed within each desa (:func:`blankspot.demand.demand_layer`):
+    ``"auto"`` (the best source at hand: population raster, land cover, settlement points, one
+    settlement per desa), ``"raster"``, ``"landcover"``, ``"settlements"`` or ``"uniform"``."""
     cell_size_m: float = 250.0
     terrain_res_m: float | None = 90.0
     n_high_points: int = 40
@@ -140,6 +145,9 @@ class PlanConfig:
             problems.append(
                 f"stability_threshold_db must be > 0 or None; received {self.stability_threshold_db!r}."
             )
+        if self.demand_model not in DEMAND_MODELS:
+            problems.append(f"demand_model must be one of {', '.join(map(repr, DEMAND_MODELS))}; "
+                            f"received {self.demand_model!r}.")
         if self.batch_size < 1:
             problems.append(f"batch_size must be ≥ 1; received {self.batch_size!r}.")
         if self.model not in ("los", "itm", "p1812"):
@@ -186,14 +194,17 @@ class PlanConfig:
             )
         raise_if_problems("PlanConfig", problems, UnitsError)
 
-    def clutter_model(self, landcover: Any = None) -> Any:
+    def clutter_model(self, landcover: Any = None, *, terrain: Any = None,
+                      settlement_xy: Any = None) -> Any:
         """The clutter the coverage models get (None, a ClutterModel or a grid).
 
         ``"auto"`` is the land cover under each handset when a land-cover grid (WorldCover
-        classes on the terrain grid) is given, else Paser's tropical forest everywhere, for
-        ``"itm"`` and ``"p1812"`` (:meth:`blankspot.clutter.ClutterModel.uniform`
-        ``("tree")``), and none for ``"los"``; ``"landcover"`` needs the grid; a class name or
-        code is that class everywhere.
+        classes on the terrain grid) is given; without one, and with settlement points
+        (``settlement_xy``, their x and y on ``terrain``), tree cover with built-up at each
+        settlement's cell (:func:`blankspot.clutter.settlement_clutter`); else Paser's tropical
+        forest everywhere (:meth:`blankspot.clutter.ClutterModel.uniform` ``("tree")``). That is
+        for ``"itm"`` and ``"p1812"``; ``"los"`` gets none. ``"landcover"`` needs the grid; a
+        class name or code is that class everywhere.
         """
         c = self.clutter
         if isinstance(c, str) and c in ("auto", "landcover"):
@@ -207,6 +218,8 @@ class PlanConfig:
                     "([data] landcover = ...), or fetch one with: blankspot data fetch landcover "
                     "--area AREA, and name the area ([data] area = ...)."
                 )
+            if terrain is not None and settlement_xy is not None and len(settlement_xy[0]):
+                return settlement_clutter(terrain, *settlement_xy)
             return ClutterModel.uniform("tree")
         if isinstance(c, str | int) and not isinstance(c, bool):
             return ClutterModel.uniform(c)
@@ -247,9 +260,11 @@ class PlanConfig:
                      + self.sigma_l_db * float(norm.isf(floor))
                      + (self.stability_threshold_db or 0.0))
 
-    def coverage_settings(self, landcover: Any = None) -> CoverageSettings:
+    def coverage_settings(self, landcover: Any = None, *, terrain: Any = None,
+                          settlement_xy: Any = None) -> CoverageSettings:
         """The radio settings of this config, as the coverage engine and the store take them
-        (``landcover``: WorldCover classes on the terrain grid, see :meth:`clutter_model`).
+        (``landcover``: WorldCover classes on the terrain grid; ``terrain`` and
+        ``settlement_xy``: the settlement points; see :meth:`clutter_model`).
 
         With ``coverage="probability"`` the terrain models' loss cut-off is raised, where the
         usual one (MAPL + 20 dB) would be short, to :meth:`probability_loss_db` plus 3 dB, so
@@ -265,7 +280,7 @@ class PlanConfig:
             rx_height_agl_m=float(self.rx_height_agl_m),
             k_factor=float(self.k_factor),
             link=self.link,
-            clutter=self.clutter_model(landcover),
+            clutter=self.clutter_model(landcover, terrain=terrain, settlement_xy=settlement_xy),
             calibration=self.calibration,
             max_loss_db=max_loss_db,
         )

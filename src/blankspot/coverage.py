@@ -422,11 +422,17 @@ class _Clutter:
         }
 
     def min_terminal_loss_db(self, freq_mhz: float, rx_height_agl_m: float) -> float:
-        """The smallest terminal loss any cell can get (its class's, or the smallest class's)."""
+        """The smallest terminal loss any cell can get: the uniform class's, else that of the
+        classes present in the grid (a window of tree cover with a few built-up cells gets the
+        built-up loss, not the 0 dB of water that lies elsewhere)."""
         if self.model is None:
             return 0.0
         table = self._loss_table(freq_mhz, rx_height_agl_m)
-        return float(table[self.uniform] if self.uniform is not None else min(table.values()))
+        if self.uniform is not None:
+            return float(table[self.uniform])
+        if self.codes is None or self.codes.size == 0:
+            return float(min(table.values()))
+        return float(min(table[int(c)] for c in np.unique(self.codes)))
 
     def terminal_loss_db(
         self, window: tuple[slice, slice] | None, freq_mhz: float, rx_height_agl_m: float

@@ -37,7 +37,10 @@ and the site's position within it, are the same floats on both paths: footprints
 bit for bit, whatever the model, the engine or the number of workers (tested for ``"los"``,
 ``"itm"`` and ``"p1812"`` with sites off cell centres).
 
-Clutter grids are not cut to windows yet: pass a uniform clutter, or none.
+A land-cover clutter (a :class:`~blankspot.clutter.ClutterModel` with a grid of class codes on
+the analysis grid) travels with every task whole and is cut there to the task's window, as
+:func:`~blankspot.coverage.compute_coverage` cuts it in memory, so both paths give the same
+bits; a bare array of codes or heights is refused (wrap codes with ``with_landcover``).
 
 Faults and memory
 -----------------
@@ -77,6 +80,7 @@ import scipy.sparse as sp
 from blankspot import cache as _cache
 from blankspot._deprecated import moved_names
 from blankspot.aggregate import CoverageMatrix
+from blankspot.clutter import ClutterModel
 from blankspot.coverage import (
     MODELS,
     TERRAIN_MODELS,
@@ -148,6 +152,17 @@ def sparse_site_footprint(
     """
     r0, c0, rows, cols = grid.window_around(x_m, y_m, radius_m)
     terrain = terrain_source.read_window(grid, r0, c0, rows, cols)
+    clutter = model_options.get("clutter")
+    if isinstance(clutter, ClutterModel) and clutter.landcover is not None:
+        if clutter.landcover.shape != tuple(grid.shape):
+            raise UnitsError(
+                f"the clutter's land-cover grid has shape {clutter.landcover.shape} but the "
+                f"analysis grid {tuple(grid.shape)}; read it onto that grid with "
+                "blankspot.clutter.landcover_classes(terrain, path)."
+            )
+        window = clutter.landcover[r0 : r0 + rows, c0 : c0 + cols]
+        model_options = {**model_options, "clutter": ClutterModel(
+            classes=clutter.classes, landcover=window, name=clutter.name)}
     fp = site_footprint(
         terrain,
         site_id,
@@ -405,11 +420,11 @@ def _model_options(
     models' ``max_loss_db`` defaulting to the cap (cells costlier than it are not computed)."""
     options = dict(model_options)
     clutter = options.get("clutter")
-    if isinstance(clutter, np.ndarray) or getattr(clutter, "landcover", None) is not None:
+    if isinstance(clutter, np.ndarray):
         raise InputError(
-            "clutter given as a grid (land-cover codes or heights on the terrain grid) cannot be "
-            "cut to each site's window here; distributed runs take a uniform clutter "
-            "(blankspot.clutter.ClutterModel.uniform(...)) or none."
+            "clutter given as a bare grid (land-cover codes or heights on the terrain grid) "
+            "cannot be cut to each site's window here; distributed runs take a ClutterModel "
+            "(uniform, or ClutterModel.paser().with_landcover(codes)) or none."
         )
     if model in TERRAIN_MODELS and max_path_loss_db is not None:
         options.setdefault("max_loss_db", float(max_path_loss_db))

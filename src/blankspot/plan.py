@@ -32,7 +32,7 @@ from blankspot.config import PASER_BUDGET_IDR, PASER_TOWER_COST_IDR, PlanConfig
 from blankspot.costs import CostModel, CostParameters
 from blankspot.coverage import CoverageResult
 from blankspot.crs import require_same
-from blankspot.demand import demand_cells, select_villages
+from blankspot.demand import demand_layer, select_villages
 from blankspot.distributed import compute_footprints
 from blankspot.errors import ConfigError, InputError
 from blankspot.footprints import DemandIndex, FootprintStore, Grid, terrain_key
@@ -109,8 +109,9 @@ class PlanResult:
     timings_s: dict[str, float]
     footprint_cache: dict[str, Any] | None = None  # {"folder", "hits", "misses"} when run with cache_dir
     demand_model: str = "uniform"
-    """How people are placed within each desa: ``uniform`` over the polygon, or
-    ``population raster (FILE)``."""
+    """How people are placed within each desa, and from which source, in words
+    (:attr:`blankspot.demand.DemandLayer.label`), e.g. ``settlements: 1 per desa (GeoNames
+    place 7, representative point 137)``."""
     data_sources: tuple[dict[str, Any], ...] = ()
     """Registry entries of fetched public data the plan used (URL, bytes, SHA-256, licence)."""
     settings: CoverageSettings | None = None
@@ -377,6 +378,8 @@ def plan(
     roads: gpd.GeoDataFrame | None = None,
     power_lines: gpd.GeoDataFrame | None = None,
     data_sources: Sequence[dict[str, Any]] = (),
+    settlements: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
 ) -> PlanResult:
     """Run the chain on any data already read into the analysis CRS.
 
@@ -396,7 +399,11 @@ def plan(
 
     Real data, where read (:func:`blankspot.io.inputs.read_inputs`): ``landcover``
     (WorldCover classes on the terrain grid) is the clutter under each handset with
-    ``clutter="auto"``; ``population_raster`` places each desa's people within it; ``roads``
+    ``clutter="auto"``; ``population_raster``, ``landcover``, ``settlements`` (points with
+    name, population, source) and ``places`` (known places) place each desa's people within it
+    (:func:`blankspot.demand.demand_layer`, by ``config.demand_model``); without a land-cover
+    grid the settlement points' cells are built-up among tree cover (``clutter="auto"``,
+    :func:`blankspot.clutter.settlement_clutter`); ``roads``
     and ``power_lines`` give each candidate its measured road and grid distance in the cost
     model; ``data_sources`` (registry entries of fetched files) go into the metadata.
     """
@@ -406,9 +413,15 @@ def plan(
     if kecamatan_totals is not None:
         villages = estimate_population(villages, kecamatan_totals)
     targets = select_villages(villages, config.targets)
-    demand = demand_cells(villages, cell_size_m=config.cell_size_m, village_ids=targets,
-                          population_raster=population_raster)
-    settings = config.coverage_settings(landcover)
+    layer = demand_layer(villages, model=config.demand_model, cell_size_m=config.cell_size_m,
+                         population_raster=population_raster, landcover=landcover,
+                         terrain=terrain, settlements=settlements, places=places)
+    is_target = layer.cells["village_id"].isin(list(targets)).to_numpy()
+    demand = layer.cells.loc[is_target].reset_index(drop=True).rename_axis("cell_id")
+    points = layer.settlement_points()
+    settings = config.coverage_settings(
+        landcover, terrain=terrain,
+        settlement_xy=(points["x_m"].to_numpy(), points["y_m"].to_numpy()))
     store = FootprintStore.open(cache_dir, terrain, settings)
     timings["demand_s"] = time.perf_counter() - t
 
@@ -476,7 +489,7 @@ def plan(
     chosen = sites.loc[list(solution.site_ids)]
     coverage = _coverage(terrain, chosen, settings, store)
     tables = _tables(villages, targets, demand, sites, site_costs, matrix, solution, config,
-                     (coverage, existing_cov), population_raster)
+                     (coverage, existing_cov), layer.cells)
     timings["report_s"] = time.perf_counter() - t
 
     result = PlanResult(
@@ -501,8 +514,7 @@ def plan(
         terrain_synthetic=bool(terrain.synthetic),
         timings_s=timings,
         footprint_cache=None if store is None else store.stats(),
-        demand_model=("uniform" if population_raster is None
-                      else f"population raster ({Path(population_raster).name})"),
+        demand_model=layer.label,
         data_sources=tuple(data_sources),
         settings=settings,
     )
@@ -541,12 +553,10 @@ def _tables(villages: gpd.GeoDataFrame, targets: Sequence[str], demand: pd.DataF
             sites: gpd.GeoDataFrame, site_costs: pd.DataFrame, matrix: CoverageMatrix,
             solution: SitingResult, config: PlanConfig,
             coverages: tuple[CoverageResult | None, ...],
-            population_raster: str | os.PathLike[str] | None) -> dict[str, Any]:
+            all_cells: pd.DataFrame) -> dict[str, Any]:
     """The ranking, per-desa and per-kecamatan tables, over every desa (not only the targets).
 
     ``coverages`` is (chosen towers in pick order, existing towers or None)."""
-    all_cells = demand_cells(villages, cell_size_m=config.cell_size_m,
-                             population_raster=population_raster)
     options = _probability_options(config)
     n = len(all_cells)
     picks: list[np.ndarray] = []
@@ -642,6 +652,8 @@ def plan_inputs(inputs: Inputs, *, config: PlanConfig, user_sites: gpd.GeoDataFr
         roads=inputs.roads,
         power_lines=inputs.power_lines,
         data_sources=inputs.data_sources,
+        settlements=inputs.settlements,
+        places=inputs.places,
     )
     timings = {"read_s": inputs.read_s, **result.timings_s}
     timings["total_s"] = timings["total_s"] + inputs.read_s

@@ -16,12 +16,12 @@ science parameter), so an empty file is the Paser demo::
     name = "Paser, Rp 12 B, 52 m towers"
 
     [data]        # data_dir, villages, village_columns, kecamatan_totals, dem, sites, existing,
-                  # bounds, crs                      (relative paths: from the file's folder)
+                  # settlements, bounds, crs         (relative paths: from the file's folder)
     [radio]       # model, clutter, height_agl_m, rx_height_agl_m, freq_mhz, tx_power_dbm,
                   # bandwidth_mhz, tx_gain_dbi, feeder_loss_db, rx_gain_dbi, body_loss_db,
                   # location_margin_db, threshold_dbm, k_factor, radius_m, terrain_res_m
     [costs]       # budget_idr, tower_cost_idr, cost_parameters_file, cost_parameters = {...}
-    [demand]      # targets, cell_size_m
+    [demand]      # targets, demand_model, cell_size_m
     [siting]      # generate_candidates, n_high_points, grid_spacing_m, min_separation_m,
                   # search_buffer_m, solver, max_towers, certify, exact_time_limit_s,
                   # curve_budgets_idr, stability_threshold_db, batch_size
@@ -66,6 +66,7 @@ from blankspot.config import COVERAGE_MODES, OBJECTIVES, TARGET_KEYWORDS, PlanCo
 from blankspot.costs import CostParameters
 from blankspot.coverage import MODELS
 from blankspot.crs import PASER_CRS, as_crs, require_metric
+from blankspot.demand import DEMAND_MODELS
 from blankspot.errors import (
     BlankspotError,
     ConfigError,
@@ -180,7 +181,12 @@ class ScenarioSpec:
         "each desa", nullable=True, example="population.tif")
     osm: str | None = _key(
         "data", "path", None, "GeoPackage with roads and power line layers: measured distances "
-        "in the cost model", nullable=True, example="osm.gpkg")
+        "in the cost model (and a places layer: settlement points)", nullable=True,
+        example="osm.gpkg")
+    settlements: str | None = _key(
+        "data", "path", None, "settlement points (dusun, kampung): CSV with name, lon, lat and "
+        "optional population, or a point vector file; where people live within each desa",
+        nullable=True, example="dusun.csv")
     area: str | None = _key(
         "data", "str", None, "an area fetched with `blankspot data fetch ... --area AREA` (a "
         "folder of the data directory): its DEM, land cover, population, OSM and towers are "
@@ -251,6 +257,10 @@ class ScenarioSpec:
     targets: str | tuple = _key(
         "demand", "targets", _PLAN.targets, "target desa: blankspot, blankspot_2021, "
         "blankspot_2022, all, or a list of kode", example=["64.01.09.2003"])
+    demand_model: str = _key(
+        "demand", "choice", _PLAN.demand_model, "where people live within each desa: auto (the "
+        "best source at hand: population raster, land cover, settlement points, one settlement "
+        "per desa), raster, landcover, settlements or uniform", choices=lambda: DEMAND_MODELS)
     cell_size_m: float = _key("demand", "float", _PLAN.cell_size_m, "demand cell size, m")
     # --- [siting] ----------------------------------------------------------------------------
     generate_candidates: bool = _key("siting", "bool", _PLAN.generate_candidates,
@@ -493,6 +503,7 @@ class ScenarioSpec:
             landcover=self.landcover,
             population=self.population,
             osm=self.osm,
+            settlements=self.settlements,
             area=self.area,
             fetched=None if self.fetched is None else tuple(self.fetched),
             where=f"{_what(self.source)} [data]",
@@ -520,7 +531,7 @@ _PLAN_FIELD_KEYS = {
 """PlanConfig fields filled from keys of another name; every other field has a key of its own."""
 _NOT_PLAN = ("name", "description", "data_dir", "villages", "village_columns", "kecamatan_totals",
              "dem", "sites", "existing", "bounds", "crs", "landcover", "population", "osm",
-             "area", "fetched", "out_dir")
+             "settlements", "area", "fetched", "out_dir")
 """Keys naming data and outputs, not PlanConfig values."""
 
 
@@ -874,6 +885,7 @@ def _plan_config(v: Mapping[str, Any], *, read_files: bool, cost: bool = True) -
         model=v["model"],
         clutter=v["clutter"],
         targets=list(targets) if isinstance(targets, tuple) else targets,
+        demand_model=v["demand_model"],
         cell_size_m=v["cell_size_m"],
         terrain_res_m=v["terrain_res_m"],
         n_high_points=v["n_high_points"],

@@ -190,7 +190,10 @@ class CoverageSettings:
         text = MODEL_NAMES.get(self.model, self.model)
         if self.clutter is not None:
             where = "at the handset (P.2108)" if self.model == "itm" else "along the path"
-            if isinstance(self.clutter, ClutterModel) and self.clutter.landcover is not None:
+            if isinstance(self.clutter, ClutterModel) and self.clutter.name.endswith("-settlements"):
+                text += (f" with tree clutter, built-up at settlements ({self.clutter.name}) "
+                         f"{where}")
+            elif isinstance(self.clutter, ClutterModel) and self.clutter.landcover is not None:
                 text += f" with land-cover clutter cell by cell ({self.clutter.name}) {where}"
             else:
                 name = self.clutter.name if isinstance(self.clutter, ClutterModel) else "grid"

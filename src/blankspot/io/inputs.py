@@ -28,9 +28,16 @@ from blankspot.clutter import landcover_classes
 from blankspot.crs import PASER_CRS, WGS84
 from blankspot.demand import select_villages
 from blankspot.errors import BlankspotWarning, ConfigError, DataError, Problems
-from blankspot.io.datasets import DEMO_DEM_FILE, DESA_FILE, KECAMATAN_CSV_FILE, paser_path
+from blankspot.io.datasets import (
+    DEMO_DEM_FILE,
+    DESA_FILE,
+    KECAMATAN_CSV_FILE,
+    PLACES_FILE,
+    paser_path,
+)
 from blankspot.io.fetch import PRODUCT_FILES, fetched_sources
 from blankspot.io.providers import SOURCES
+from blankspot.io.settlements import read_geonames_places, read_osm_places, read_settlements
 from blankspot.io.terrain import read_terrain
 from blankspot.io.vectors import read_sites, read_villages
 from blankspot.options import data_dir as default_data_dir
@@ -84,7 +91,12 @@ class InputSpec:
     landcover, population, osm
         A land-cover raster (ESA WorldCover classes: the clutter under each handset, cell by
         cell), a population raster (persons per pixel: where people live within each desa) and a
-        GeoPackage with ``roads`` and ``power`` line layers (distances in the cost model).
+        GeoPackage with ``roads`` and ``power`` line layers (distances in the cost model) and,
+        where fetched, a ``places`` layer of OSM settlement nodes (demand points).
+    settlements
+        Settlement points of the planner (dusun, kampung): a table with name, lon, lat and
+        optional population, or a point vector file (:func:`blankspot.io.settlements.read_settlements`);
+        they win over the OSM places.
     area, fetched
         An area fetched with ``blankspot data fetch SOURCE... --area AREA`` (a folder of the data
         directory), and which of its sources the run uses (default: all five, ``dem``,
@@ -106,6 +118,7 @@ class InputSpec:
     landcover: str | os.PathLike[str] | None = None
     population: str | os.PathLike[str] | None = None
     osm: str | os.PathLike[str] | None = None
+    settlements: str | os.PathLike[str] | None = None
     area: str | None = None
     fetched: tuple[str, ...] | None = None
     where: str = "inputs"
@@ -144,6 +157,7 @@ class InputSpec:
 
         if self.villages is None:
             paser("villages", DESA_FILE)
+            paser("places", PLACES_FILE)
             if self.kecamatan_totals is None:
                 paser("kecamatan_totals", KECAMATAN_CSV_FILE)
         else:
@@ -160,6 +174,7 @@ class InputSpec:
         given("landcover", self.landcover, "landcover")
         given("population", self.population, "population")
         given("osm", self.osm, "osm")
+        given("settlements", self.settlements, "settlements")
         for role, path in fetched.items():  # a path given for the role wins
             paths.setdefault(role, path)
         problems.raise_if_any(f"{self.where}: input files")
@@ -212,6 +227,10 @@ class Inputs:
     power_lines: gpd.GeoDataFrame | None = None
     data_sources: tuple[dict[str, Any], ...] = ()
     """Registry entries (URL, bytes, SHA-256, date, licence) of the fetched files used."""
+    settlements: gpd.GeoDataFrame | None = None
+    """Settlement points: the planner's file, else the OSM places layer, or None."""
+    places: gpd.GeoDataFrame | None = None
+    """Known places (the Paser GeoNames table): where a desa's one settlement stands."""
 
 
 def read_inputs(spec: InputSpec, config: PlanConfig,
@@ -248,9 +267,13 @@ def read_inputs(spec: InputSpec, config: PlanConfig,
                                 default_height_agl_m=config.height_agl_m)
     existing = read_existing_sites(paths["existing"], terrain) if "existing" in paths else None
     landcover = landcover_classes(terrain, paths["landcover"]) if "landcover" in paths else None
-    roads = power = None
+    roads = power = settlements = None
     if "osm" in paths:
         roads, power = read_osm_lines(paths["osm"], terrain.crs)
+        settlements = read_osm_places(paths["osm"], terrain.crs)
+    if "settlements" in paths:
+        settlements = read_settlements(paths["settlements"], terrain.crs)
+    places = read_geonames_places(paths["places"], terrain.crs) if "places" in paths else None
     sources: tuple[dict[str, Any], ...] = ()
     if spec.area is not None:
         used = {os.fspath(p) for p in paths.values()}
@@ -263,7 +286,7 @@ def read_inputs(spec: InputSpec, config: PlanConfig,
                   user_sites=user_sites, existing_sites=existing, paths=paths,
                   read_s=time.perf_counter() - t, landcover=landcover,
                   population_raster=paths.get("population"), roads=roads, power_lines=power,
-                  data_sources=sources)
+                  data_sources=sources, settlements=settlements, places=places)
 
 
 def read_osm_lines(path: str | os.PathLike[str], crs: Any

@@ -242,7 +242,7 @@ OSM_ROAD_CLASSES = (
     "motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link",
 )
 OSM_POWER = ("line", "minor_line")
-OSM_PLACES = ("village", "hamlet", "isolated_dwelling")
+OSM_PLACES = ("town", "village", "hamlet", "isolated_dwelling")
 
 
 def overpass_query(bounds: Bounds, timeout_s: int = 180) -> str:

@@ -61,6 +61,7 @@ from blankspot.reporting.provenance import (
     version,
 )
 from blankspot.reporting.summary import (
+    demand_text,
     plan_summary,
     terrain_note,
 )
@@ -115,6 +116,7 @@ _KEYS_EN = {
     "tanggal": "dates",
     "sistem_koordinat": "coordinate_reference_system",
     "catatan_medan": "terrain_note",
+    "model_permintaan": "demand_model",
     "perangkat_lunak": "software",
     "bahasa": "language",
     "ringkasan": "summary",
@@ -202,7 +204,9 @@ def write_reports(
         fig = plan_figure(result, lang=lang, created=created)
         paths[PNG_FILE] = write_figure(
             fig, out / PNG_FILE, dpi=150,
-            metadata={"Title": map_title(result, lang), "Description": terrain_text(result, lang),
+            metadata={"Title": map_title(result, lang),
+                      "Description": f"{terrain_text(result, lang)} "
+                                     f"{phrase('demand_line', lang, demand=demand_text(result, lang))}",
                       "Software": f"blankspot {version()}"},
         )
     if "metadata" in formats:
@@ -338,8 +342,9 @@ def report_layers(result: PlanResult, *, lang: str = "en") -> dict[str, gpd.GeoD
       and its breakdown, people and desa newly served).
     - ``candidates``: every candidate with its cost breakdown, ``chosen`` and ``rank`` (empty
       when not chosen).
-    - ``demand_cells``: the demand points of the target desa with ``covered`` and
-      ``served_by_rank`` (the first chosen tower covering the cell).
+    - ``demand_cells``: the demand points of the target desa with ``settlement``,
+      ``demand_source`` (the demand frame's ``source``), ``covered`` and ``served_by_rank``
+      (the first chosen tower covering the cell).
     """
     import geopandas as gpd
 
@@ -391,6 +396,8 @@ def report_layers(result: PlanResult, *, lang: str = "en") -> dict[str, gpd.GeoD
     if demand is not None and len(demand) and hasattr(demand, "geometry"):
         cells = demand.copy()
         cells["village_id"] = cells["village_id"].astype(str)
+        if "source" in cells.columns:  # "source" names a candidate's origin in the reports
+            cells = cells.rename(columns={"source": "demand_source"})
         served = _served_by_rank(result, len(cells))
         if served is not None:
             cells["covered"] = served > 0
@@ -564,6 +571,7 @@ def run_metadata(
             "status": summary["status"],
             "sertifikat": summary.get("certificate"),
             "catatan_medan": terrain_text(result, "en"),
+            "model_permintaan": result.demand_model,
         },
         "parameter": _config_dict(cfg),
         "lisensi": {
@@ -574,6 +582,7 @@ def run_metadata(
         "tanggal": {"dibuat": created, "tanggal_analisis": created[:10]},
         "sistem_koordinat": crs_label(result),
         "catatan_medan": {"id": terrain_text(result, "id"), "en": terrain_text(result, "en")},
+        "model_permintaan": {"id": demand_text(result, "id"), "en": demand_text(result, "en")},
         "perangkat_lunak": software(),
         "bahasa": lang,
         "ringkasan": {k: v for k, v in summary.items() if k != "timings_s"},
@@ -598,7 +607,8 @@ def metadata_markdown(meta: Mapping[str, object], *, lang: str = "en") -> str:
     title = text(meta["judul"])
     lines = [f"# {phrase('metadata_heading', lang)}: {title}", ""]
     keys = _KEYS_EN
-    for key in ("deskripsi", "produsen_data", "kontak", "sistem_koordinat", "catatan_medan"):
+    for key in ("deskripsi", "produsen_data", "kontak", "sistem_koordinat", "catatan_medan",
+                "model_permintaan"):
         label = key if lang == "id" else keys.get(key, key)
         lines += [f"- **{label}**: {text(meta[key])}"]
     ref = meta["kode_referensi_wilayah"]

@@ -19,6 +19,7 @@ from blankspot.reporting.provenance import (
     terrain_text,
     version,
 )
+from blankspot.reporting.summary import demand_text
 from blankspot.reporting.tables import RSRP_CLASS_PHRASES, check_lang, phrase
 
 if TYPE_CHECKING:
@@ -222,6 +223,7 @@ def plan_figure(result: PlanResult, *, lang: str = "en", created: str | None = N
         terrain_text(result, lang),
         phrase("model_line", lang, model=result.model_label(), threshold=cfg.link.threshold_dbm,
                height=cfg.height_agl_m, crs=crs_label(result)).replace("≥ -", "≥ −"),
+        phrase("demand_line", lang, demand=demand_text(result, lang)),
         phrase("sources_line", lang, sources="; ".join(short_sources(result, lang))),
         phrase("made_line", lang, version=version(), date=(created or now_iso())[:10]),
     ]

@@ -358,10 +358,12 @@ def _legend_html(
     rsrp_items: Sequence[tuple[str, str]],
     best_server_items: Sequence[tuple[str, str]],
     note: str = "",
+    demand_note: str = "",
     opacity: float = 0.7,
     lang: str = "en",
 ) -> str:
-    """The legend: desa shares, target outline, RSRP classes with an opacity slider, best server.
+    """The legend: desa shares, target outline, RSRP classes with an opacity slider, best server,
+    the terrain note and where people were placed (``demand_note``).
 
     Labels are escaped here; colours are this module's constants; words are in ``lang``.
     """
@@ -392,6 +394,8 @@ def _legend_html(
         parts.append("</div>")
     if note:
         parts.append(f'<div class="bs-note">{_esc(note)}</div>')
+    if demand_note:
+        parts.append(f'<div class="bs-note bs-demand">{_esc(demand_note)}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -588,6 +592,7 @@ def plan_map(
     rsrp_crs: object = None,
     title: str = "blankspot plan",
     terrain_note: str = "",
+    demand_note: str = "",
     simplify_m: float = 60.0,
     best_server: npt.ArrayLike | None = None,
     best_server_ids: Sequence[str] | None = None,
@@ -624,6 +629,9 @@ def plan_map(
         Shown at the top of the map.
     terrain_note:
         what terrain the result was computed on; say "SYNTHETIC" when it was (shown in red).
+    demand_note:
+        where the people were placed (the demand model and its source), shown under the title
+        and in the legend.
     simplify_m:
         Tolerance in metres for simplifying desa boundaries (in the villages' CRS).
     best_server, best_server_ids:
@@ -646,8 +654,8 @@ def plan_map(
     lang:
         ``"en"`` or ``"id"``: the language of every word the map adds (layer names, legend,
         tooltips, popups, controls), from the ``map_*`` entries of
-        :data:`blankspot.reporting.tables.PHRASES`. ``title`` and ``terrain_note`` are shown
-        as given.
+        :data:`blankspot.reporting.tables.PHRASES`. ``title``, ``terrain_note`` and
+        ``demand_note`` are shown as given.
     desa_popups:
         {kode: popup HTML, already escaped} bound to those desa (:func:`why_not_popups`: served
         or not, why, and the link to the path profile).
@@ -712,7 +720,7 @@ def plan_map(
     _embed_leaflet(fmap)
     root = _root(fmap)
     root.header.add_child(_raw(f"<style>{_CSS}</style>"), name="blankspot_css")
-    root.html.add_child(_raw(_title_html(title, terrain_note)))
+    root.html.add_child(_raw(_title_html(title, terrain_note, demand_note)))
     root.html.add_child(
         _raw(
             _plan_legend_html(
@@ -720,6 +728,7 @@ def plan_map(
                 with_rsrp=coverage_layer is not None,
                 best_server_items=best_server_items,
                 terrain_note=terrain_note,
+                demand_note=demand_note,
                 opacity=overlay_opacity,
                 lang=lang,
             )
@@ -1052,12 +1061,15 @@ def _tower_layer(
     return layer, towers
 
 
-def _title_html(title: str, terrain_note: str) -> str:
-    """The title box: ``title``, and the terrain note (red when the terrain is synthetic)."""
+def _title_html(title: str, terrain_note: str, demand_note: str = "") -> str:
+    """The title box: ``title``, the terrain note (red when the terrain is synthetic) and the
+    demand note."""
     title_html = f"<b>{_esc(title)}</b>"
     if terrain_note:
         cls = "bs-synthetic" if "SYNTHETIC" in terrain_note.upper() else ""
         title_html += f'<br><span class="{cls}">{_esc(terrain_note)}</span>'
+    if demand_note:
+        title_html += f'<br><span class="bs-demand">{_esc(demand_note)}</span>'
     return f'<div id="blankspot-title" class="bs-box">{title_html}</div>'
 
 
@@ -1069,6 +1081,7 @@ def _plan_legend_html(
     terrain_note: str,
     opacity: float,
     lang: str = "en",
+    demand_note: str = "",
 ) -> str:
     """:func:`_legend_html` with the plan map's share classes, RSRP classes when the coverage
     is drawn, and a note when the terrain is synthetic, in ``lang``."""
@@ -1084,6 +1097,7 @@ def _plan_legend_html(
         if with_rsrp else [],
         best_server_items=best_server_items,
         note=phrase("map_synthetic_note", lang) if "SYNTHETIC" in terrain_note.upper() else "",
+        demand_note=demand_note,
         opacity=opacity,
         lang=lang,
     )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from blankspot._version import __version__
-from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, REGISTRY
+from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, PLACES_FILE, REGISTRY
 from blankspot.reporting.summary import terrain_note
 from blankspot.reporting.tables import phrase
 from blankspot.units import format_idr
@@ -40,6 +40,11 @@ PASER_SOURCES: dict[str, dict[str, str]] = {
         "role": "kecamatan population totals the desa figures are projected to",
         "origin": "BPS SP2010 sums; Dukcapil Visualisasi Data Kependudukan 2020",
         "phrase": "source_kecamatan",
+    },
+    "paser_places_geonames.csv": {
+        "role": "settlement locations: the one settlement of a desa where a place lies inside it",
+        "origin": "GeoNames populated places (CC-BY-4.0) joined to the desa polygons",
+        "phrase": "source_places",
     },
     "paser_dem_demo_1s_synthetic.tif": {
         "role": "terrain (SYNTHETIC 1 arc-second demo DEM)",
@@ -76,6 +81,8 @@ def input_sources(result: PlanResult) -> list[dict[str, object]]:
     names = []
     if is_paser(result):
         names += [DESA_FILE, KECAMATAN_CSV_FILE]
+        if "GeoNames place" in str(result.demand_model):
+            names.append(PLACES_FILE)
     if terrain_file in REGISTRY:
         names.append(terrain_file)
     out: list[dict[str, object]] = []

@@ -1,6 +1,7 @@
 """Views of a plan: the words and figures every output shares.
 
-The terrain note (which names SYNTHETIC terrain wherever a result is shown), the headline figures
+The terrain note (which names SYNTHETIC terrain wherever a result is shown), the demand note
+(which names the demand model and its source the same way), the headline figures
 of ``summary.json``, the map title, the folium map of a plan and the HTML table notebooks show.
 They take a :class:`blankspot.plan.PlanResult` and never import the chain.
 """
@@ -8,6 +9,7 @@ They take a :class:`blankspot.plan.PlanResult` and never import the chain.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,7 @@ import pandas as pd
 
 from blankspot.clutter import ClutterModel
 from blankspot.reporting.maps import plan_map, why_not_popups
-from blankspot.reporting.tables import check_lang, phrase
+from blankspot.reporting.tables import PHRASES, check_lang, phrase
 from blankspot.settings import MODEL_NAMES
 from blankspot.units import format_idr
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "best_rsrp_dbm",
+    "demand_note",
+    "demand_text",
     "explanation_summary",
     "model_text",
     "plan_folium_map",
@@ -45,6 +49,30 @@ def terrain_note(result: PlanResult, lang: str = "en") -> str:
     if result.terrain_synthetic:
         return phrase("synthetic_terrain", lang)
     return phrase("map_terrain", lang, source=result.terrain_source)
+
+
+def demand_text(result: PlanResult, lang: str = "en") -> str:
+    """The demand model and its source (:attr:`PlanResult.demand_model`) in ``lang``: its words
+    from the ``demand_term_*`` entries of :data:`~blankspot.reporting.tables.PHRASES`.
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(demand_model="settlements: 1 per desa (GeoNames place 7, "
+    ...                     "representative point 137)")
+    >>> demand_text(r, "id")
+    'permukiman: 1 per desa (tempat GeoNames 7, titik representatif poligon 137)'
+    """
+    check_lang(lang)
+    text = str(result.demand_model)
+    if lang == "en":
+        return text
+    terms = {en: id_ for key, (en, id_) in PHRASES.items() if key.startswith("demand_term_")}
+    pattern = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.sub(pattern, lambda m: terms[m.group(0)], text)
+
+
+def demand_note(result: PlanResult, lang: str = "en") -> str:
+    """Where the people were placed, as the map shows it under its title."""
+    return phrase("map_demand", lang, demand=demand_text(result, lang))
 
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:
@@ -185,6 +213,7 @@ def plan_folium_map(result: PlanResult, *, rsrp_dbm: np.ndarray | None = None,
         rsrp_crs=cov.crs,
         title=title,
         terrain_note=terrain_note(result, lang),
+        demand_note=demand_note(result, lang),
         best_server=cov.best_server(covered_only=True) if len(cov.footprints) else None,
         best_server_ids=cov.site_ids,
         measurements=measurements,
@@ -217,6 +246,7 @@ def summary_html(result: PlanResult, *, heading: str = "blankspot plan",
         table.append(("exact optimum", f"{float(cert.covered_weight):,.0f} people; this plan reaches "
                                        f"{result.people_covered / float(cert.covered_weight):.1%}"))
     table.append(("terrain", terrain_note(result)))
+    table.append(("demand", result.demand_model))
     cells = []
     for label, value in table:
         style = ' style="color:#b2182b;font-weight:bold"' if "SYNTHETIC" in str(value) else ""

@@ -175,23 +175,28 @@ def window_case(paser_source_dir):
     return coarse, fine, sites, demand, settings_
 
 
-def test_margin_measurement_on_the_window(window_case):
+@pytest.fixture(scope="module")
+def window_margin(window_case):
     from blankspot.coarse_to_fine import measure_margin
 
     coarse, fine, sites, demand, settings_ = window_case
-    m = measure_margin(coarse, fine, sites, demand, settings=settings_)
-    assert m.n_sites == len(sites) and m.n_pairs > 100
+    return measure_margin(coarse, fine, sites, demand, settings=settings_)
+
+
+def test_margin_measurement_on_the_window(window_margin):
+    m = window_margin
+    assert m.n_sites == 10 and m.n_pairs > 100
     assert 0 <= m.median_db <= m.p95_db <= m.p99_db <= m.max_db
     assert m.upper_quantile_db(0.99) <= m.need_upper_db
     assert m.abs_diff_db.shape == (m.n_pairs,)
 
 
-def test_coarse_to_fine_plan_equals_the_exhaustive_fine_plan(window_case):
+def test_coarse_to_fine_plan_equals_the_exhaustive_fine_plan(window_case, window_margin):
     from blankspot.aggregate import build_coverage_matrix
-    from blankspot.coarse_to_fine import coarse_to_fine_plan, measure_margin
+    from blankspot.coarse_to_fine import coarse_to_fine_plan
 
     coarse, fine, sites, demand, settings_ = window_case
-    m = measure_margin(coarse, fine, sites, demand, settings=settings_)
+    m = window_margin
     # every candidate at 30 m: the exhaustive plan
     full = build_coverage_matrix(settings_.compute(fine, sites), demand).matrix
     weights = demand["population"].to_numpy(float)

@@ -7,10 +7,11 @@ overstates it at a cell the fine run does not cover — each candidate's fine co
 between
 
 * ``L_j``: cells the coarse run covers with the threshold raised by ``M_low`` (and within the
-  radius less one fine cell), and
+  radius less two fine cells), and
 * ``U_j``: cells the coarse run covers with the threshold lowered by ``M`` (computed with the
-  radius plus one coarse cell, and a loss cut-off at least ``M`` above the budget's MAPL, so no
-  cell of ``U_j`` is lost to the sweep's own limits).
+  radius plus two coarse cells, and a loss cut-off at least ``M`` above the budget's MAPL, so no
+  cell of ``U_j`` is lost to the sweep's own limits; site and cells are read at their pixels'
+  centres, up to half a diagonal from the true points on each grid).
 
 The two margins differ: fine terrain detail mostly adds obstacles, so the fine run covers less
 than the coarse one far more often than more. Only ``M`` enters the certificate; ``M_low`` only
@@ -74,8 +75,8 @@ def margin_cutoff_db(settings: CoverageSettings, margin_db: float) -> float:
 
 def _coarse_settings(settings: CoverageSettings, coarse: Terrain, margin_db: float
                      ) -> CoverageSettings:
-    """The coarse run's settings: radius one coarse cell longer, cut-off above MAPL + margin."""
-    changes: dict[str, Any] = {"radius_m": float(settings.radius_m) + _res_m(coarse)}
+    """The coarse run's settings: radius two coarse cells longer, cut-off above MAPL + margin."""
+    changes: dict[str, Any] = {"radius_m": float(settings.radius_m) + 2 * _res_m(coarse)}
     if settings.terrain_model:
         changes["max_loss_db"] = margin_cutoff_db(settings, margin_db)
     return settings.replace(**changes)
@@ -126,9 +127,9 @@ def coarse_upper_lower(
 ) -> tuple[CoverageMatrix, CoverageMatrix]:
     """The upper and lower covering sets of every site from one coarse run.
 
-    Upper: covered with the threshold ``margin_db`` lower (radius one coarse cell longer, cut-off
-    from :func:`margin_cutoff_db`). Lower: covered with the threshold ``lower_margin_db``
-    higher, within the radius less ``fine_res_m``.
+    Upper: covered with the threshold ``margin_db`` lower (radius two coarse cells longer,
+    cut-off from :func:`margin_cutoff_db`). Lower: covered with the threshold
+    ``lower_margin_db`` higher, within the radius less two ``fine_res_m``.
     """
     run = _coarse_settings(settings, coarse, margin_db)
     thr = float(settings.link.threshold_dbm)
@@ -148,7 +149,7 @@ def coarse_upper_lower(
         return sp.csc_array(sp.hstack(cols, format="csc"))
 
     upper = CoverageMatrix(stack(columns[0]), frame, ids)
-    lower_m = _within(stack(columns[1]), sites, demand, float(settings.radius_m) - fine_res_m)
+    lower_m = _within(stack(columns[1]), sites, demand, float(settings.radius_m) - 2 * fine_res_m)
     return upper, CoverageMatrix(lower_m, frame, ids)
 
 
@@ -366,14 +367,14 @@ def measure_margin(
     Both runs use the settings with a loss cut-off ``extra_db`` above the MAPL, so that few
     pairs lose their value to the cut-off; a pair counts when either loss is within
     ``window_db`` of the MAPL (RSRP within ``window_db`` of the threshold). The coarse run
-    reaches one coarse cell further, as in :func:`coarse_upper_lower`, and pairs are compared
-    within the radius less one coarse cell, so the edge of the disc is no difference; the
+    reaches two coarse cells further, as in :func:`coarse_upper_lower`, and pairs are compared
+    within the radius less two coarse cells, so the edge of the disc is no difference; the
     one-sided figures take every cell the fine run covers.
     """
     mapl = float(settings.link.max_path_loss_db)
     run = settings.replace(max_loss_db=mapl + extra_db) if settings.terrain_model else settings
-    run_coarse = run.replace(radius_m=float(settings.radius_m) + _res_m(coarse))
-    reach = float(settings.radius_m) - _res_m(coarse)
+    run_coarse = run.replace(radius_m=float(settings.radius_m) + 2 * _res_m(coarse))
+    reach = float(settings.radius_m) - 2 * _res_m(coarse)
     dx = np.asarray(demand.geometry.x, dtype=float)
     dy = np.asarray(demand.geometry.y, dtype=float)
     diffs, need_up, need_low = [], [], []

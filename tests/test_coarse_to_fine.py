@@ -68,7 +68,7 @@ def test_lower_sets_bound_the_optimum_from_below():
     assert r.value == opt
     for rd in r.rounds:
         assert rd.lower_bound is not None and rd.lower_bound <= opt <= rd.upper_bound
-    assert not r.margin_exceeded
+    assert not r.margin_exceeded and not r.lower_exceeded
 
 
 def test_a_fine_set_outside_its_bracket_is_reported():
@@ -79,6 +79,16 @@ def test_a_fine_set_outside_its_bracket_is_reported():
     assert not r.certified
     # the refined column is used as computed
     assert r.value == 2.0 and r.site_ids == (0,)
+
+
+def test_a_lower_set_too_large_spoils_only_the_lower_bounds():
+    upper = np.array([[1, 0], [1, 1], [1, 1]], dtype=bool)  # site 0 looks best: refined first
+    lower = np.array([[1, 0], [1, 0], [0, 1]], dtype=bool)
+    fine = np.array([[1, 0], [0, 1], [0, 1]], dtype=bool)  # site 0 misses row 1 of its L_0
+    r = refine_plan(upper, _fine_from(fine)[0], [1.0, 1.0, 1.0], [1, 1], 1, lower=lower,
+                    exact_options=EXACT)
+    assert 0 in r.lower_exceeded and not r.margin_exceeded
+    assert r.certified and r.value == 2.0 and r.site_ids == (1,)
 
 
 def test_desa_objective_is_certified_too():
@@ -145,7 +155,7 @@ def test_refined_plan_equals_brute_force_on_random_instances(instance):
     assert r.value == pytest.approx(opt)
     assert r.upper_bound >= opt - 1e-9
     assert r.solution.total_cost_idr <= budget
-    assert not r.margin_exceeded and r.certified
+    assert not r.margin_exceeded and not r.lower_exceeded and r.certified
     assert all(j in r.refined for j in r.solution.order)
     for rd in r.rounds:
         assert rd.lower_bound is not None and rd.lower_bound <= opt + 1e-9
@@ -214,7 +224,7 @@ def test_coarse_to_fine_plan_equals_the_exhaustive_fine_plan(window_case, window
     r = result.refinement
     assert r.value == pytest.approx(exhaustive.value)
     assert r.upper_bound >= exhaustive.value - 1e-9
-    assert r.certified and not r.margin_exceeded
+    assert r.certified and not r.margin_exceeded and not r.lower_exceeded
     assert 1 <= r.n_refined <= len(sites)
     for rd in r.rounds:
         assert rd.lower_bound is not None and rd.lower_bound <= exhaustive.value + 1e-9

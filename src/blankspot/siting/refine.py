@@ -16,7 +16,9 @@ round, a plan whose value bounds the fine optimum from below (greedy on ``F`` an
 
 The bound is exact when every unrefined candidate's fine set lies inside its upper set, which is
 what the margin promises; :attr:`Refinement.margin_exceeded` lists the refined candidates whose
-fine set broke their bracket, the margin's check on the candidates that were recomputed.
+fine set left their upper set, the margin's check on the candidates that were recomputed
+(:attr:`Refinement.lower_exceeded` those that missed rows of their lower set, which only the
+reported lower bounds assume).
 """
 
 from __future__ import annotations
@@ -85,8 +87,11 @@ class Refinement:
     rounds
         every round, in order.
     margin_exceeded
-        indices of refined candidates whose fine set left ``[L_j, U_j]`` (rows outside the
-        upper set, or lower rows missing): the bracket was wrong for them.
+        indices of refined candidates whose fine set has rows outside their upper set: the
+        margin the certificate rests on was wrong for them.
+    lower_exceeded
+        indices of refined candidates whose fine set misses rows of their lower set (only the
+        rounds' lower bounds rest on those sets).
     fine_seconds
         time spent in ``fine_columns``.
     """
@@ -98,6 +103,7 @@ class Refinement:
     rounds: tuple[RefineRound, ...]
     margin_exceeded: tuple[int, ...]
     fine_seconds: float
+    lower_exceeded: tuple[int, ...] = ()
 
     @property
     def value(self) -> float:
@@ -118,8 +124,8 @@ class Refinement:
 
     @property
     def certified(self) -> bool:
-        """The exact solver proved the plan (status ``optimal``) and no refined candidate broke
-        its bracket. The certificate still assumes the bracket holds for the others."""
+        """The exact solver proved the plan (status ``optimal``) and no refined candidate left
+        its upper set. The certificate still assumes the upper sets hold for the others."""
         return self.solution.status == "optimal" and not self.margin_exceeded
 
     @property
@@ -139,6 +145,7 @@ class Refinement:
             "n_refined": self.n_refined,
             "rounds": len(self.rounds),
             "margin_exceeded": len(self.margin_exceeded),
+            "lower_exceeded": len(self.lower_exceeded),
             "sites": [str(s) for s in self.site_ids],
             "cost_idr": int(self.solution.total_cost_idr),
         }
@@ -249,6 +256,7 @@ def refine_plan(
 
     fine_sets: dict[int, np.ndarray] = {}
     exceeded: list[int] = []
+    lower_exceeded: list[int] = []
     for j, col in (fine or {}).items():
         fine_sets[int(j)] = _as_rows(col, shape[0])
     refined: list[int] = []
@@ -278,7 +286,7 @@ def refine_plan(
             return Refinement(
                 solution=result, problem=problem, upper_bound=float(bound),
                 refined=tuple(refined), rounds=tuple(rounds), margin_exceeded=tuple(exceeded),
-                fine_seconds=fine_s,
+                fine_seconds=fine_s, lower_exceeded=tuple(lower_exceeded),
             )
         t = time.perf_counter()
         block = _csc(fine_columns(list(todo)), "the block fine_columns returned",
@@ -286,11 +294,11 @@ def refine_plan(
         fine_s += time.perf_counter() - t
         for k, j in enumerate(todo):
             rows = _column(block, k).copy()
-            if not _inside(rows, _column(upper_m, j)) or (
-                lower_m is not None and not _inside(_column(lower_m, j), rows)
-            ):
+            if not _inside(rows, _column(upper_m, j)):
                 exceeded.append(j)
-            # the relaxation needs F_j ⊆ column: where the bracket broke, keep the fine set
+            if lower_m is not None and not _inside(_column(lower_m, j), rows):
+                lower_exceeded.append(j)
+            # the relaxation uses the fine set as computed, inside its bracket or not
             fine_sets[j] = rows
             refined.append(j)
 

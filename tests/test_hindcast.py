@@ -223,14 +223,16 @@ def test_why_not_of_the_window(small_plan):
 
 
 def test_an_unserved_desa_gets_its_profile_file_and_map_link(paser_data_dir, tmp_path):
-    """At one tower's budget Segendang is not served: why_not.csv, profiles/<kode>.png, the
+    """At one tower's budget, with its people spread evenly over the desa, Segendang is not
+    served (one settlement would be): why_not.csv, profiles/<kode>.png, the
     map's popup link (in Bahasa Indonesia too) and summary.json say so."""
     from blankspot.plan import plan_paser
     from blankspot.reporting.outputs import write_outputs
     from blankspot.reporting.tables import phrase
     from paser_window import SEGENDANG, SMALL, WINDOW
 
-    result = plan_paser(paser_data_dir, config=SMALL.replace(budget_idr=PASER_TOWER_COST_IDR),
+    result = plan_paser(paser_data_dir, config=SMALL.replace(budget_idr=PASER_TOWER_COST_IDR,
+                                                         demand_model="uniform"),
                         bounds=WINDOW, village_ids=[SEGENDANG])
     row = result.why_not.set_index("kode").loc[SEGENDANG]
     assert not row["served"] and row["obstacle"] in OBSTACLES

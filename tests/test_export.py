@@ -376,6 +376,9 @@ def test_static_map_png(reports):
             colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
         assert colours is not None and len(colours) > 50
         assert ("Rencana menara" if lang == "id" else "Tower plan") in title
+        served = ("1 dari 1 desa sasaran terlayani" if lang == "id"
+                  else "1 of 1 target desa served")
+        assert served in title
 
 
 # --- metadata ------------------------------------------------------------------------------------

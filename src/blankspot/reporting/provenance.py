@@ -18,7 +18,7 @@ import pandas as pd
 
 from blankspot._version import __version__
 from blankspot.io.datasets import DESA_FILE, KECAMATAN_CSV_FILE, PLACES_FILE, REGISTRY
-from blankspot.reporting.summary import terrain_note
+from blankspot.reporting.summary import served_targets, terrain_note
 from blankspot.reporting.tables import phrase
 from blankspot.units import format_idr
 
@@ -186,5 +186,5 @@ def map_title(result: PlanResult, lang: str) -> str:
         "map_title", lang, n=len(result.ranking), cost=format_idr(result.total_cost_idr),
         budget=format_idr(cfg.budget_idr),
         people=f"{result.people_covered:,.0f}".replace(",", "." if lang == "id" else ","),
-        n_target=len(result.target_ids),
+        n_target=len(result.target_ids), n_served=len(served_targets(result)),
     )

@@ -37,6 +37,7 @@ __all__ = [
     "plan_folium_map",
     "plan_summary",
     "plan_title",
+    "served_targets",
     "summary_html",
     "terrain_note",
 ]
@@ -78,7 +79,7 @@ def demand_note(result: PlanResult, lang: str = "en") -> str:
 def plan_summary(result: PlanResult) -> dict[str, Any]:
     """The headline figures of a plan and how far it is from optimal, for ``summary.json``."""
     sol, cert, cfg = result.solution, result.certificate, result.config
-    served = _served_targets(result)
+    served = served_targets(result)
     summary: dict[str, Any] = {
         "towers": list(sol.site_ids),
         "total_cost_idr": int(sol.total_cost_idr),
@@ -141,7 +142,7 @@ def explanation_summary(result: PlanResult) -> dict[str, Any]:
     return out
 
 
-def _served_targets(result: PlanResult) -> list[str]:
+def served_targets(result: PlanResult) -> list[str]:
     """The target desa the plan serves (``served`` in the desa table), by kode."""
     desa = result.desa
     if "served" not in desa:
@@ -191,8 +192,8 @@ def plan_title(result: PlanResult, lang: str = "en") -> str:
         "map_plan_title", lang, n=len(result.ranking), cost=format_idr(result.total_cost_idr),
         budget=format_idr(cfg.budget_idr),
         people=people.replace(",", ".") if lang == "id" else people,
-        n_target=len(result.target_ids), model=model_text(result, lang),
-        threshold=cfg.link.threshold_dbm,
+        n_target=len(result.target_ids), n_served=len(served_targets(result)),
+        model=model_text(result, lang), threshold=cfg.link.threshold_dbm,
     )
 
 

@@ -509,10 +509,10 @@ SUMMARY_LABELS: dict[str, tuple[str, str]] = {
 
 PHRASES: dict[str, tuple[str, str]] = {
     "map_title": (
-        "Tower plan: {n} towers, {cost} of {budget}; {people} people newly covered in {n_target} "
-        "target desa",
-        "Rencana menara: {n} menara, {cost} dari {budget}; {people} penduduk baru terlayani di "
-        "{n_target} desa sasaran",
+        "Tower plan: {n} towers, {cost} of {budget}; {n_served} of {n_target} target desa served, "
+        "{people} people newly covered",
+        "Rencana menara: {n} menara, {cost} dari {budget}; {n_served} dari {n_target} desa sasaran "
+        "terlayani, {people} penduduk baru terlayani",
     ),
     "share_legend": ("Desa: share of people covered", "Desa: persentase penduduk terlayani"),
     "rsrp_legend": ("RSRP of chosen towers", "RSRP menara terpilih"),
@@ -606,10 +606,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "parameters_heading": ("Parameters", "Parameter"),
     # the interactive map (map.html): layers, legend, title, tooltips, popups and controls
     "map_plan_title": (
-        "blankspot plan: {n} towers, {cost} of {budget}, {people} people newly covered in "
-        "{n_target} target desa ({model}, RSRP ≥ {threshold:g} dBm)",
-        "Rencana blankspot: {n} menara, {cost} dari {budget}, {people} penduduk baru terlayani "
-        "di {n_target} desa sasaran ({model}, RSRP ≥ {threshold:g} dBm)",
+        "blankspot plan: {n} towers, {cost} of {budget}; {n_served} of {n_target} target desa "
+        "served, {people} people newly covered ({model}, RSRP ≥ {threshold:g} dBm)",
+        "Rencana blankspot: {n} menara, {cost} dari {budget}; {n_served} dari {n_target} desa "
+        "sasaran terlayani, {people} penduduk baru terlayani ({model}, RSRP ≥ {threshold:g} dBm)",
     ),
     "map_terrain": ("Terrain: {source}", "Medan: {source}"),
     "map_model_los": ("LOS + free space", "LOS + ruang bebas"),

@@ -82,6 +82,10 @@ class PlanConfig:
     calibration: Any = None
     """None, or a :class:`blankspot.calibration.Calibration` applied to every footprint (``"itm"``
     only; the scenario key ``[radio] calibration`` reads one with ``read_calibration``)."""
+    evaluate_at: str = "raster"
+    """Where the siting matrix takes its losses: ``"raster"`` (each demand point's cell of the
+    full footprints) or ``"points"`` (exact paths to the demand points, ``"itm"`` and ``"los"``;
+    :attr:`blankspot.settings.CoverageSettings.evaluate_at`)."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -127,6 +131,15 @@ class PlanConfig:
                 f"calibration corrects the 'itm' prediction (ITM plus P.2108 terminal loss), "
                 f"not model {self.model!r}; use model 'itm' or drop the calibration."
             )
+        if self.evaluate_at not in ("raster", "points"):
+            problems.append(
+                f"evaluate_at must be 'raster' or 'points'; received {self.evaluate_at!r}."
+            )
+        elif self.evaluate_at == "points" and self.model == "p1812":
+            problems.append(
+                "evaluate_at 'points' computes exact ITM or LOS paths; P.1812 is not available "
+                "there yet. Use evaluate_at 'raster' with model 'p1812'."
+            )
         raise_if_problems("PlanConfig", problems, UnitsError)
 
     def clutter_model(self, landcover: Any = None) -> Any:
@@ -166,6 +179,7 @@ class PlanConfig:
             link=self.link,
             clutter=self.clutter_model(landcover),
             calibration=self.calibration,
+            evaluate_at=self.evaluate_at,
         )
 
     def model_label(self) -> str:

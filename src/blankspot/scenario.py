@@ -225,6 +225,10 @@ class ScenarioSpec:
         "radio", "path", None, "calibration TOML written by `blankspot calibrate`: its fitted "
         "offset, slope and class losses correct every itm footprint", nullable=True,
         example="calibration.toml")
+    evaluate_at: str = _key(
+        "radio", "choice", _PLAN.evaluate_at, "where the siting matrix takes its losses: "
+        "\"raster\" (each demand point's cell of the full footprints) or \"points\" (exact "
+        "paths to the demand points; itm and los)", choices=lambda: ("raster", "points"))
     # --- [costs] -----------------------------------------------------------------------------
     budget_idr: int = _key("costs", "idr", _PLAN.budget_idr, "budget, whole Rupiah")
     tower_cost_idr: int | None = _key(
@@ -872,6 +876,7 @@ def _plan_config(v: Mapping[str, Any], *, read_files: bool, cost: bool = True) -
         curve_budgets_idr=v["curve_budgets_idr"],
         stability_threshold_db=v["stability_threshold_db"],
         calibration=_calibration(v) if read_files else None,
+        evaluate_at=v["evaluate_at"],
     )
 
 

@@ -100,12 +100,27 @@ def main() -> None:
     rows = np.floor((xy[:, 1] - t.f) / t.e).astype(np.int64)
     cols = np.floor((xy[:, 0] - t.c) / t.a).astype(np.int64)
     exact = points.point_losses(terrain, sub, xy).toarray()
-    deltas = []
+    # the same paths ending at the centre of each point's cell, where the raster is evaluated
+    centre = points.point_losses(terrain, sub, np.column_stack(terrain.xy(rows, cols))).toarray()
+    mapl = raster.link.max_path_loss_db
+    deltas, deltas_c = [], []
+    flags = {"raster": 0, "points": 0, "centres": 0, "differ_points": 0, "differ_centres": 0}
     for j, fp in enumerate(cov.footprints):
         r = fp.sample(rows, cols).astype(float)
         both = np.isfinite(r) & (exact[:, j] > 0)
         deltas.append(np.abs(exact[both, j] - r[both]))
+        both = np.isfinite(r) & (centre[:, j] > 0)
+        deltas_c.append(np.abs(centre[both, j] - r[both]))
+        fr = np.isfinite(r) & (r <= mapl)
+        fp_ = (exact[:, j] > 0) & (exact[:, j] <= mapl)
+        fc = (centre[:, j] > 0) & (centre[:, j] <= mapl)
+        flags["raster"] += int(fr.sum())
+        flags["points"] += int(fp_.sum())
+        flags["centres"] += int(fc.sum())
+        flags["differ_points"] += int((fr != fp_).sum())
+        flags["differ_centres"] += int((fr != fc).sum())
     delta = np.concatenate(deltas)
+    delta_c = np.concatenate(deltas_c)
     print(json.dumps({
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": cpu_model(), "cores": os.cpu_count(),
@@ -128,6 +143,10 @@ def main() -> None:
             "sites_for_delta": len(sub), "pairs_for_delta": int(delta.size),
             "median_abs_delta_db": round(float(np.median(delta)), 2),
             "p95_abs_delta_db": round(float(np.percentile(delta, 95)), 2),
+            "p99_abs_delta_db": round(float(np.percentile(delta, 99)), 2),
+            "at_cell_centres_median_abs_delta_db": round(float(np.median(delta_c)), 4),
+            "at_cell_centres_p99_abs_delta_db": round(float(np.percentile(delta_c, 99)), 2),
+            "covered_entries_of_sites_for_delta": flags,
         },
     }, indent=1))
 

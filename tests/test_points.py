@@ -252,6 +252,10 @@ def test_settings_choice_and_key():
     with pytest.raises(UnitsError, match="evaluate_at"):
         PlanConfig(evaluate_at="cells")
     assert PlanConfig(evaluate_at="points").coverage_settings().evaluate_at == "points"
+    assert points.label(90.0) == (
+        "ITM (Longley-Rice), siting on exact paths to the demand points, 90 m terrain"
+    )
+    assert "exact paths" not in raster.label()
 
 
 def test_matrix_from_point_losses_reads_each_budget():

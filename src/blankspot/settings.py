@@ -229,6 +229,8 @@ class CoverageSettings:
                 text += f" with {name} clutter {where}"
         if self.calibration is not None:
             text += ", calibrated"
+        if self.evaluate_at == "points":
+            text += ", siting on exact paths to the demand points"
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

@@ -23,7 +23,14 @@ from blankspot.distributed import (
     coverage_matrix_distributed,
     sparse_site_footprint,
 )
-from blankspot.errors import BlankspotWarning, CRSError, InputError, SchemaError, UnitsError
+from blankspot.errors import (
+    BlankspotWarning,
+    ConfigError,
+    CRSError,
+    InputError,
+    SchemaError,
+    UnitsError,
+)
 from blankspot.footprints import DemandIndex, Grid, SparseFootprint
 from blankspot.io import read_terrain
 from blankspot.io.terrain_source import TerrainSource
@@ -484,6 +491,56 @@ def test_coverage_matrix_distributed_equals_build_coverage_matrix(dem, client):
         assert (got.matrix != want.matrix).nnz == 0
         assert got.matrix.nnz > 0
         assert got.demand.equals(want.demand)
+
+
+@pytest.mark.parametrize("model", ["itm", "los"])
+def test_point_losses_on_workers_equal_the_in_memory_ones_bit_for_bit(dem, client, model):
+    """Each task reads its site's window and runs the same per-site function as
+    coverage.point_path_loss does on the grid in memory: the same matrix, bit for bit."""
+    from blankspot.clutter import ClutterModel
+    from blankspot.coverage import point_path_loss
+
+    source, grid, terrain = dem
+    sites = make_sites(7, seed=31)
+    demand = make_demand(terrain, n=300, seed=4)
+    xy = np.column_stack([demand.geometry.x, demand.geometry.y])
+    kw = dict(budget=BUDGET, model=model, radius_m=RADIUS_M)
+    if model == "itm":
+        kw["clutter"] = ClutterModel.uniform("tree")
+    want = point_path_loss(terrain, sites, xy, **kw)
+    assert want.nnz > 50
+    for engine in ({"scheduler": "threads"}, {"client": client}):
+        got = bd.point_path_loss_distributed(source, sites, xy, grid=grid, **kw, **engine)
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        assert got.data.tobytes() == want.data.tobytes()
+
+
+def test_plan_matrices_in_points_mode_are_the_same_locally_and_on_dask(dem, client):
+    from blankspot.plan import coverage_matrices_distributed, coverage_matrix_streamed
+    from blankspot.settings import CoverageSettings
+
+    source, _, terrain = dem
+    sites = make_sites(6, seed=32)
+    demand = make_demand(terrain, n=200, seed=5)
+    settings = CoverageSettings(radius_m=RADIUS_M, link=BUDGET, evaluate_at="points")
+    budgets = [BUDGET, BUDGET.replace(threshold_dbm=-85.0)]
+    local = coverage_matrix_streamed(terrain, sites, demand, settings=settings, budgets=budgets,
+                                     batch_size=4)  # fmt: skip
+    on_dask = coverage_matrices_distributed(terrain, source, sites, demand, settings=settings,
+                                            budgets=budgets, client=client)  # fmt: skip
+    for a, b in zip(local, on_dask, strict=True):
+        assert a.site_ids == b.site_ids and a.matrix.nnz > 0
+        assert (a.matrix != b.matrix).nnz == 0
+    assert local[1].matrix.nnz < local[0].matrix.nnz  # a stricter threshold covers less
+    with pytest.raises(ConfigError, match="p1812"):
+        bd.point_path_loss_distributed(source, sites, np.zeros((1, 2)), grid=source.grid(),
+                                       model="p1812", scheduler="threads")  # fmt: skip
+    with pytest.raises(InputError, match="clutter"):
+        bd.point_path_loss_distributed(source, sites, np.zeros((1, 2)), grid=source.grid(),
+                                       clutter=np.zeros(terrain.shape, np.int16),
+                                       scheduler="threads")  # fmt: skip
 
 
 class KillOnce(distributed.WorkerPlugin):

@@ -25,7 +25,7 @@ from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, raise_if_problems
 from blankspot.propagation.budget import coverage_probability
 
-__all__ = ["CoverageMatrix", "build_coverage_matrix", "village_summary"]
+__all__ = ["CoverageMatrix", "build_coverage_matrix", "matrix_from_point_losses", "village_summary"]
 
 _MAX_LISTED = 5
 
@@ -118,6 +118,42 @@ class CoverageMatrix:
             f"CoverageMatrix(n_demand={self.n_demand}, n_sites={self.n_sites}, "
             f"nnz={self.matrix.nnz}, max_path_loss_db={self.max_path_loss_db})"
         )
+
+
+def matrix_from_point_losses(
+    loss_db: Any, demand_cells: Any, site_ids: Any, *, budget: Any
+) -> CoverageMatrix:
+    """The coverage matrix from the losses at the demand points themselves.
+
+    ``loss_db`` is the sparse (demand points × sites) coupling loss of
+    :func:`blankspot.coverage.point_path_loss` (an entry only where there is one); a point is
+    covered by a site where its entry is within ``budget`` (``budget.covered``). One loss
+    matrix gives the matrices of any number of budgets at one frequency.
+
+    >>> import geopandas as gpd, scipy.sparse as sp
+    >>> from shapely.geometry import Point
+    >>> from blankspot.propagation.budget import LinkBudget
+    >>> cells = gpd.GeoDataFrame({"village_id": ["a", "a"], "population": [5.0, 7.0]},
+    ...                          geometry=[Point(0, 0), Point(1, 0)], crs="EPSG:32750")
+    >>> b = LinkBudget()
+    >>> loss = sp.csc_array(([b.max_path_loss_db - 1.0, b.max_path_loss_db + 1.0], ([0, 1], [0, 0])),
+    ...                     shape=(2, 1))
+    >>> matrix_from_point_losses(loss, cells, ["s"], budget=b).matrix.toarray().ravel().tolist()
+    [True, False]
+    """
+    csc = sp.csc_array(loss_db)
+    if csc.shape[0] != len(demand_cells):
+        raise SchemaError(
+            f"the loss matrix has {csc.shape[0]} rows but there are {len(demand_cells)} demand "
+            "cells; compute it at the demand cells' points, in their order."
+        )
+    covered = np.asarray(budget.covered(csc.data), dtype=bool)
+    matrix = sp.csc_array((covered, csc.indices.copy(), csc.indptr.copy()), shape=csc.shape)
+    matrix.eliminate_zeros()
+    return CoverageMatrix(
+        matrix=matrix, demand=pd.DataFrame(demand_cells[["village_id", "population"]]),
+        site_ids=tuple(site_ids), max_path_loss_db=float(budget.max_path_loss_db),
+    )  # fmt: skip
 
 
 def build_coverage_matrix(

@@ -120,6 +120,10 @@ class PlanConfig:
     5.5 dB for digital systems of 1 MHz or more)."""
     probability_floor: float = DEFAULT_PROBABILITY_FLOOR
     """With ``coverage="probability"``, probabilities below this are dropped from the matrix."""
+    evaluate_at: str = "raster"
+    """Where the siting matrix takes its losses: ``"raster"`` (each demand point's cell of the
+    full footprints) or ``"points"`` (exact paths to the demand points, ``"itm"`` and ``"los"``;
+    :attr:`blankspot.settings.CoverageSettings.evaluate_at`)."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -172,6 +176,12 @@ class PlanConfig:
             problems.append(
                 f"coverage must be 'threshold' or 'probability'; received {self.coverage!r}."
             )
+        elif self.coverage == "probability" and self.evaluate_at == "points":
+            problems.append(
+                "coverage='probability' reads its probabilities from the footprints; with "
+                "evaluate_at='points' the matrix is built at the threshold only. Use "
+                "evaluate_at='raster' with coverage='probability'."
+            )
         if not (_is_real(self.served_share) and 0 < self.served_share <= 1):
             problems.append(
                 f"served_share (β) must be a share in (0, 1], e.g. 0.8; received "
@@ -191,6 +201,15 @@ class PlanConfig:
             problems.append(
                 f"calibration corrects the 'itm' prediction (ITM plus P.2108 terminal loss), "
                 f"not model {self.model!r}; use model 'itm' or drop the calibration."
+            )
+        if self.evaluate_at not in ("raster", "points"):
+            problems.append(
+                f"evaluate_at must be 'raster' or 'points'; received {self.evaluate_at!r}."
+            )
+        elif self.evaluate_at == "points" and self.model == "p1812":
+            problems.append(
+                "evaluate_at 'points' computes exact ITM or LOS paths; P.1812 is not available "
+                "there yet. Use evaluate_at 'raster' with model 'p1812'."
             )
         raise_if_problems("PlanConfig", problems, UnitsError)
 
@@ -283,6 +302,7 @@ class PlanConfig:
             clutter=self.clutter_model(landcover, terrain=terrain, settlement_xy=settlement_xy),
             calibration=self.calibration,
             max_loss_db=max_loss_db,
+            evaluate_at=self.evaluate_at,
         )
 
     def model_label(self) -> str:

@@ -97,21 +97,31 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from affine import Affine
 from pyproj import CRS
 
 from blankspot.calibration import Calibration, CalibrationCorrection
 from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.crs import require_same
-from blankspot.errors import CRSError, SchemaError, UnitsError, format_problems
+from blankspot.errors import (
+    ConfigError,
+    CRSError,
+    InputError,
+    Problems,
+    SchemaError,
+    UnitsError,
+    format_problems,
+)
 from blankspot.propagation.antenna import Antenna, Omni, Sector, SectorSite
 from blankspot.propagation.budget import LinkBudget
 from blankspot.propagation.los import _check_site_inputs, _viewshed, viewshed
 from blankspot.propagation.models import free_space_loss_db
+from blankspot.propagation.points import _point_path_loss
 from blankspot.propagation.radial import (
     ITM_SWEEPS,
     ItmParams,
@@ -435,9 +445,10 @@ class _Clutter:
         return float(min(table[int(c)] for c in np.unique(self.codes)))
 
     def terminal_loss_db(
-        self, window: tuple[slice, slice] | None, freq_mhz: float, rx_height_agl_m: float
+        self, window: tuple[Any, Any] | None, freq_mhz: float, rx_height_agl_m: float
     ) -> np.float32 | npt.NDArray[np.float32]:
-        """P.2108 terminal loss over a window of the grid (float32), or a scalar."""
+        """P.2108 terminal loss over a window of the grid (float32), or a scalar; ``window``
+        may also be a pair of row and column index arrays (cells picked one by one)."""
         if self.model is None:
             raise UnitsError(
                 "ITM needs land-cover classes for the P.2108 terminal correction, but the "
@@ -1381,3 +1392,299 @@ def compute_coverage(
         radius_m=float(radius_m),
         rx_height_agl_m=float(rx_height_agl_m),
     )
+
+
+class PointTerminal(NamedTuple):
+    """What each demand point adds to the basic loss whatever the site: the P.2108 terminal
+    loss of its land-cover class (dB, 0 without clutter) and that class's code (-1: none), the
+    class of the grid cell the point lies in (:func:`point_terminal`)."""
+
+    loss_db: npt.NDArray[np.float64]
+    codes: npt.NDArray[np.int64]
+
+
+def point_terminal(
+    clutter: _Clutter | None,
+    terrain: Terrain | None,
+    px: npt.NDArray[np.float64],
+    py: npt.NDArray[np.float64],
+    *,
+    model: str,
+    freq_mhz: float,
+    rx_height_agl_m: float,
+) -> PointTerminal:
+    """The terminal loss and class of each point (``"itm"`` with clutter; else 0 dB and the
+    class, -1 without one). The class is that of the point's cell (nearest cell centre), as
+    :func:`blankspot.calibration.predict_at_points` takes it; points off the grid get -1.
+    ``terrain`` is needed for a land-cover grid only."""
+    n = px.size
+    codes = np.full(n, -1, dtype=np.int64)
+    loss = np.zeros(n, dtype=np.float64)
+    if clutter is None:
+        return PointTerminal(loss, codes)
+    if clutter.uniform is not None:
+        codes[:] = int(clutter.uniform)
+        if model == "itm":
+            loss[:] = float(clutter.terminal_loss_db(None, freq_mhz, rx_height_agl_m))
+        return PointTerminal(loss, codes)
+    if clutter.codes is None:  # heights only: P.1812's, no classes
+        return PointTerminal(loss, codes)
+    if terrain is None:
+        raise InputError(
+            "a land-cover grid needs its terrain to find each point's cell; pass the terrain, "
+            "or a uniform clutter."
+        )
+    row, col = terrain.rowcol(px, py)
+    r = np.rint(row).astype(np.int64)
+    c = np.rint(col).astype(np.int64)
+    ok = (r >= 0) & (r < terrain.shape[0]) & (c >= 0) & (c < terrain.shape[1])
+    codes[ok] = np.asarray(clutter.codes[r[ok], c[ok]], dtype=np.int64)
+    if model == "itm" and ok.any():
+        loss[ok] = np.asarray(
+            clutter.terminal_loss_db((r[ok], c[ok]), freq_mhz, rx_height_agl_m), dtype=np.float64
+        )
+    return PointTerminal(loss, codes)
+
+
+def site_point_losses(
+    window: Terrain,
+    x_m: float,
+    y_m: float,
+    height_agl_m: float,
+    px: npt.NDArray[np.float64],
+    py: npt.NDArray[np.float64],
+    terminal: PointTerminal,
+    *,
+    freq_mhz: float,
+    model: str,
+    radius_m: float,
+    rx_height_agl_m: float,
+    k_factor: float,
+    itm_params: ItmParams | None,
+    max_loss_db: float | None,
+    antenna: Antenna | None,
+    calibration: CalibrationCorrection | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """One site's coupling loss at the points within ``radius_m``: ``(indices into px, loss_db)``.
+
+    The per-site unit of :func:`point_path_loss` (in a process and on dask workers alike):
+    ``window`` is the site's :func:`site_window` of the terrain, so both paths give the same
+    bits. Per point, as :func:`site_footprint` per cell: the exact path's basic loss
+    (:func:`blankspot.propagation.points.point_path_loss`), plus the terminal loss, with the
+    calibration (distance: the point's own), minus the antenna pattern's relative gain toward
+    the point (azimuth from grid north, elevation toward the receiver or the highest
+    obstruction), then points costlier than ``max_loss_db`` (or without a loss) left out.
+    Inputs are checked by the caller.
+    """
+    d = np.hypot(px - x_m, py - y_m)
+    idx = np.flatnonzero((d <= radius_m) & window.contains(px, py))
+    if idx.size == 0:
+        return idx.astype(np.int64), np.zeros(0, dtype=np.float64)
+    out = _point_path_loss(
+        window, x_m, y_m, height_agl_m, px[idx], py[idx], freq_mhz=freq_mhz, model=model,
+        rx_height_agl_m=rx_height_agl_m, k_factor=k_factor, itm_params=itm_params,
+        parallel=False,
+    )  # fmt: skip
+    loss = out.loss_db + terminal.loss_db[idx]
+    if calibration is not None:
+        loss = np.asarray(calibration.apply(loss, out.distance_m, terminal.codes[idx]), float)
+    if antenna is not None:
+        azimuth = np.degrees(np.arctan2(px[idx] - x_m, py[idx] - y_m)) % 360.0
+        has = np.isfinite(loss)
+        rel = np.zeros(idx.size)
+        rel[has] = _relative_gain_db(antenna, azimuth[has], out.elevation_deg[has])
+        loss = loss - rel
+    keep = np.isfinite(loss)
+    if max_loss_db is not None:
+        keep &= loss <= max_loss_db
+    return idx[keep].astype(np.int64), loss[keep]
+
+
+def point_path_loss(
+    terrain: Terrain,
+    sites: gpd.GeoDataFrame,
+    points_xy: npt.ArrayLike,
+    *,
+    budget: LinkBudget = DEFAULT_BUDGET,
+    model: str = "itm",
+    radius_m: float = 30_000.0,
+    rx_height_agl_m: float = 1.5,
+    k_factor: float = DEFAULT_K_FACTOR,
+    clutter: ClutterLike = None,
+    itm_params: ItmParams | None = None,
+    max_loss_db: float | None = None,
+    antennas: Mapping[str, Antenna] | None = None,
+    calibration: Calibration | CalibrationCorrection | None = None,
+    n_threads: int | None = None,
+) -> sp.csc_array:
+    """Coupling loss from every site to every point within its radius, on exact paths.
+
+    What :func:`compute_coverage` computes for every cell, evaluated only at ``points_xy``
+    (e.g. the demand points) and on each exact straight path instead of the radial sweep
+    (:func:`site_point_losses`): the same model, clutter, calibration and antenna. A point is
+    left out of a site's column when it lies beyond ``radius_m`` or off the terrain, when its
+    path touches nodata (or ITM fails on it, or, for ``"los"``, the terrain hides it), and,
+    for ``"itm"``, when its loss exceeds ``max_loss_db``.
+
+    Parameters
+    ----------
+    terrain, sites, budget, radius_m, rx_height_agl_m, k_factor, clutter, itm_params, antennas,
+    calibration, n_threads
+        As in :func:`compute_coverage`.
+    points_xy
+        (n, 2) array of x, y in the terrain CRS, metres.
+    model
+        ``"itm"`` or ``"los"``; ``"p1812"`` is not available on exact paths yet.
+    max_loss_db
+        ``"itm"``: points costlier than this are left out. Default
+        ``budget.max_path_loss_db + MAX_LOSS_MARGIN_DB``.
+
+    Returns
+    -------
+    scipy.sparse.csc_array
+        float64 (n points × n sites) coupling loss in dB, sites in the order of the table;
+        an entry only where the point has one.
+
+    Raises
+    ------
+    ConfigError
+        ``model="p1812"``.
+    CRSError, SchemaError
+        As :func:`compute_coverage` for the sites table.
+    UnitsError
+        Bad model, radius, heights, frequency, k-factor, clutter, calibration, points
+        (not an (n, 2) array of finite numbers) or ``n_threads``, all listed at once.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from blankspot.testing import make_terrain, cell_centre
+    >>> t = make_terrain("flat")
+    >>> x, y = cell_centre(t, 32, 32)
+    >>> sites = gpd.GeoDataFrame({"height_agl_m": [30.0]}, geometry=[Point(x, y)],
+    ...                          index=["A"], crs=t.crs)
+    >>> loss = point_path_loss(t, sites, [[x + 300.0, y], [x + 5000.0, y]], radius_m=900.0)
+    >>> loss.shape, loss.nnz  # the second point is beyond the radius
+    ((2, 1), 1)
+    """
+    problems = Problems()
+    if model == "p1812":
+        problems.add(
+            "model 'p1812' is not available on exact point paths yet; evaluate it on the "
+            "raster (evaluate_at='raster'), or use model 'itm' or 'los'.",
+            ConfigError,
+        )
+    elif model not in ("itm", "los"):
+        problems.add(f"model must be 'itm' or 'los' for exact point paths; received {model!r}.",
+                     UnitsError)  # fmt: skip
+    if not isinstance(terrain, Terrain):
+        raise TypeError(f"terrain must be a blankspot Terrain; received {type(terrain).__name__}.")
+    if not isinstance(budget, LinkBudget):
+        raise TypeError(f"budget must be a LinkBudget; received {type(budget).__name__}.")
+    if n_threads is not None and (
+        isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1
+    ):
+        problems.add(f"n_threads must be None or a whole number >= 1; received {n_threads!r}.",
+                     UnitsError)  # fmt: skip
+    for name, value, positive in (
+        ("radius_m", radius_m, True), ("k_factor", k_factor, True),
+        ("rx_height_agl_m", rx_height_agl_m, False),
+    ):  # fmt: skip
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(
+            value) and (value > 0 if positive else value >= 0)  # fmt: skip
+        if not ok:
+            need = "> 0" if positive else ">= 0"
+            problems.add(f"{name} must be a finite number {need}; received {value!r}.",
+                         UnitsError)  # fmt: skip
+    if model == "itm":
+        for p in model_input_problems("itm", height_agl_m=10.0, rx_height_agl_m=rx_height_agl_m,
+                                      freq_mhz=budget.freq_mhz):  # fmt: skip
+            problems.add(p, UnitsError)
+    if model == "los" and clutter is not None:
+        problems.add("clutter is used by 'itm' only here (P.2108 terminal loss); 'los' is free "
+                     "space where visible. Use clutter=None with model='los'.", UnitsError)
+    if itm_params is not None and not isinstance(itm_params, ItmParams):
+        problems.add(f"itm_params must be an ItmParams; received {type(itm_params).__name__}.",
+                     UnitsError)  # fmt: skip
+    if max_loss_db is not None and not (
+        isinstance(max_loss_db, int | float) and not math.isnan(max_loss_db)
+    ):
+        problems.add(f"max_loss_db must be a number of dB or None; received {max_loss_db!r}.",
+                     UnitsError)  # fmt: skip
+    try:
+        correction = _check_calibration(calibration, model)
+    except UnitsError as exc:
+        problems.add(str(exc), UnitsError)
+        correction = None
+    try:
+        xy = np.asarray(points_xy, dtype=np.float64)
+    except (TypeError, ValueError):
+        xy = np.full((0, 0), np.nan)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        problems.add(
+            f"points_xy must be an (n, 2) array of x, y metres in the terrain CRS; received "
+            f"{'shape ' + str(xy.shape) if xy.size else type(points_xy).__name__}.",
+            UnitsError,
+        )
+    elif not np.isfinite(xy).all():
+        bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
+        problems.add(f"points_xy must be finite; {bad.size} point(s) are not (first at index "
+                     f"{bad[0]}).", UnitsError)  # fmt: skip
+    problems.raise_if_any("point_path_loss() inputs")
+    ids, xs, ys, heights, site_antenna = _check_sites(
+        terrain, sites, rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, k_factor=k_factor,
+        antennas=antennas,
+    )  # fmt: skip
+    if model == "itm":
+        bad_sites = [f"site {sid!r}: {p}" for sid, h in zip(ids, heights, strict=True)
+                     for p in model_input_problems("itm", height_agl_m=float(h),
+                                                   rx_height_agl_m=10.0, freq_mhz=1000.0)]  # fmt: skip
+        if bad_sites:
+            raise SchemaError(format_problems("sites", bad_sites), problems=bad_sites)
+    cap: float | None = None
+    if model == "itm":
+        cap = float(budget.max_path_loss_db + MAX_LOSS_MARGIN_DB if max_loss_db is None
+                    else max_loss_db)  # fmt: skip
+    resolved = _resolve_clutter(clutter, terrain)
+    if model == "itm" and resolved is not None and resolved.model is None:
+        resolved.terminal_loss_db(None, budget.freq_mhz, rx_height_agl_m)  # raises: no classes
+    px = np.ascontiguousarray(xy[:, 0])
+    py = np.ascontiguousarray(xy[:, 1])
+    terminal = point_terminal(resolved, terrain, px, py, model=model,
+                              freq_mhz=float(budget.freq_mhz),
+                              rx_height_agl_m=float(rx_height_agl_m))  # fmt: skip
+
+    def one(j: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        r0, c0, rows, cols = site_window(terrain.shape, terrain.transform, float(xs[j]),
+                                         float(ys[j]), float(radius_m))  # fmt: skip
+        return site_point_losses(
+            terrain.window(r0, c0, rows, cols), float(xs[j]), float(ys[j]), float(heights[j]),
+            px, py, terminal, freq_mhz=float(budget.freq_mhz), model=model,
+            radius_m=float(radius_m), rx_height_agl_m=float(rx_height_agl_m),
+            k_factor=float(k_factor), itm_params=itm_params, max_loss_db=cap,
+            antenna=site_antenna[j], calibration=correction,
+        )  # fmt: skip
+
+    n = len(ids)
+    workers = n_threads if n_threads is not None else min(max(n, 1), os.cpu_count() or 1)
+    if workers == 1 or n <= 1:
+        columns = [one(j) for j in range(n)]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            columns = list(pool.map(one, range(n)))
+    return losses_to_csc(columns, px.size)
+
+
+def losses_to_csc(
+    columns: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]], n_points: int
+) -> sp.csc_array:
+    """The per-site ``(indices, loss_db)`` of :func:`site_point_losses` as one float64 CSC
+    array (points × sites), rows sorted within each column."""
+    lengths = np.array([idx.size for idx, _ in columns], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    indices = (np.concatenate([idx for idx, _ in columns]) if columns
+               else np.zeros(0, np.int64))  # fmt: skip
+    data = np.concatenate([v for _, v in columns]) if columns else np.zeros(0)
+    return sp.csc_array((data.astype(np.float64), indices.astype(np.int64), indptr),
+                        shape=(int(n_points), len(columns)))  # fmt: skip

@@ -82,10 +82,17 @@ from blankspot._deprecated import moved_names
 from blankspot.aggregate import CoverageMatrix
 from blankspot.clutter import ClutterModel
 from blankspot.coverage import (
+    MAX_LOSS_MARGIN_DB,
     MODELS,
     TERRAIN_MODELS,
+    PointTerminal,
+    _check_calibration,
+    _resolve_clutter,
+    losses_to_csc,
+    point_terminal,
     site_antennas,
     site_footprint,
+    site_point_losses,
     validate_site_table,
 )
 from blankspot.errors import InputError, SchemaError, UnitsError, format_problems
@@ -95,6 +102,7 @@ from blankspot.footprints import Grid as _Grid
 from blankspot.footprints import SparseFootprint as _SparseFootprint
 from blankspot.io.terrain_source import TerrainSource as _TerrainSource
 from blankspot.propagation.budget import LinkBudget
+from blankspot.units import DEFAULT_K_FACTOR
 
 __all__ = [
     "DASK_INSTALL_HINT",
@@ -102,6 +110,7 @@ __all__ = [
     "compute_footprints",
     "coverage_matrix_distributed",
     "local_cluster",
+    "point_path_loss_distributed",
     "sparse_site_footprint",
 ]
 
@@ -331,7 +340,8 @@ _SLOTS_REFRESH = 64
 
 
 def _stream(
-    engine: _Engine, tasks: Sequence[_SiteTask], extra: tuple[Any, ...] = ()
+    engine: _Engine, tasks: Sequence[Any], extra: tuple[Any, ...] = (),
+    run: Callable[..., Any] | None = None,
 ) -> Iterator[tuple[int, Any]]:
     """(site position, result) as tasks complete, with a bounded number in flight."""
     pending: dict[Future[Any], int] = {}
@@ -341,7 +351,7 @@ def _stream(
     try:
         while True:
             while nxt < len(tasks) and len(pending) < limit:
-                pending[engine.executor.submit(_run_task, tasks[nxt], *extra)] = nxt
+                pending[engine.executor.submit(run or _run_task, tasks[nxt], *extra)] = nxt
                 nxt += 1
             if not pending:
                 return
@@ -698,3 +708,134 @@ def coverage_matrix_distributed(
         index=demand_cells.index.copy(),
     )
     return CoverageMatrix(matrix=matrix, demand=demand, site_ids=tuple(ids), max_path_loss_db=cap)
+
+
+# --- losses at points ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PointTask:
+    """One site and the points within its radius (indices into the caller's points)."""
+
+    source: _TerrainSource
+    grid: _Grid
+    x_m: float
+    y_m: float
+    height_agl_m: float
+    index: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    terminal: PointTerminal
+    options: tuple[tuple[str, Any], ...]
+    antenna: Any = None
+
+
+def _run_point_task(task: _PointTask) -> tuple[np.ndarray, np.ndarray]:
+    """The task run on a worker: read the site's window, then the losses at its points."""
+    r0, c0, rows, cols = task.grid.window_around(task.x_m, task.y_m, dict(task.options)["radius_m"])
+    window = task.source.read_window(task.grid, r0, c0, rows, cols)
+    local, loss = site_point_losses(
+        window, task.x_m, task.y_m, task.height_agl_m, task.px, task.py, task.terminal,
+        antenna=task.antenna, **dict(task.options),
+    )  # fmt: skip
+    return task.index[local], loss
+
+
+def point_path_loss_distributed(
+    terrain_source: _TerrainSource,
+    sites: Any,
+    points_xy: Any,
+    *,
+    grid: _Grid,
+    budget: LinkBudget | None = None,
+    model: str = "itm",
+    radius_m: float = 30_000.0,
+    rx_height_agl_m: float = 1.5,
+    k_factor: float = DEFAULT_K_FACTOR,
+    clutter: Any = None,
+    max_loss_db: float | None = None,
+    calibration: Any = None,
+    antennas: Any = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    progress: bool = False,
+) -> sp.csc_array:
+    """:func:`blankspot.coverage.point_path_loss` with one task per site, each reading only
+    its window of ``grid`` from ``terrain_source``.
+
+    Every task runs :func:`blankspot.coverage.site_point_losses` on the window
+    :func:`blankspot.coverage.site_window` picks, as the in-process function does on the grid
+    in memory, so both return the same matrix bit for bit. A task carries only the points
+    within its site's radius, with their terminal loss worked out here (clutter: uniform or
+    none, as for footprints). Engines (``client``, ``scheduler``, ``n_workers``) as in
+    :func:`compute_footprints`.
+
+    Returns
+    -------
+    scipy.sparse.csc_array
+        float64 (points × sites) coupling loss in dB, as
+        :func:`~blankspot.coverage.point_path_loss`.
+
+    Raises
+    ------
+    ConfigError
+        ``model="p1812"``.
+    InputError
+        A clutter grid (not cut to windows).
+    SchemaError, CRSError, UnitsError
+        As :func:`compute_footprints`, and points that are not an (n, 2) array of finite
+        numbers.
+    """
+    from blankspot.errors import ConfigError
+
+    if model == "p1812":
+        raise ConfigError(
+            "model 'p1812' is not available on exact point paths yet; evaluate it on the raster "
+            "(evaluate_at='raster'), or use model 'itm' or 'los'."
+        )
+    budget = budget if budget is not None else LinkBudget()
+    radius = _check_common(terrain_source, grid, model, radius_m, max_loss_db)
+    _model_options(model, {"clutter": clutter}, None)  # refuses a clutter grid
+    xy = np.asarray(points_xy, dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or not np.isfinite(xy).all():
+        raise UnitsError(
+            "points_xy must be an (n, 2) array of finite x, y metres in the grid's CRS; "
+            f"received shape {xy.shape}."
+        )
+    ids, xs, ys, hs = validate_site_table(sites, crs=grid.crs, bounds=grid.bounds,
+                                          where="the grid")  # fmt: skip
+    site_antenna = site_antennas(sites, antennas)
+    correction = _check_calibration(calibration, model)
+    cap = None
+    if model == "itm":
+        cap = float(budget.max_path_loss_db + MAX_LOSS_MARGIN_DB if max_loss_db is None
+                    else max_loss_db)  # fmt: skip
+    px, py = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    terminal = point_terminal(_resolve_clutter(clutter, None), None, px, py,  # type: ignore[arg-type]
+                              model=model, freq_mhz=float(budget.freq_mhz),
+                              rx_height_agl_m=float(rx_height_agl_m))  # fmt: skip
+    options = (
+        ("calibration", correction), ("freq_mhz", float(budget.freq_mhz)),
+        ("itm_params", None), ("k_factor", float(k_factor)), ("max_loss_db", cap),
+        ("model", model), ("radius_m", radius), ("rx_height_agl_m", float(rx_height_agl_m)),
+    )  # fmt: skip
+    tasks = []
+    for x, y, h, antenna in zip(xs, ys, hs, site_antenna, strict=True):
+        near = np.flatnonzero(np.hypot(px - x, py - y) <= radius)
+        tasks.append(_PointTask(
+            source=terrain_source, grid=grid, x_m=float(x), y_m=float(y), height_agl_m=float(h),
+            index=near.astype(np.int64), px=px[near], py=py[near],
+            terminal=PointTerminal(terminal.loss_db[near], terminal.codes[near]),
+            options=options, antenna=antenna,
+        ))  # fmt: skip
+    columns: list[Any] = [None] * len(ids)
+    if tasks:
+        with (
+            _engine(client, scheduler, n_workers) as engine,
+            _bar(len(tasks), "points", progress) as bar,
+        ):
+            for j, col in _stream(engine, tasks, run=_run_point_task):
+                columns[j] = col
+                bar.update(1)
+    return losses_to_csc(columns, px.size)

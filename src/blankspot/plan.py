@@ -25,7 +25,12 @@ import pandas as pd
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from blankspot.aggregate import CoverageMatrix, build_coverage_matrix, village_summary
+from blankspot.aggregate import (
+    CoverageMatrix,
+    build_coverage_matrix,
+    matrix_from_point_losses,
+    village_summary,
+)
 from blankspot.cache import resolve_cache_dir
 from blankspot.candidates import combine_sites, generate_candidates
 from blankspot.config import PASER_BUDGET_IDR, PASER_TOWER_COST_IDR, PlanConfig
@@ -33,7 +38,7 @@ from blankspot.costs import CostModel, CostParameters
 from blankspot.coverage import CoverageResult
 from blankspot.crs import require_same
 from blankspot.demand import demand_layer, select_villages
-from blankspot.distributed import compute_footprints
+from blankspot.distributed import compute_footprints, point_path_loss_distributed
 from blankspot.errors import ConfigError, InputError
 from blankspot.footprints import DemandIndex, FootprintStore, Grid, terrain_key
 from blankspot.hindcast import explain
@@ -168,9 +173,14 @@ def coverage_matrix_streamed(
     footprints. With ``store`` stored footprints are read instead of computed. With
     ``sigma_l_db`` the matrices hold coverage probabilities (see
     :func:`blankspot.aggregate.build_coverage_matrix`), entries under ``probability_floor``
-    dropped.
+    dropped. With
+    ``settings.evaluate_at == "points"`` no footprint is computed: each site's loss is computed
+    on the exact path to each demand point within its radius
+    (:meth:`CoverageSettings.point_losses`), and ``store`` is not used.
     """
     budgets = list(budgets) if budgets is not None else [settings.link]
+    if settings.evaluate_at == "points":
+        return _point_matrices(terrain, sites, demand, settings, budgets, batch_size, progress)
     columns: list[list[Any]] = [[] for _ in budgets]
     with tqdm(total=len(sites), desc="coverage", unit="site", leave=False,
               disable=not progress) as bar:
@@ -187,6 +197,24 @@ def coverage_matrix_streamed(
             for cols in columns]
 
 
+def _point_matrices(terrain: Terrain, sites: gpd.GeoDataFrame, demand: pd.DataFrame,
+                    settings: CoverageSettings, budgets: Sequence[LinkBudget], batch_size: int,
+                    progress: bool) -> list[CoverageMatrix]:
+    """The matrices of :func:`coverage_matrix_streamed` from the losses at the demand points."""
+    require_same(getattr(demand, "crs", None), terrain.crs, "demand cells", "the terrain")
+    xy = np.column_stack([demand.geometry.x.to_numpy(float), demand.geometry.y.to_numpy(float)])
+    parts = []
+    with tqdm(total=len(sites), desc="coverage", unit="site", leave=False,
+              disable=not progress) as bar:
+        for i in range(0, len(sites), batch_size):
+            batch = sites.iloc[i : i + batch_size]
+            parts.append(settings.point_losses(terrain, batch, xy))
+            bar.update(len(batch))
+    loss = sp.hstack(parts, format="csc") if parts else sp.csc_array((len(demand), 0))
+    ids = tuple(str(s) for s in sites.index)
+    return [matrix_from_point_losses(loss, demand, ids, budget=b) for b in budgets]
+
+
 def coverage_matrices_distributed(
     terrain: Terrain, terrain_source: TerrainSource, sites: gpd.GeoDataFrame, demand: pd.DataFrame,
     *, settings: CoverageSettings, budgets: Sequence[LinkBudget], client: Any = None,
@@ -200,6 +228,20 @@ def coverage_matrices_distributed(
     (a LocalCluster for this call), ``"threads"``, or ``"tcp://HOST:PORT"``.
     """
     grid = Grid.from_terrain(terrain)
+    if settings.evaluate_at == "points":
+        require_same(getattr(demand, "crs", None), terrain.crs, "demand cells", "the terrain")
+        xy = np.column_stack([demand.geometry.x.to_numpy(float),
+                              demand.geometry.y.to_numpy(float)])  # fmt: skip
+        loss = point_path_loss_distributed(
+            terrain_source, sites, xy, grid=grid, budget=settings.link, model=settings.model,
+            radius_m=settings.radius_m, rx_height_agl_m=settings.rx_height_agl_m,
+            k_factor=settings.k_factor, clutter=settings.clutter,
+            max_loss_db=settings.effective_max_loss_db(), calibration=settings.correction(),
+            client=client, scheduler=None if scheduler == "local" else scheduler,
+            progress=progress,
+        )  # fmt: skip
+        ids = tuple(str(s) for s in sites.index)
+        return [matrix_from_point_losses(loss, demand, ids, budget=b) for b in budgets]
     footprints = compute_footprints(
         terrain_source,
         sites,

@@ -242,6 +242,10 @@ class ScenarioSpec:
         "radio", "path", None, "calibration TOML written by `blankspot calibrate`: its fitted "
         "offset, slope and class losses correct every itm footprint", nullable=True,
         example="calibration.toml")
+    evaluate_at: str = _key(
+        "radio", "choice", _PLAN.evaluate_at, "where the siting matrix takes its losses: "
+        "\"raster\" (each demand point's cell of the full footprints) or \"points\" (exact "
+        "paths to the demand points; itm and los)", choices=lambda: ("raster", "points"))
     # --- [costs] -----------------------------------------------------------------------------
     budget_idr: int = _key("costs", "idr", _PLAN.budget_idr, "budget, whole Rupiah")
     tower_cost_idr: int | None = _key(
@@ -906,6 +910,7 @@ def _plan_config(v: Mapping[str, Any], *, read_files: bool, cost: bool = True) -
         coverage=v["coverage"],
         sigma_l_db=v["sigma_l_db"],
         probability_floor=v["probability_floor"],
+        evaluate_at=v["evaluate_at"],
     )
 
 

@@ -23,14 +23,23 @@ from typing import Any
 
 from blankspot.calibration import Calibration, CalibrationCorrection
 from blankspot.clutter import ClutterModel
-from blankspot.coverage import MAX_LOSS_MARGIN_DB, TERRAIN_MODELS, CoverageResult, compute_coverage
+from blankspot.coverage import (
+    MAX_LOSS_MARGIN_DB,
+    TERRAIN_MODELS,
+    CoverageResult,
+    compute_coverage,
+    point_path_loss,
+)
 from blankspot.errors import ConfigError, format_problems
 from blankspot.propagation.budget import LinkBudget
 from blankspot.propagation.radial import ITM_SWEEPS
 from blankspot.terrain import Terrain
 from blankspot.units import DEFAULT_K_FACTOR
 
-__all__ = ["MODEL_NAMES", "CoverageSettings"]
+__all__ = ["EVALUATE_AT", "MODEL_NAMES", "CoverageSettings"]
+
+EVALUATE_AT = ("raster", "points")
+"""Where the siting matrix takes its losses (:attr:`CoverageSettings.evaluate_at`)."""
 
 MODEL_NAMES = {"los": "LOS + free space", "itm": "ITM (Longley-Rice)", "p1812": "ITU-R P.1812"}
 """How each model is named for people (maps, tables, summaries)."""
@@ -67,6 +76,13 @@ class CoverageSettings:
         breakpoints and checked segments, interpolating the rest
         (:func:`blankspot.propagation.radial.radial_path_loss`). ``"adaptive"`` enters the
         cache key, so cached footprints of the two never mix.
+    evaluate_at
+        Where the siting matrix (demand × candidate) takes its losses: ``"raster"`` (default)
+        reads each demand point's cell from the site's full footprint (radial sweep);
+        ``"points"`` computes the exact path from each site to each demand point within its
+        radius (:func:`blankspot.coverage.point_path_loss`), ``"itm"`` and ``"los"`` only.
+        Maps and rasters of the chosen towers are footprints either way. Enters the cache key
+        only when it is ``"points"``, so the raster keys are unchanged.
     """
 
     model: str = "itm"
@@ -78,6 +94,7 @@ class CoverageSettings:
     max_loss_db: float | None = None
     calibration: Calibration | CalibrationCorrection | None = None
     itm_sweep: str = "exact"
+    evaluate_at: str = "raster"
 
     def __post_init__(self) -> None:
         problems = []
@@ -108,6 +125,12 @@ class CoverageSettings:
                 problems.append(f"calibration corrects the {corr.model!r} prediction, not "
                                 f"model {self.model!r}; use model 'itm' or drop the "
                                 "calibration.")
+        if self.evaluate_at not in EVALUATE_AT:
+            problems.append(f"evaluate_at must be one of {', '.join(map(repr, EVALUATE_AT))}; "
+                            f"received {self.evaluate_at!r}.")
+        elif self.evaluate_at == "points" and self.model == "p1812":
+            problems.append("evaluate_at 'points' computes exact ITM or LOS paths; P.1812 is not "
+                            "available there yet. Use evaluate_at 'raster' with model 'p1812'.")
         if problems:
             raise ConfigError(format_problems("CoverageSettings", problems), problems=problems)
 
@@ -165,7 +188,12 @@ class CoverageSettings:
         cut = self.effective_max_loss_db()
         if cut is not None:
             options["max_loss_db"] = cut
-        return {"model": self.model, "radius_m": float(self.radius_m), "options": options}
+        parts: dict[str, Any] = {
+            "model": self.model, "radius_m": float(self.radius_m), "options": options,
+        }  # fmt: skip
+        if self.evaluate_at != "raster":
+            parts["evaluate_at"] = self.evaluate_at
+        return parts
 
     def compute(self, terrain: Terrain, sites: Any, *, progress: bool = False) -> CoverageResult:
         """Coverage of ``sites`` on ``terrain`` with these settings, in this process."""
@@ -182,6 +210,24 @@ class CoverageSettings:
             progress=progress,
             calibration=self.calibration,
             itm_sweep=self.itm_sweep if self.model == "itm" else "exact",
+        )
+
+    def point_losses(self, terrain: Terrain, sites: Any, points_xy: Any) -> Any:
+        """Coupling loss (dB) from ``sites`` to ``points_xy`` on exact paths with these
+        settings: a float64 ``scipy.sparse.csc_array``, points × sites
+        (:func:`blankspot.coverage.point_path_loss`)."""
+        return point_path_loss(
+            terrain,
+            sites,
+            points_xy,
+            budget=self.link,
+            model=self.model,
+            radius_m=float(self.radius_m),
+            rx_height_agl_m=float(self.rx_height_agl_m),
+            k_factor=float(self.k_factor),
+            clutter=self.clutter,
+            max_loss_db=self.effective_max_loss_db(),
+            calibration=self.calibration,
         )
 
     def label(self, terrain_res_m: float | None = None) -> str:
@@ -202,6 +248,8 @@ class CoverageSettings:
             text += ", calibrated"
         if self.model == "itm" and self.itm_sweep != "exact":
             text += f", {self.itm_sweep} sweep"
+        if self.evaluate_at == "points":
+            text += ", siting on exact paths to the demand points"
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

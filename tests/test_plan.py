@@ -59,7 +59,7 @@ def test_outputs_are_written_completely(small_plan, small_outputs):
     out, paths = small_outputs
     assert {p.name for p in out.iterdir()} == {
         "map.html", "ranking.csv", "desa.csv", "kecamatan.csv", "coverage.tif", "costs.csv",
-        "curve.csv", "stability.csv", "summary.json",
+        "curve.csv", "stability.csv", "summary.json", "hindcast.csv", "why_not.csv",
         # reports (tests/test_export.py)
         "report.xlsx", "plan.gpkg", "coverage_rsrp_dbm.cog.tif", "coverage_best_server.cog.tif",
         "map.png", "metadata.json", "metadata.md",

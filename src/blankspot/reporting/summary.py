@@ -95,7 +95,10 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "target_desa_served": served,
         "solver": sol.solver,
         "status": sol.status,
-        "bound_people": None if sol.bound is None else round(float(sol.bound), 1),
+        # the solver's bound is on its objective: people alone, or desa weighted above people
+        "bound_objective": None if sol.bound is None else round(float(sol.bound), 1),
+        "bound_people": (None if sol.bound is None or cfg.objective != "people"
+                         else round(float(sol.bound), 1)),
         "model": result.coverage.model,
         "threshold_dbm": cfg.link.threshold_dbm,
         "sigma_l_db": cfg.sigma_l_db if cfg.coverage == "probability" else None,

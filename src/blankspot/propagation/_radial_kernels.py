@@ -826,10 +826,7 @@ def _itm_radial(
     dh_ring = np.zeros(n_valid + 1)
     hull_a = np.empty(n_valid + 1, dtype=np.int64)
     hull_a[0] = 0
-    hn_a = 1
-    a_prev = 0
-    a_next = 1
-    a_done = 0
+    ast = np.array([1, 0, 1, 0], dtype=np.int64)  # hull length, previous, next, done anchor
 
     # walk 2: the cells, in ring order
     hull[0] = 0
@@ -867,28 +864,11 @@ def _itm_radial(
                 continue
         exact_dh = not anchored or n <= near_cells
         # (before the cell's tail: the anchors use tl as scratch)
-        while not exact_dh and a_done < min(n, n_valid):
-            s_a = a_next
-            d_a = s_a * res_m
-            tl[0, 0] = z[s_a]
-            tail_sums(tl[0], s_a, 1, tl[1], tl[2])
-            hz = itm_horizons(
-                z, p0, s_a, tl, s_a, d_a, txarg, hull_a, hn_a, hy, inv_two_a_ref, site, n0
-            )
-            d_start = min(15.0 * h_tx_m, 0.1 * hz[4])
-            d_end = d_a - min(15.0 * h_rx_m, 0.1 * hz[5])
-            dh_ring[s_a] = delta_h(z, s_a, tl, s_a, res_m, d_start, d_end, s, diffs)
-            for q in range(a_prev + 1, s_a):  # linear between anchors
-                w = (q - a_prev) / (s_a - a_prev)
-                dh_ring[q] = dh_ring[a_prev] + w * (dh_ring[s_a] - dh_ring[a_prev])
-            a_done = s_a
-            if s_a == n_valid:
-                break
-            nxt = min(s_a + max(1, s_a // dh_every), n_valid)
-            for j in range(s_a, nxt):
-                hn_a = hull_push(hull_a, hn_a, hy, j)
-            a_prev = s_a
-            a_next = nxt
+        if not exact_dh:
+            _dh_anchors_to(
+                n, z, p0, n_valid, txarg, hy, inv_two_a_ref, hull_a, ast, dh_ring, s, diffs,
+                tl, site, params,
+            )  # fmt: skip
         if not _fill_tail(
             grid, row0, col0, r - row0, c - col0, n, j0, np.float64(elevation_m[r, c]), tl
         ):

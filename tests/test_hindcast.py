@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 
 from blankspot.aggregate import build_coverage_matrix
 from blankspot.clutter import ClutterModel
-from blankspot.config import PASER_TOWER_COST_IDR
+from blankspot.config import PASER_TOWER_COST_IDR, PlanConfig
 from blankspot.crs import PASER_CRS
 from blankspot.hindcast import (
-    DEFAULT_SERVED_SHARE,
     OBSTACLES,
     WHY_NOT_COLUMNS,
     CandidatePool,
@@ -72,7 +71,7 @@ def _scene(elev: np.ndarray, settings: CoverageSettings, *, site_col: int, desa_
                            dtype=np.float64)
     villages = gpd.GeoDataFrame({"name": ["Desa Satu"]}, index=pd.Index(["D1"], name="village_id"),
                                 geometry=[demand.union_all().buffer(300)], crs=PASER_CRS)
-    result = SimpleNamespace(settings=settings, config=SimpleNamespace(), demand=demand,
+    result = SimpleNamespace(settings=settings, config=PlanConfig(), demand=demand,
                              solution=SimpleNamespace(site_ids=chosen), villages=villages,
                              target_ids=("D1",),
                              coverage=cov if chosen else SimpleNamespace(site_ids=()))
@@ -199,7 +198,7 @@ def test_hindcast_of_the_window(small_plan, window_terrain):
         covered = np.asarray(pool.matrix[:, cols].sum(axis=1)).ravel() > 0
         assert row["people_covered"] == pytest.approx(people[covered].sum(), abs=0.05)
         shares = desa_shares(pool.matrix, cols, demand)
-        assert row["n_desa_served"] == int((shares >= DEFAULT_SERVED_SHARE).sum())
+        assert row["n_desa_served"] == int((shares >= small_plan.config.served_share).sum())
 
     # the 2022 tower is the candidate inside Segendang serving most of its people
     from paser_window import SEGENDANG
@@ -216,7 +215,7 @@ def test_why_not_of_the_window(small_plan):
     w = small_plan.why_not
     assert list(w["kode"]) == list(small_plan.target_ids)
     for row in w.to_dict(orient="records"):
-        assert row["served"] == (row["share_covered"] >= DEFAULT_SERVED_SHARE)
+        assert row["served"] == (row["share_covered"] >= small_plan.config.served_share)
         assert (row["obstacle"] == "") == row["served"]
         assert row["obstacle"] == "" or row["obstacle"] in OBSTACLES
         assert (row["profile"] != "") == (row["kode"] in (small_plan.profiles_png or {}))

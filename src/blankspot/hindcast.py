@@ -10,8 +10,8 @@ pool of candidates: the plan's, plus candidates generated inside each 2022 desa 
 (its local high points and a grid clipped to it, at the plan's tower height), computed with the
 plan's coverage settings. Nothing is tuned: both plans are read off the same coverage matrix.
 
-A desa is *served* when at least β (:data:`DEFAULT_SERVED_SHARE`, or the config's
-``served_share``) of the people of its demand rows receive RSRP ≥ the threshold.
+A desa is *served* when at least β (the config's ``served_share``) of the people of its
+demand rows receive RSRP ≥ the threshold.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from blankspot.terrain import Terrain
 
 __all__ = [
-    "DEFAULT_SERVED_SHARE",
     "FLAG_2022",
     "OBSTACLES",
     "CandidatePool",
@@ -53,12 +52,8 @@ __all__ = [
     "classify_obstacle",
     "explain",
     "hindcast_2022",
-    "served_share",
     "why_not",
 ]
-
-DEFAULT_SERVED_SHARE = 0.8
-"""β: a desa is served when at least this share of its settled people is covered."""
 
 FLAG_2022 = "blankspot_2022"
 """The villages column flagging the five desa Paser built towers in (2022)."""
@@ -69,11 +64,6 @@ tests them."""
 
 PLAN_2022 = "2022 as built"
 PLAN_BLANKSPOT = "blankspot"
-
-
-def served_share(config: Any) -> float:
-    """β of ``config``: its ``served_share`` if it has one, else :data:`DEFAULT_SERVED_SHARE`."""
-    return float(getattr(config, "served_share", DEFAULT_SERVED_SHARE))
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,7 +270,7 @@ def hindcast_2022(result: PlanResult, terrain: Terrain, *, store: FootprintStore
         return None
     pool = pool or candidate_pool(result, terrain, store=store)
     demand = result.demand
-    beta = served_share(result.config)
+    beta = float(result.config.served_share)
     demand_ids = set(demand["village_id"].astype(str))
     cols_2022: list[int] = []
     missing = []
@@ -470,7 +460,7 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
                          "run it with blankspot.plan.plan(), which sets them.")
     pool = pool or candidate_pool(result, terrain, store=store)
     demand = result.demand
-    beta = served_share(result.config)
+    beta = float(result.config.served_share)
     link = settings.link
     needed_dbm = float(link.rsrp_dbm(link.max_path_loss_db))  # threshold + location margin
     position = {str(s): j for j, s in enumerate(pool.sites.index)}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from blankspot.crs import WGS84
 from blankspot.errors import SchemaError
+from blankspot.siting.problem import resolved_mask
 from blankspot.units import format_idr as format_idr  # re-exported: the money format of every table
 
 if TYPE_CHECKING:
@@ -119,22 +120,23 @@ def desa_service(cell_village: np.ndarray, cell_population: np.ndarray,
     vids, codes = np.unique(np.asarray(cell_village).astype(str), return_inverse=True)
     pop = np.asarray(cell_population, dtype=np.float64)
     weight = np.bincount(codes, weights=pop, minlength=len(vids))
-    need = served_share * weight
-    slack = 1e-9 * np.maximum(1.0, need)
 
     def covered(miss: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=pop * (1.0 - miss), minlength=len(vids))
 
+    def is_served(people_covered: np.ndarray) -> np.ndarray:
+        return resolved_mask(people_covered, weight, served_share) & (weight > 0)
+
     miss = 1.0 - np.asarray(served_before, dtype=np.float64)
     cov = covered(miss)
-    served = (cov >= need - slack) & (weight > 0)
+    served = is_served(cov)
     served_at = np.where(served, -1, -2)
     served_new: list[tuple[str, ...]] = []
     improved: list[tuple[str, ...]] = []
     for k, p in enumerate(pick_served):
         miss = miss * (1.0 - np.asarray(p, dtype=np.float64))
         now = covered(miss)
-        now_served = (now >= need - slack) & (weight > 0)
+        now_served = is_served(now)
         new = now_served & ~served
         better = (now - cov >= IMPROVED_MIN_PEOPLE) & ~new
         served_at[new] = k

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from blankspot.errors import InfeasibleError
-from blankspot.siting.problem import SitingProblem, _is_resolved, _location_codes
+from blankspot.siting.problem import SitingProblem, _location_codes, resolved_mask
 
 Key = tuple[float, float, int]
 
@@ -261,7 +261,7 @@ class Evaluator:
             return False
         if self.row_group is not None:
             assert st.cov_d is not None and p.group_weights is not None
-            ok = _is_resolved(st.cov_d, p.group_weights, p.resolved_share)
+            ok = resolved_mask(st.cov_d, p.group_weights, p.resolved_share)
             return bool(ok[self.u > 0].all())
         return True
 

@@ -810,7 +810,7 @@ class SitingProblem:
         if self.groups is None:
             return np.zeros(0, dtype=bool)
         assert self.group_weights is not None
-        return _is_resolved(self.group_covered(sites), self.group_weights, self.resolved_share)
+        return resolved_mask(self.group_covered(sites), self.group_weights, self.resolved_share)
 
     def meets_target(self, sites: Iterable[int]) -> bool:
         """Whether ``sites`` meet the cover target (True for a budgeted problem)."""
@@ -865,8 +865,13 @@ def _value_tolerance(scale: float) -> float:
     return 1e-9 * max(1.0, abs(scale))
 
 
-def _is_resolved(covered: np.ndarray, group_weights: np.ndarray, share: float) -> np.ndarray:
-    """Bool per desa: covered ≥ share · W_d (with a float slack)."""
+def resolved_mask(covered: np.ndarray, group_weights: np.ndarray, share: float) -> np.ndarray:
+    """Bool per desa: its people covered reach ``share`` (β) of its people W_d, with a float
+    slack (relative 1e-9, at least 1e-9 people): the one rule of a desa served.
+
+    >>> resolved_mask(np.array([80.0, 79.0, 0.0]), np.array([100.0, 100.0, 0.0]), 0.8).tolist()
+    [True, False, True]
+    """
     need = share * group_weights
     return covered >= need - 1e-9 * np.maximum(1.0, need)
 
@@ -986,7 +991,7 @@ def _target_problems(problem: SitingProblem) -> list[str]:
     if problem.resolve_groups:
         assert problem.group_weights is not None
         cov = problem.group_covered(open_sites)
-        ok = _is_resolved(cov, problem.group_weights, problem.resolved_share)
+        ok = resolved_mask(cov, problem.group_weights, problem.resolved_share)
         bad = [d for d in problem.resolve_groups if not ok[d]]
         for d in bad[:_MAX_LISTED]:
             share = cov[d] / problem.group_weights[d]

@@ -53,7 +53,7 @@ from blankspot.errors import (
     SchemaError,
     UnitsError,
 )
-from blankspot.siting.problem import Objective, SitingProblem, _is_resolved, _location_codes
+from blankspot.siting.problem import Objective, SitingProblem, _location_codes, resolved_mask
 
 __all__ = [
     "BRUTE_FORCE_MAX_SITES",
@@ -740,13 +740,12 @@ def _single_site_values(problem: SitingProblem) -> np.ndarray:
         shape=(problem.n_groups, problem.n_demand),
     )
     covered = sp.csc_array(onehot @ m)  # desa × candidates: people served by the site alone
-    need = problem.resolved_share * problem.group_weights
-    slack = 1e-9 * np.maximum(1.0, need)
     resolved = np.zeros(problem.n_sites)
     for j in range(problem.n_sites):
         sl = slice(covered.indptr[j], covered.indptr[j + 1])
         d = covered.indices[sl]
-        ok = (covered.data[sl] >= need[d] - slack[d]) & (problem.group_weights[d] > 0)
+        w = problem.group_weights[d]
+        ok = resolved_mask(covered.data[sl], w, problem.resolved_share) & (w > 0)
         resolved[j] = problem.group_values[d[ok]].sum()
     # a desa with no people counts as resolved by any plan, alone or not
     empty = float(problem.group_values[(problem.group_weights <= 0)].sum())
@@ -1354,7 +1353,7 @@ def _expected_plan_values(
             cov = base[d] + _expected_gain(
                 plans, st.miss[rows[in_d]], prob[in_d], problem.weights[rows[in_d]]
             )
-            ok = _is_resolved(cov, problem.group_weights[d : d + 1], problem.resolved_share)
+            ok = resolved_mask(cov, problem.group_weights[d : d + 1], problem.resolved_share)
             value = value + problem.objective.desa * problem.group_values[d] * ok
     return people, value
 

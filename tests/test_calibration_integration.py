@@ -283,7 +283,7 @@ def test_a_calibrated_scenario_runs_and_names_its_calibration(paser_data_dir, tm
     path = write_calibration(tmp_path / "calibration.toml", _offset_only(6.0))
     base = {
         "data": {"bounds": list(WINDOW), "data_dir": str(paser_data_dir)},
-        "radio": {"radius_m": 8_000.0},
+        "radio": {"radius_m": 8_000.0, "evaluate_at": "raster"},  # every footprint stored
         "demand": {"targets": [SEGENDANG]},
         "siting": {"n_high_points": 8, "grid_spacing_m": 3_000.0, "certify": False,
                    "stability_threshold_db": "none"},

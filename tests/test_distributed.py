@@ -493,10 +493,11 @@ def test_coverage_matrix_distributed_equals_build_coverage_matrix(dem, client):
         assert got.demand.equals(want.demand)
 
 
-@pytest.mark.parametrize("model", ["itm", "los"])
+@pytest.mark.parametrize("model", ["itm", "los", "itm-landcover"])
 def test_point_losses_on_workers_equal_the_in_memory_ones_bit_for_bit(dem, client, model):
     """Each task reads its site's window and runs the same per-site function as
-    coverage.point_path_loss does on the grid in memory: the same matrix, bit for bit."""
+    coverage.point_path_loss does on the grid in memory: the same matrix, bit for bit. A
+    land cover gives each point its own cell's class, read once before the tasks."""
     from blankspot.clutter import ClutterModel
     from blankspot.coverage import point_path_loss
 
@@ -504,9 +505,14 @@ def test_point_losses_on_workers_equal_the_in_memory_ones_bit_for_bit(dem, clien
     sites = make_sites(7, seed=31)
     demand = make_demand(terrain, n=300, seed=4)
     xy = np.column_stack([demand.geometry.x, demand.geometry.y])
-    kw = dict(budget=BUDGET, model=model, radius_m=RADIUS_M)
+    kw = dict(budget=BUDGET, model=model.split("-")[0], radius_m=RADIUS_M)
     if model == "itm":
         kw["clutter"] = ClutterModel.uniform("tree")
+    elif model == "itm-landcover":
+        codes = np.full(terrain.shape, 10, np.int16)  # tree cover, with built-up and cropland
+        codes[: terrain.shape[0] // 3] = 50
+        codes[:, : terrain.shape[1] // 4] = 40
+        kw["clutter"] = ClutterModel.paser().with_landcover(codes)
     want = point_path_loss(terrain, sites, xy, **kw)
     assert want.nnz > 50
     for engine in ({"scheduler": "threads"}, {"client": client}):
@@ -515,6 +521,13 @@ def test_point_losses_on_workers_equal_the_in_memory_ones_bit_for_bit(dem, clien
         np.testing.assert_array_equal(got.indptr, want.indptr)
         np.testing.assert_array_equal(got.indices, want.indices)
         assert got.data.tobytes() == want.data.tobytes()
+    if model == "itm-landcover":  # the classes matter: uniform tree gives other losses
+        tree = point_path_loss(terrain, sites, xy, **{**kw, "clutter": ClutterModel.uniform("tree")})
+        assert tree.data.tobytes() != want.data.tobytes()
+        with pytest.raises(InputError, match="land-cover grid has shape"):
+            bd.point_path_loss_distributed(
+                source, sites, xy, grid=grid, scheduler="threads",
+                **{**kw, "clutter": ClutterModel.paser().with_landcover(codes[:-1])})
 
 
 def test_plan_matrices_in_points_mode_are_the_same_locally_and_on_dask(dem, client):

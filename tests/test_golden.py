@@ -4,13 +4,15 @@ A refactor must not move them; a change of model or defaults that does must upda
 on purpose (and say so in BENCHMARKS.md / DESIGN.md). Figures are from ITM on the SYNTHETIC
 demo DEM at 90 m, 8 km radius, Rp 8.5 B.
 
-Two runs are pinned. The demo itself (``demand_model="auto"``): Segendang has no population
-raster, land cover or settlement file, so its 416 people live at one settlement, the
+The demo itself (``demand_model="auto"``, ``evaluate_at="auto"``): Segendang has no
+population raster, land cover or settlement file, so its 416 people live at one settlement, the
 representative point of the desa (no GeoNames place lies inside it), whose cell is built-up
-among tree cover at the handset. And the same window with the people spread evenly over 250 m
-cells (``demand_model="uniform"``, forest under every handset), which exercises the coverage
-engine and the solvers on 1,319 demand cells: its figures are those the demo had before it
-placed people at settlements.
+among tree cover at the handset; losses are taken on the exact paths to the demand points. The
+same with the losses read from the footprints (``evaluate_at="raster"``: one (point, site)
+entry fewer, the same plan). And the same window with the people spread evenly over 250 m cells
+(``demand_model="uniform"``, forest under every handset) on 1,319 demand cells, on exact paths
+and on the raster; the raster figures are those the demo had before it placed people at
+settlements.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ GOLDEN = {
     "demand_points": 1,
     "candidates": 33,
     "optimum_people": 416.0,
-    "matrix_nnz": 10,
+    "evaluate_at": "points",
+    "matrix_nnz": 11,
     "segendang_share_covered": 1.0,
     "segendang_served_by": "c_hp_001",
     "desa_served": (1,),
@@ -38,7 +41,29 @@ GOLDEN = {
     "clutter": "p2108(paser-worldcover-settlements)",
 }
 
+GOLDEN_RASTER = {**GOLDEN, "evaluate_at": "raster", "matrix_nnz": 10}
+
+GOLDEN_UNIFORM_POINTS = {
+    "demand_model": "uniform: 250 m cells over each desa",
+    "evaluate_at": "points",
+    "towers": ("c_hp_008", "c_grid_009", "c_hp_003", "c_grid_005", "c_grid_012"),
+    "total_cost_idr": 8_500_000_000,
+    "people_covered": 359.545,
+    "people_in_target_desa": 416.0,
+    "demand_points": 1319,
+    "candidates": 33,
+    "optimum_people": 367.745,  # the greedy plan serves Segendang too, so it stays the plan
+    "matrix_nnz": 5550,
+    "segendang_share_covered": 0.8643,
+    "segendang_served_by": "c_grid_005",  # the fourth tower brings it past β = 0.8
+    "desa_served": (0, 0, 0, 1, 0),
+    "curve_people": (0.0, 130.887, 236.227, 296.782, 334.629, 359.545, 381.622, 392.346,
+                     402.438, 408.431, 411.9),
+    "clutter": "p2108(uniform-tree)",
+}
+
 GOLDEN_UNIFORM = {
+    "evaluate_at": "raster",
     "demand_model": "uniform: 250 m cells over each desa",
     "towers": ("c_hp_008", "c_grid_009", "c_hp_003", "c_grid_005", "c_grid_012"),
     "total_cost_idr": 8_500_000_000,
@@ -65,8 +90,16 @@ def small_plan_uniform(paser_data_dir):
                       village_ids=[SEGENDANG])
 
 
+def _plan(paser_data_dir, **changes):
+    from blankspot.plan import plan_paser
+
+    return plan_paser(paser_data_dir, config=SMALL.replace(**changes), bounds=WINDOW,
+                      village_ids=[SEGENDANG])
+
+
 def check(r, golden):
     assert r.demand_model == golden["demand_model"]
+    assert r.settings.evaluate_at == golden["evaluate_at"]
     assert len(r.demand) == golden["demand_points"]
     assert tuple(r.solution.site_ids) == golden["towers"]
     assert r.total_cost_idr == golden["total_cost_idr"]
@@ -93,5 +126,13 @@ def test_demo_headline_numbers_are_pinned(small_plan):
     check(small_plan, GOLDEN)
 
 
+def test_demo_on_the_raster_is_pinned(paser_data_dir):
+    check(_plan(paser_data_dir, evaluate_at="raster"), GOLDEN_RASTER)
+
+
 def test_uniform_spread_headline_numbers_are_pinned(small_plan_uniform):
-    check(small_plan_uniform, GOLDEN_UNIFORM)
+    check(small_plan_uniform, GOLDEN_UNIFORM_POINTS)
+
+
+def test_uniform_spread_on_the_raster_is_pinned(paser_data_dir):
+    check(_plan(paser_data_dir, demand_model="uniform", evaluate_at="raster"), GOLDEN_UNIFORM)

@@ -257,7 +257,8 @@ def test_cli_demo_itm_with_forest_clutter(paser_data_dir, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"].startswith("itm(") and "p2108(uniform-tree)" in summary["model"]
     page = (out / "map.html").read_text(encoding="utf-8")
-    assert "ITM (Longley-Rice) with uniform-tree clutter at the handset (P.2108), 90 m terrain" in page
+    assert ("ITM (Longley-Rice) with uniform-tree clutter at the handset (P.2108), siting on "
+            "exact paths to the demand points, 90 m terrain") in page
     # the demo's demand: Segendang's one settlement, named on every output
     assert summary["demand_model"] == "settlements: 1 per desa (GeoNames place 7, representative point 137)"
     assert "People placed by: settlements: 1 per desa" in page

@@ -296,3 +296,59 @@ def test_plan_in_points_mode_agrees_with_raster_mode(paser_data_dir, small_plan)
     assert len(r.coverage.footprints) == len(r.ranking)
     raster_cov = build_coverage_matrix(r.coverage, r.demand)
     assert raster_cov.matrix.shape[0] == len(r.demand)
+
+
+def test_auto_takes_points_where_the_model_has_them():
+    assert PlanConfig().evaluate_at == "auto"
+    assert PlanConfig().coverage_settings().evaluate_at == "points"
+    assert PlanConfig(model="los").coverage_settings().evaluate_at == "points"
+    # P.1812 has no exact point paths yet, and probabilities come from the footprints
+    assert PlanConfig(model="p1812").coverage_settings().evaluate_at == "raster"
+    assert PlanConfig(coverage="probability").coverage_settings().evaluate_at == "raster"
+    assert PlanConfig(evaluate_at="raster").coverage_settings().evaluate_at == "raster"
+    with pytest.raises(UnitsError, match="'auto', 'points' or 'raster'"):
+        PlanConfig(evaluate_at="cells")
+
+
+@pytest.mark.paser
+def test_points_mode_tables_read_the_losses_the_matrix_read(paser_data_dir):
+    """On exact paths the matrix, the desa table (share, served, RSRP at the main settlement)
+    and why_not.csv take the same losses: what a planner reads is what the solver counted."""
+    import pandas as pd
+
+    from blankspot.aggregate import PointLosses
+    from blankspot.io.inputs import InputSpec, read_inputs
+    from blankspot.plan import plan_paser
+    from blankspot.reporting.tables import main_settlements
+    from paser_window import SEGENDANG, SMALL, WINDOW
+
+    full = SMALL.replace(demand_model="uniform")  # five towers
+    one = full.replace(budget_idr=1_700_000_000)  # one tower: Segendang not served
+    terrain = read_inputs(InputSpec(data_dir=paser_data_dir, bounds=WINDOW), full).terrain
+    r = plan_paser(paser_data_dir, config=full, bounds=WINDOW, village_ids=[SEGENDANG])
+    assert r.settings.evaluate_at == "points" and len(r.ranking) == 5
+    chosen = [list(r.matrix.site_ids).index(s) for s in r.solution.site_ids]
+    covered = np.asarray(r.matrix.matrix[:, chosen].sum(axis=1)).ravel() > 0
+    pop = r.demand["population"].to_numpy()
+    share = pop[covered].sum() / pop.sum()
+    row = r.desa.set_index("kode").loc[SEGENDANG]
+    assert float(row["share_covered"]) == pytest.approx(share, abs=1e-4)
+    assert row["served"] == ("yes" if share >= full.served_share else "no")
+    # the RSRP at the main settlement is the exact path's, from the strongest chosen tower
+    cells = r.demand.reset_index(drop=True)
+    main = int(main_settlements(cells)[SEGENDANG])
+    losses = PointLosses.compute(terrain, r.sites.loc[list(r.solution.site_ids)],
+                                 cells.iloc[[main]], r.settings)
+    want = float(r.settings.link.rsrp_dbm(np.nanmin(losses.dense_db()[0])))
+    assert float(row["rsrp_main_dbm"]) == pytest.approx(want, abs=0.05)
+    r = plan_paser(paser_data_dir, config=one, bounds=WINDOW, village_ids=[SEGENDANG])
+    assert r.why_not["served"].tolist() == [False]
+    # why not served: the RSRP of the best candidate on the exact path to the settlement
+    w = r.why_not.iloc[0]
+    pt = gpd.GeoSeries(gpd.points_from_xy([w["settlement_lon"]], [w["settlement_lat"]]),
+                       crs="EPSG:4326").to_crs(terrain.crs)
+    site = r.sites.loc[[w["best_site_id"]]]
+    loss = r.settings.point_losses(terrain, site, [[pt.x.iloc[0], pt.y.iloc[0]]])
+    assert loss.nnz == 1 and pd.notna(w["rsrp_dbm"])
+    got = float(r.settings.link.rsrp_dbm(loss.toarray()[0, 0]))
+    assert float(w["rsrp_dbm"]) == pytest.approx(got, abs=0.5)  # lon/lat kept to 1e-6°

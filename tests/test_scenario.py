@@ -242,8 +242,14 @@ def test_run_gives_the_plan_of_plan_paser(small_run, paser_data_dir, cache_dir):
 
 @pytest.mark.paser
 def test_a_budget_sweep_computes_no_footprint_twice(small_run, small_spec, cache_dir, monkeypatch):
+    # on exact paths (the default) only the chosen towers get footprints, for the map
     first = small_run.plan.footprint_cache
-    assert first["misses"] == len(small_run.plan.sites)
+    assert small_run.plan.settings.evaluate_at == "points"
+    assert first["misses"] + first["hits"] == len(small_run.ranking)
+    # on the raster every candidate's footprint is stored once, then read
+    small_spec = small_spec.replace(evaluate_at="raster")
+    first = run(small_spec, cache_dir=cache_dir).plan.footprint_cache
+    assert first["misses"] == len(small_run.plan.sites)  # a key of its own
     assert first["hits"] == len(small_run.ranking)  # the chosen towers' full footprints
     computed = []
     real = CoverageSettings.compute

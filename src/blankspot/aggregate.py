@@ -25,7 +25,13 @@ from blankspot.crs import require_same
 from blankspot.errors import CRSError, SchemaError, UnitsError, raise_if_problems
 from blankspot.propagation.budget import coverage_probability
 
-__all__ = ["CoverageMatrix", "build_coverage_matrix", "matrix_from_point_losses", "village_summary"]
+__all__ = [
+    "CoverageMatrix",
+    "PointLosses",
+    "build_coverage_matrix",
+    "matrix_from_point_losses",
+    "village_summary",
+]
 
 _MAX_LISTED = 5
 
@@ -154,6 +160,81 @@ def matrix_from_point_losses(
         matrix=matrix, demand=pd.DataFrame(demand_cells[["village_id", "population"]]),
         site_ids=tuple(site_ids), max_path_loss_db=float(budget.max_path_loss_db),
     )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class PointLosses:
+    """Some sites' coupling losses at demand points, on the exact paths to the points.
+
+    The points-mode counterpart of a :class:`blankspot.coverage.CoverageResult` wherever
+    people are counted (``evaluate_at="points"``): the siting matrix, the desa tables, the
+    RSRP at each desa's main settlement and the hindcast all read the same losses, so they
+    agree with each other. Maps still draw the footprints.
+
+    Attributes
+    ----------
+    site_ids
+        one id per column, in the sites' order.
+    loss_db
+        float64 CSC array, points × sites, of :meth:`CoverageSettings.point_losses
+        <blankspot.settings.CoverageSettings.point_losses>`: an entry only where the engine
+        gives a loss (within the radius and the loss cut-off).
+    budget
+        the link budget the losses were computed for (its frequency), and the default one of
+        :meth:`covered`.
+
+    >>> import scipy.sparse as sp
+    >>> from blankspot.propagation.budget import LinkBudget
+    >>> b = LinkBudget()
+    >>> p = PointLosses(("s",), sp.csc_array(([b.max_path_loss_db - 1.0], ([1], [0])),
+    ...                                      shape=(2, 1)), b)
+    >>> p.covered_rows().tolist(), p.dense_db()[:, 0].round(1).tolist()[0]
+    ([False, True], nan)
+    """
+
+    site_ids: tuple[str, ...]
+    loss_db: sp.csc_array
+    budget: Any
+
+    @classmethod
+    def compute(cls, terrain: Any, sites: Any, points: Any, settings: Any) -> PointLosses:
+        """The losses of ``sites`` at the ``points`` (a GeoDataFrame of points on ``terrain``'s
+        CRS, e.g. demand cells), with ``settings`` (a
+        :class:`~blankspot.settings.CoverageSettings`)."""
+        require_same(getattr(points, "crs", None), terrain.crs, "demand points", "the terrain")
+        ids = tuple(str(s) for s in sites.index)
+        if not len(sites):
+            return cls(ids, sp.csc_array((len(points), 0)), settings.link)
+        xy = np.column_stack([points.geometry.x.to_numpy(float),
+                              points.geometry.y.to_numpy(float)])  # fmt: skip
+        return cls(ids, sp.csc_array(settings.point_losses(terrain, sites, xy)), settings.link)
+
+    def matrix(self, demand_cells: Any, budget: Any = None) -> CoverageMatrix:
+        """The coverage matrix at ``budget`` (default: :attr:`budget`), rows those of
+        ``demand_cells`` (:func:`matrix_from_point_losses`)."""
+        return matrix_from_point_losses(self.loss_db, demand_cells, self.site_ids,
+                                        budget=self.budget if budget is None else budget)
+
+    def covered_rows(self, budget: Any = None) -> np.ndarray:
+        """Whether any of the sites covers each point at ``budget`` (default :attr:`budget`)."""
+        b = self.budget if budget is None else budget
+        csc = sp.csc_array(self.loss_db)
+        hit = np.asarray(b.covered(csc.data), dtype=bool)
+        out = np.zeros(csc.shape[0], dtype=bool)
+        out[csc.indices[hit]] = True
+        return out
+
+    def dense_db(self, rows: Any = None) -> np.ndarray:
+        """The losses as a dense (points × sites) float array, NaN where there is none;
+        ``rows``: only these point positions."""
+        csc = sp.csc_array(self.loss_db)
+        if rows is not None:
+            csc = sp.csc_array(sp.csr_array(csc)[np.asarray(rows, dtype=np.int64)])
+        out = np.full(csc.shape, np.nan)
+        for j in range(csc.shape[1]):
+            sl = slice(csc.indptr[j], csc.indptr[j + 1])
+            out[csc.indices[sl], j] = csc.data[sl]
+        return out
 
 
 def build_coverage_matrix(

@@ -8,7 +8,7 @@ rest.
 >>> PlanConfig().replace(budget_idr=12_000_000_000).budget_idr
 12000000000
 >>> PlanConfig(model="los").model_label()
-'LOS + free space, 90 m terrain'
+'LOS + free space, siting on exact paths to the demand points, 90 m terrain'
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from blankspot.units import DEFAULT_K_FACTOR
 
 __all__ = [
     "COVERAGE_MODES",
+    "EVALUATE_AT_CHOICES",
     "OBJECTIVES",
     "PASER_BUDGET_IDR",
     "PASER_TOWER_COST_IDR",
@@ -45,6 +46,9 @@ OBJECTIVES = ("desa", "people")
 COVERAGE_MODES = ("threshold", "probability")
 """How a demand point is served: a hard cut at the threshold (location margin included), or the
 probability that RSRP reaches the threshold under location variability σ_L."""
+
+EVALUATE_AT_CHOICES = ("auto", "points", "raster")
+"""Where a plan takes its losses (:attr:`PlanConfig.evaluate_at`)."""
 
 TARGET_KEYWORDS = ("blankspot", "blankspot_2021", "blankspot_2022", "all")
 """Words ``targets`` takes besides a list of kode wilayah (:func:`blankspot.demand.select_villages`)."""
@@ -120,9 +124,13 @@ class PlanConfig:
     5.5 dB for digital systems of 1 MHz or more)."""
     probability_floor: float = DEFAULT_PROBABILITY_FLOOR
     """With ``coverage="probability"``, probabilities below this are dropped from the matrix."""
-    evaluate_at: str = "raster"
-    """Where the siting matrix takes its losses: ``"raster"`` (each demand point's cell of the
-    full footprints) or ``"points"`` (exact paths to the demand points, ``"itm"`` and ``"los"``;
+    evaluate_at: str = "auto"
+    """Where the siting matrix and the tables take their losses: ``"points"`` (exact paths to
+    the demand points, ``"itm"`` and ``"los"``), ``"raster"`` (each demand point's cell of the
+    full footprints), or ``"auto"`` (default): points where the model has them (``"itm"``,
+    ``"los"`` at the threshold), else the raster (``"p1812"``, ``coverage="probability"``).
+    The chosen towers' footprints are computed on the raster either way, for the maps
+    (:meth:`resolved_evaluate_at`;
     :attr:`blankspot.settings.CoverageSettings.evaluate_at`)."""
 
     def __post_init__(self) -> None:
@@ -202,9 +210,10 @@ class PlanConfig:
                 f"calibration corrects the 'itm' prediction (ITM plus P.2108 terminal loss), "
                 f"not model {self.model!r}; use model 'itm' or drop the calibration."
             )
-        if self.evaluate_at not in ("raster", "points"):
+        if self.evaluate_at not in EVALUATE_AT_CHOICES:
             problems.append(
-                f"evaluate_at must be 'raster' or 'points'; received {self.evaluate_at!r}."
+                f"evaluate_at must be 'auto', 'points' or 'raster'; received "
+                f"{self.evaluate_at!r}."
             )
         elif self.evaluate_at == "points" and self.model == "p1812":
             problems.append(
@@ -243,6 +252,21 @@ class PlanConfig:
         if isinstance(c, str | int) and not isinstance(c, bool):
             return ClutterModel.uniform(c)
         return c
+
+    def resolved_evaluate_at(self) -> str:
+        """Where this config takes its losses, ``"points"`` or ``"raster"``: ``"auto"`` is
+        ``"points"`` for ``"itm"`` and ``"los"`` at the threshold, and ``"raster"`` for
+        ``"p1812"`` (no exact point paths yet) and ``coverage="probability"`` (which reads
+        its probabilities from the footprints).
+
+        >>> PlanConfig().resolved_evaluate_at(), PlanConfig(model="p1812").resolved_evaluate_at()
+        ('points', 'raster')
+        """
+        if self.evaluate_at != "auto":
+            return self.evaluate_at
+        if self.model in ("itm", "los") and self.coverage == "threshold":
+            return "points"
+        return "raster"
 
     def siting_objective(self, people: float) -> Objective:
         """The siting objective of this config for target desa holding ``people`` people.
@@ -302,7 +326,7 @@ class PlanConfig:
             clutter=self.clutter_model(landcover, terrain=terrain, settlement_xy=settlement_xy),
             calibration=self.calibration,
             max_loss_db=max_loss_db,
-            evaluate_at=self.evaluate_at,
+            evaluate_at=self.resolved_evaluate_at(),
         )
 
     def model_label(self) -> str:

@@ -97,7 +97,7 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -468,7 +468,17 @@ ClutterLike: TypeAlias = ClutterModel | _Clutter | npt.ArrayLike | None
 """What ``clutter=`` takes (:func:`site_footprint`); a resolved ``_Clutter`` passes through."""
 
 
-def _resolve_clutter(clutter: ClutterLike, terrain: Terrain) -> _Clutter | None:
+class _Lattice(Protocol):
+    """What clutter needs of a grid: its shape and where points fall on it (a
+    :class:`~blankspot.terrain.Terrain` or a :class:`~blankspot.footprints.Grid`)."""
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    def rowcol(self, x_m: Any, y_m: Any) -> tuple[Any, Any]: ...
+
+
+def _resolve_clutter(clutter: ClutterLike, terrain: _Lattice) -> _Clutter | None:
     """The clutter argument as a :class:`_Clutter` (None for no clutter)."""
     if clutter is None or isinstance(clutter, _Clutter):
         return clutter
@@ -1405,7 +1415,7 @@ class PointTerminal(NamedTuple):
 
 def point_terminal(
     clutter: _Clutter | None,
-    terrain: Terrain | None,
+    terrain: _Lattice | None,
     px: npt.NDArray[np.float64],
     py: npt.NDArray[np.float64],
     *,
@@ -1416,7 +1426,8 @@ def point_terminal(
     """The terminal loss and class of each point (``"itm"`` with clutter; else 0 dB and the
     class, -1 without one). The class is that of the point's cell (nearest cell centre), as
     :func:`blankspot.calibration.predict_at_points` takes it; points off the grid get -1.
-    ``terrain`` is needed for a land-cover grid only."""
+    ``terrain`` (a Terrain, or the :class:`~blankspot.footprints.Grid` of the land cover) is
+    needed for a land-cover grid only."""
     n = px.size
     codes = np.full(n, -1, dtype=np.int64)
     loss = np.zeros(n, dtype=np.float64)

@@ -767,8 +767,8 @@ def point_path_loss_distributed(
     Every task runs :func:`blankspot.coverage.site_point_losses` on the window
     :func:`blankspot.coverage.site_window` picks, as the in-process function does on the grid
     in memory, so both return the same matrix bit for bit. A task carries only the points
-    within its site's radius, with their terminal loss worked out here (clutter: uniform or
-    none, as for footprints). Engines (``client``, ``scheduler``, ``n_workers``) as in
+    within its site's radius, with their terminal loss worked out here (clutter: uniform,
+    a land-cover ClutterModel on ``grid``, or none). Engines (``client``, ``scheduler``, ``n_workers``) as in
     :func:`compute_footprints`.
 
     Returns
@@ -782,7 +782,8 @@ def point_path_loss_distributed(
     ConfigError
         ``model="p1812"``.
     InputError
-        A clutter grid (not cut to windows).
+        A bare clutter grid (wrap codes with ``ClutterModel.with_landcover``), or a land
+        cover not on ``grid``.
     SchemaError, CRSError, UnitsError
         As :func:`compute_footprints`, and points that are not an (n, 2) array of finite
         numbers.
@@ -796,7 +797,7 @@ def point_path_loss_distributed(
         )
     budget = budget if budget is not None else LinkBudget()
     radius = _check_common(terrain_source, grid, model, radius_m, max_loss_db)
-    _model_options(model, {"clutter": clutter}, None)  # refuses a clutter grid
+    _model_options(model, {"clutter": clutter}, None)  # refuses a bare clutter grid
     xy = np.asarray(points_xy, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2 or not np.isfinite(xy).all():
         raise UnitsError(
@@ -812,8 +813,17 @@ def point_path_loss_distributed(
         cap = float(budget.max_path_loss_db + MAX_LOSS_MARGIN_DB if max_loss_db is None
                     else max_loss_db)  # fmt: skip
     px, py = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
-    terminal = point_terminal(_resolve_clutter(clutter, None), None, px, py,  # type: ignore[arg-type]
-                              model=model, freq_mhz=float(budget.freq_mhz),
+    if isinstance(clutter, ClutterModel) and clutter.landcover is not None and tuple(
+            clutter.landcover.shape) != tuple(grid.shape):
+        raise InputError(
+            f"the clutter's land-cover grid has shape {clutter.landcover.shape} but the grid "
+            f"{tuple(grid.shape)}; read it onto the grid with "
+            "blankspot.clutter.landcover_classes(terrain, path)."
+        )
+    # each point's terminal loss is that of its own cell, read here from the whole land cover:
+    # the tasks carry it, so they need no clutter and give the in-process bits
+    terminal = point_terminal(_resolve_clutter(clutter, grid), grid, px, py, model=model,
+                              freq_mhz=float(budget.freq_mhz),
                               rx_height_agl_m=float(rx_height_agl_m))  # fmt: skip
     options = (
         ("calibration", correction), ("freq_mhz", float(budget.freq_mhz)),

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from blankspot.aggregate import build_coverage_matrix
+from blankspot.aggregate import PointLosses, build_coverage_matrix
 from blankspot.candidates import generate_candidates
 from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.config import PASER_TOWER_COST_IDR
@@ -148,8 +148,12 @@ def candidate_pool(result: PlanResult, terrain: Terrain, *,
     if extra_sites is not None and len(extra_sites):
         extra_sites = extra_sites.assign(
             cost_idr=pd.array([PASER_TOWER_COST_IDR] * len(extra_sites), dtype="Int64"))
-        cov = _coverage(terrain, extra_sites, result.settings, store)
-        cols = build_coverage_matrix(cov, result.demand, budget=result.settings.link).matrix
+        if result.settings.evaluate_at == "points":
+            cols = PointLosses.compute(terrain, extra_sites, result.demand,
+                                       result.settings).matrix(result.demand).matrix
+        else:
+            cov = _coverage(terrain, extra_sites, result.settings, store)
+            cols = build_coverage_matrix(cov, result.demand, budget=result.settings.link).matrix
         matrix = sp.hstack([matrix, sp.csc_matrix(cols)], format="csc")
         keep = [c for c in sites.columns if c in extra_sites.columns]
         sites = pd.concat([sites, extra_sites[keep]])
@@ -440,14 +444,16 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
       and ``distance_m``; a path that cannot be profiled (the site on the settlement itself)
       is taken as unobstructed and has no profile;
     - ``rsrp_dbm`` is the coverage engine's median RSRP of the best candidate at the
-      settlement's cell (canopy included: what decided the desa) or, where the engine computed
+      settlement (canopy included: what decided the desa): on the exact path to the
+      settlement with ``evaluate_at="points"``, else at the settlement's cell of the
+      candidate's footprint; or, where the engine computed
       none (a loss beyond its cut-off), the budget's RSRP of the exact path's loss plus the
       canopy loss of :func:`canopy_loss_db`; ``rsrp_needed_dbm`` is the median RSRP a place
       needs (the threshold plus the location margin);
     - :func:`classify_obstacle` names the obstacle.
 
-    The footprints of best candidates the plan did not choose are computed in one run (read
-    from ``store`` where it has them).
+    On the raster, the footprints of best candidates the plan did not choose are computed in
+    one run (read from ``store`` where it has them).
 
     Returns the table (columns :data:`WHY_NOT_COLUMNS`; ``profile`` is
     ``profiles/<kode>.png``, empty without a profile) and {kode: PNG bytes}.
@@ -513,12 +519,18 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
         k = int(rows_k[np.lexsort((to_centre, -pop[rows_k]))[0]])
         todo.append((row, j, float(desa_share[j]), float(pop[k]), float(dx[k]), float(dy[k])))
 
-    footprints = _footprints(result, terrain, pool.sites.iloc[sorted({t[1] for t in todo})], store)
+    at_points = settings.evaluate_at == "points"
+    footprints = {} if at_points else _footprints(
+        result, terrain, pool.sites.iloc[sorted({t[1] for t in todo})], store)
     for row, j, share_j, people_k, x, y in todo:
         site_id = str(pool.sites.index[j])
         kode = row["kode"]
         canopy = canopy_loss_db(settings, terrain, x, y)
-        rsrp = _rsrp_at(footprints[site_id], terrain, link, x, y)
+        if at_points:  # the loss the plan counted: the exact path to the settlement
+            loss = settings.point_losses(terrain, pool.sites.iloc[[j]], [[x, y]]).toarray()
+            rsrp = float(link.rsrp_dbm(loss[0, 0])) if loss[0, 0] > 0 else math.nan
+        else:
+            rsrp = _rsrp_at(footprints[site_id], terrain, link, x, y)
         row.update(best_site_id=site_id, best_site_chosen=j in chosen,
                    best_site_share=round(share_j, 4),
                    best_site_cost_idr=int(pool.sites["cost_idr"].iloc[j]),

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from blankspot.aggregate import (
     CoverageMatrix,
+    PointLosses,
     build_coverage_matrix,
     matrix_from_point_losses,
     village_summary,
@@ -467,12 +468,17 @@ def plan(
     store = FootprintStore.open(cache_dir, terrain, settings)
     timings["demand_s"] = time.perf_counter() - t
 
-    existing_cov = None
+    at_points = settings.evaluate_at == "points"
+    existing_cov: CoverageResult | PointLosses | None = None
     people_served_existing = 0.0
     if existing_sites is not None and len(existing_sites):
         t = time.perf_counter()
-        existing_cov = _coverage(terrain, existing_sites, settings, store)
-        served = np.asarray(build_coverage_matrix(existing_cov, demand).matrix.sum(axis=1)).ravel() > 0
+        if at_points:
+            existing_cov = PointLosses.compute(terrain, existing_sites, layer.cells, settings)
+            served = existing_cov.covered_rows(settings.link)[is_target]
+        else:
+            existing_cov = _coverage(terrain, existing_sites, settings, store)
+            served = np.asarray(build_coverage_matrix(existing_cov, demand).matrix.sum(axis=1)).ravel() > 0
         people_served_existing = float(demand["population"].to_numpy()[served].sum())
         demand = demand.loc[~served]
         timings["existing_s"] = time.perf_counter() - t
@@ -529,9 +535,10 @@ def plan(
 
     t = time.perf_counter()
     chosen = sites.loc[list(solution.site_ids)]
-    coverage = _coverage(terrain, chosen, settings, store)
+    coverage = _coverage(terrain, chosen, settings, store)  # the map's raster, in either mode
+    chosen_at = PointLosses.compute(terrain, chosen, layer.cells, settings) if at_points else coverage
     tables = _tables(villages, targets, demand, sites, site_costs, matrix, solution, config,
-                     (coverage, existing_cov), layer.cells)
+                     (chosen_at, existing_cov), layer.cells)
     timings["report_s"] = time.perf_counter() - t
 
     result = PlanResult(
@@ -594,19 +601,21 @@ def _distributed_matrices(terrain: Terrain, terrain_source: TerrainSource | None
 def _tables(villages: gpd.GeoDataFrame, targets: Sequence[str], demand: pd.DataFrame,
             sites: gpd.GeoDataFrame, site_costs: pd.DataFrame, matrix: CoverageMatrix,
             solution: SitingResult, config: PlanConfig,
-            coverages: tuple[CoverageResult | None, ...],
+            coverages: tuple[CoverageResult | PointLosses | None, ...],
             all_cells: pd.DataFrame) -> dict[str, Any]:
     """The ranking, per-desa and per-kecamatan tables, over every desa (not only the targets).
 
-    ``coverages`` is (chosen towers in pick order, existing towers or None)."""
+    ``coverages`` is (chosen towers in pick order, existing towers or None): their footprints,
+    or, with ``evaluate_at="points"``, their losses at ``all_cells``' points."""
     options = _probability_options(config)
     n = len(all_cells)
     picks: list[np.ndarray] = []
     before = np.zeros(n)
     for k, cov in enumerate(coverages):
-        if cov is None or not len(cov.footprints):
+        if cov is None or not len(cov.site_ids):
             continue
-        built = build_coverage_matrix(cov, all_cells, budget=config.link, **options)
+        built = (cov.matrix(all_cells, config.link) if isinstance(cov, PointLosses)
+                 else build_coverage_matrix(cov, all_cells, budget=config.link, **options))
         m = sp.csc_array(built.matrix if built.probability is None else built.probability)
         for j in range(m.shape[1]):
             sl = slice(m.indptr[j], m.indptr[j + 1])

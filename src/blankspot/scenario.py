@@ -243,9 +243,10 @@ class ScenarioSpec:
         "offset, slope and class losses correct every itm footprint", nullable=True,
         example="calibration.toml")
     evaluate_at: str = _key(
-        "radio", "choice", _PLAN.evaluate_at, "where the siting matrix takes its losses: "
-        "\"raster\" (each demand point's cell of the full footprints) or \"points\" (exact "
-        "paths to the demand points; itm and los)", choices=lambda: ("raster", "points"))
+        "radio", "choice", _PLAN.evaluate_at, "where the siting matrix and the tables take "
+        "their losses: \"points\" (exact paths to the demand points; itm and los), \"raster\" "
+        "(each demand point's cell of the full footprints) or \"auto\" (points where the model "
+        "has them, else raster)", choices=lambda: ("auto", "points", "raster"))
     # --- [costs] -----------------------------------------------------------------------------
     budget_idr: int = _key("costs", "idr", _PLAN.budget_idr, "budget, whole Rupiah")
     tower_cost_idr: int | None = _key(

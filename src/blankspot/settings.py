@@ -249,7 +249,7 @@ class CoverageSettings:
         if self.model == "itm" and self.itm_sweep != "exact":
             text += f", {self.itm_sweep} sweep"
         if self.evaluate_at == "points":
-            text += ", siting on exact paths to the demand points"
+            text += ", siting on exact paths to the demand points"  # map_at_points
         if terrain_res_m is not None:
             text += f", {terrain_res_m:g} m terrain"
         return text

@@ -182,6 +182,8 @@ def model_text(result: PlanResult, lang: str = "en") -> str:
             text += " " + phrase("map_clutter", lang, name=name, where=where)
     if settings.calibration is not None:
         text += ", " + phrase("map_calibrated", lang)
+    if settings.evaluate_at == "points":
+        text += ", " + phrase("map_at_points", lang)
     if result.config.terrain_res_m is not None:
         text += ", " + phrase("map_terrain_res", lang, res=result.config.terrain_res_m)
     return text

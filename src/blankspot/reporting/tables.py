@@ -183,24 +183,29 @@ def main_settlement_service(cells: gpd.GeoDataFrame, coverages: Sequence[object]
     """Per desa, the median RSRP (dBm) of the strongest chosen tower at its main settlement
     (:func:`main_settlements`), and the tower that serves it: the pick that brought it to
     served, or, for a desa served before any pick, the strongest tower there (of
-    ``coverages``: the chosen towers first, then existing ones). Both indexed by kode."""
+    ``coverages``: the chosen towers first, then existing ones; each a CoverageResult, read
+    at the settlement's cell, or a :class:`blankspot.aggregate.PointLosses` at ``cells``'
+    points, read at the settlement itself). Both indexed by kode."""
     main = main_settlements(cells)
     points = cells.loc[main.to_numpy()]
+    rows = cells.index.get_indexer(main.to_numpy())
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
     ids = main.index.astype(str)
     rsrp = np.full(len(main), np.nan)
     best = np.full(len(main), np.nan)
     best_id = np.full(len(main), "", dtype=object)
     for k, cov in enumerate(coverages):
-        if not len(cov.footprints):  # type: ignore[attr-defined]
+        site = np.array([str(s) for s in cov.site_ids])  # type: ignore[attr-defined]
+        if not site.size:
             continue
-        value = np.asarray(cov.budget.rsrp_dbm(sample_path_loss_db(cov, x, y)))  # type: ignore[attr-defined]
+        loss = (cov.dense_db(rows) if hasattr(cov, "dense_db")  # exact paths to the points
+                else sample_path_loss_db(cov, x, y))
+        value = np.asarray(cov.budget.rsrp_dbm(loss))  # type: ignore[attr-defined]
         value = np.where(np.isnan(value), -np.inf, value)
         strongest = value.max(axis=1)
         if k == 0:
             rsrp = np.where(np.isfinite(strongest), strongest, np.nan)
         better = strongest > np.where(np.isnan(best), -np.inf, best)
-        site = np.array([str(fp.site_id) for fp in cov.footprints])  # type: ignore[attr-defined]
         best_id[better] = site[value.argmax(axis=1)[better]]
         best[better] = strongest[better]
     at = pd.Series(service.served_at, index=service.village_ids.astype(str)).reindex(ids)
@@ -622,6 +627,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "map_clutter_handset": ("at the handset (P.2108)", "di sisi handset (P.2108)"),
     "map_clutter_path": ("along the path", "sepanjang lintasan"),
     "map_calibrated": ("calibrated", "terkalibrasi"),
+    "map_at_points": ("siting on exact paths to the demand points",
+                      "penempatan dihitung pada lintasan tepat ke titik permintaan"),
     "map_terrain_res": ("{res:g} m terrain", "medan {res:g} m"),
     "map_synthetic_note": ("Terrain: SYNTHETIC demo DEM", "Medan: DEM demo SINTETIS (SYNTHETIC)"),
     "map_demand": ("People placed by: {demand}", "Sebaran penduduk: {demand}"),

@@ -352,3 +352,26 @@ def test_points_mode_tables_read_the_losses_the_matrix_read(paser_data_dir):
     assert loss.nnz == 1 and pd.notna(w["rsrp_dbm"])
     got = float(r.settings.link.rsrp_dbm(loss.toarray()[0, 0]))
     assert float(w["rsrp_dbm"]) == pytest.approx(got, abs=0.5)  # lon/lat kept to 1e-6°
+
+
+def test_why_not_in_points_mode_reads_the_exact_path(paser_data_dir, small_plan):
+    """With evaluate_at="points" an unserved desa's RSRP is its exact path's, as the siting
+    matrix took it, not a footprint's cell (no footprint of an unchosen site is computed)."""
+    from blankspot.io.inputs import InputSpec, read_inputs
+    from blankspot.plan import plan_paser
+    from paser_window import SEGENDANG, WINDOW
+
+    config = small_plan.config.replace(demand_model="uniform", evaluate_at="points",
+                                       budget_idr=200_000_000)  # below any tower: none built
+    r = plan_paser(paser_data_dir, config=config, bounds=WINDOW, village_ids=[SEGENDANG])
+    row = r.why_not.set_index("kode").loc[SEGENDANG]
+    assert not row["served"] and not row["best_site_chosen"] and row["profile"]
+    lonlat = r.demand.geometry.to_crs("EPSG:4326")
+    k = np.flatnonzero(np.isclose(lonlat.x, row["settlement_lon"], atol=1e-6)
+                       & np.isclose(lonlat.y, row["settlement_lat"], atol=1e-6))[:1]
+    assert k.size == 1
+    terrain = read_inputs(InputSpec(data_dir=paser_data_dir, bounds=WINDOW), config).terrain
+    xy = np.column_stack([r.demand.geometry.x.to_numpy(), r.demand.geometry.y.to_numpy()])[k]
+    loss = r.settings.point_losses(terrain, r.sites.loc[[row["best_site_id"]]], xy)
+    assert loss.nnz == 1
+    assert row["rsrp_dbm"] == round(float(r.settings.link.rsrp_dbm(loss[0, 0])), 1)

@@ -375,3 +375,14 @@ def test_why_not_in_points_mode_reads_the_exact_path(paser_data_dir, small_plan)
     loss = r.settings.point_losses(terrain, r.sites.loc[[row["best_site_id"]]], xy)
     assert loss.nnz == 1
     assert row["rsrp_dbm"] == round(float(r.settings.link.rsrp_dbm(loss[0, 0])), 1)
+
+
+def test_a_land_cover_code_unknown_at_a_point_is_refused():
+    t, lc, sites = scene()
+    lc = lc.copy()
+    px, py = random_points(t, 5, seed=9)
+    r, c = np.rint(t.rowcol(px[:1], py[:1])).astype(int)
+    lc[r[0], c[0]] = 99  # not a class of the model
+    with pytest.raises(InputError, match="99"):
+        point_path_loss(t, sites, np.column_stack([px, py]),
+                        clutter=ClutterModel.paser().with_landcover(lc), radius_m=3000.0)

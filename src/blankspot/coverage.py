@@ -479,8 +479,8 @@ class _Lattice(Protocol):
 
 
 def _resolve_clutter(clutter: ClutterLike, terrain: _Lattice, *,
-                     heights: bool = True) -> _Clutter | None:
-    """The clutter argument as a :class:`_Clutter` (None for no clutter). ``heights=False``
+                     with_heights: bool = True) -> _Clutter | None:
+    """The clutter argument as a :class:`_Clutter` (None for no clutter). ``with_heights=False``
     skips the clutter-height grid of a land cover (NaN in its place): for callers that read
     only the classes at some points, as the terminal loss of exact point paths does (the
     lookup over a whole kabupaten at 30 m costs about 0.2 s a call)."""
@@ -524,7 +524,7 @@ def _resolve_clutter(clutter: ClutterLike, terrain: _Lattice, *,
             f"the land-cover grid has shape {codes.shape} but the terrain {terrain.shape}; read "
             "it onto the terrain grid with blankspot.clutter.landcover_classes(terrain, path)."
         )
-    grid = (np.ascontiguousarray(model.heights_m(codes)) if heights
+    grid = (np.ascontiguousarray(model.heights_m(codes)) if with_heights
             else np.full((1, 1), np.nan, dtype=np.float32))
     return _Clutter(model, None, np.asarray(codes), grid, model.name)
 
@@ -1664,7 +1664,7 @@ def point_path_loss(
     if model == "itm":
         cap = float(budget.max_path_loss_db + MAX_LOSS_MARGIN_DB if max_loss_db is None
                     else max_loss_db)  # fmt: skip
-    resolved = _resolve_clutter(clutter, terrain, heights=False)  # classes at the points only
+    resolved = _resolve_clutter(clutter, terrain, with_heights=False)  # classes at the points only
     if model == "itm" and resolved is not None and resolved.model is None:
         resolved.terminal_loss_db(None, budget.freq_mhz, rx_height_agl_m)  # raises: no classes
     px = np.ascontiguousarray(xy[:, 0])

@@ -822,7 +822,7 @@ def point_path_loss_distributed(
         )
     # each point's terminal loss is that of its own cell, read here from the whole land cover:
     # the tasks carry it, so they need no clutter and give the in-process bits
-    terminal = point_terminal(_resolve_clutter(clutter, grid, heights=False), grid, px, py,
+    terminal = point_terminal(_resolve_clutter(clutter, grid, with_heights=False), grid, px, py,
                               model=model,
                               freq_mhz=float(budget.freq_mhz),
                               rx_height_agl_m=float(rx_height_agl_m))  # fmt: skip

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from blankspot.aggregate import PointLosses
 from blankspot.crs import WGS84
 from blankspot.errors import SchemaError
 from blankspot.siting.problem import resolved_mask
@@ -198,7 +199,7 @@ def main_settlement_service(cells: gpd.GeoDataFrame, coverages: Sequence[object]
         site = np.array([str(s) for s in cov.site_ids])  # type: ignore[attr-defined]
         if not site.size:
             continue
-        loss = (cov.dense_db(rows) if hasattr(cov, "dense_db")  # exact paths to the points
+        loss = (cov.dense_db(rows) if isinstance(cov, PointLosses)  # exact paths to the points
                 else sample_path_loss_db(cov, x, y))
         value = np.asarray(cov.budget.rsrp_dbm(loss))  # type: ignore[attr-defined]
         value = np.where(np.isnan(value), -np.inf, value)

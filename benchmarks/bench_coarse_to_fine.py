@@ -26,22 +26,10 @@ import argparse
 import json
 import math
 import os
-import platform
-import subprocess
 import time
 
 import numpy as np
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor()
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+from _machine import cpu_model  # benchmarks/_machine.py, beside this script
 
 
 def main() -> None:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import time
 import warnings
 from datetime import UTC, datetime
 
 import geopandas as gpd
 import numpy as np
+from _machine import cpu_model  # benchmarks/_machine.py, beside this script
 
 from blankspot.clutter import settlement_clutter
 from blankspot.crs import PASER_CRS
@@ -49,15 +48,6 @@ def timed(fn, repeat: int):
         best_wall = min(best_wall, time.perf_counter() - w)
         best_cpu = min(best_cpu, time.process_time() - c)
     return out, best_wall, best_cpu
-
-
-def cpu_model() -> str:
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor()
-    return next((ln.split(":", 1)[1].strip() for ln in text.splitlines()
-                 if ln.startswith("Model name")), platform.processor())
 
 
 def main() -> None:

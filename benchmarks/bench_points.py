@@ -21,26 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import time
 
 import geopandas as gpd
 import numpy as np
+from _machine import cpu_model  # benchmarks/_machine.py, beside this script
 
 from blankspot.config import PlanConfig
 from blankspot.demand import demand_cells, select_villages
 from blankspot.io.inputs import InputSpec, read_inputs
 from blankspot.plan import _candidates, _stability_budgets, coverage_matrix_streamed
 from blankspot.population import estimate_population
-
-
-def cpu_model() -> str:
-    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def timed(fn):

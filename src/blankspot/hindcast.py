@@ -32,6 +32,7 @@ from blankspot.config import PASER_TOWER_COST_IDR
 from blankspot.diagnostics import profile_plot
 from blankspot.errors import BlankspotError, InputError
 from blankspot.siting import solve
+from blankspot.siting.problem import resolved_mask
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -193,8 +194,18 @@ def desa_shares(matrix: sp.csc_matrix, columns: Sequence[int], demand: pd.DataFr
     return (got / total.where(total > 0)).fillna(0.0)
 
 
+def _reaches_share(share: float, beta: float) -> bool:
+    """Whether a desa's covered share reaches β: :func:`blankspot.siting.problem.resolved_mask`,
+    the one rule of a desa served, on the share (people covered over people, W = 1).
+
+    >>> _reaches_share(0.8, 0.8), _reaches_share(0.8 - 1e-12, 0.8), _reaches_share(0.79, 0.8)
+    (True, True, False)
+    """
+    return bool(resolved_mask(np.array([float(share)]), np.array([1.0]), float(beta))[0])
+
+
 def _served(shares: pd.Series, beta: float) -> list[str]:
-    return sorted(str(k) for k, s in shares.items() if s >= beta - 1e-12)
+    return sorted(str(k) for k, s in shares.items() if _reaches_share(s, beta))
 
 
 def _desa_site_people(matrix: sp.csc_matrix, demand: pd.DataFrame, kode: str) -> np.ndarray:
@@ -347,7 +358,7 @@ def classify_obstacle(*, within_radius: bool, best_share: float, beta: float,
     """
     if not within_radius:
         return "no candidate"
-    if best_share >= beta - 1e-12:
+    if _reaches_share(best_share, beta):
         return "cost"
     if math.isfinite(rsrp_dbm) and rsrp_dbm < threshold_dbm <= rsrp_dbm + canopy_loss_db:
         return "canopy"
@@ -483,7 +494,7 @@ def why_not(result: PlanResult, terrain: Terrain, *, store: FootprintStore | Non
     for kode in (str(t) for t in result.target_ids):
         share = float(shares.get(kode, 0.0))
         row: dict[str, Any] = {c: None for c in WHY_NOT_COLUMNS}
-        served = bool(share >= beta - 1e-12 and kode in people)
+        served = _reaches_share(share, beta) and kode in people
         row.update(kode=kode, nama=names.get(kode, kode),
                    population=round(float(people.get(kode, 0.0)), 1),
                    share_covered=round(share, 4), served=served, obstacle="", profile="")

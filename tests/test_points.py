@@ -316,7 +316,7 @@ def test_points_mode_tables_read_the_losses_the_matrix_read(paser_data_dir):
     and why_not.csv take the same losses: what a planner reads is what the solver counted."""
     import pandas as pd
 
-    from blankspot.aggregate import PointLosses
+    from blankspot.aggregate import PointCoverage
     from blankspot.io.inputs import InputSpec, read_inputs
     from blankspot.plan import plan_paser
     from blankspot.reporting.tables import main_settlements
@@ -337,7 +337,7 @@ def test_points_mode_tables_read_the_losses_the_matrix_read(paser_data_dir):
     # the RSRP at the main settlement is the exact path's, from the strongest chosen tower
     cells = r.demand.reset_index(drop=True)
     main = int(main_settlements(cells)[SEGENDANG])
-    losses = PointLosses.compute(terrain, r.sites.loc[list(r.solution.site_ids)],
+    losses = PointCoverage.compute(terrain, r.sites.loc[list(r.solution.site_ids)],
                                  cells.iloc[[main]], r.settings)
     want = float(r.settings.link.rsrp_dbm(np.nanmin(losses.dense_db()[0])))
     assert float(row["rsrp_main_dbm"]) == pytest.approx(want, abs=0.05)

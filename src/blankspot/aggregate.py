@@ -27,9 +27,10 @@ from blankspot.propagation.budget import coverage_probability
 
 __all__ = [
     "CoverageMatrix",
-    "PointLosses",
+    "PointCoverage",
     "build_coverage_matrix",
     "matrix_from_point_losses",
+    "points_xy",
     "village_summary",
 ]
 
@@ -162,14 +163,23 @@ def matrix_from_point_losses(
     )  # fmt: skip
 
 
+def points_xy(points: Any, crs: Any, what: str = "demand points") -> np.ndarray:
+    """The (n, 2) float64 x, y metres of a GeoDataFrame of points, checked to be in ``crs``
+    (the terrain's; ``what`` names the points in the error)."""
+    require_same(getattr(points, "crs", None), crs, what, "the terrain")
+    return np.column_stack([points.geometry.x.to_numpy(float), points.geometry.y.to_numpy(float)])
+
+
 @dataclass(frozen=True, eq=False)
-class PointLosses:
+class PointCoverage:
     """Some sites' coupling losses at demand points, on the exact paths to the points.
 
     The points-mode counterpart of a :class:`blankspot.coverage.CoverageResult` wherever
     people are counted (``evaluate_at="points"``): the siting matrix, the desa tables, the
     RSRP at each desa's main settlement and the hindcast all read the same losses, so they
-    agree with each other. Maps still draw the footprints.
+    agree with each other. Maps still draw the footprints. (Not to be confused with
+    :class:`blankspot.propagation.points.PointLosses`: one site's basic loss on each path,
+    before the terminal loss, calibration and antenna.)
 
     Attributes
     ----------
@@ -186,7 +196,7 @@ class PointLosses:
     >>> import scipy.sparse as sp
     >>> from blankspot.propagation.budget import LinkBudget
     >>> b = LinkBudget()
-    >>> p = PointLosses(("s",), sp.csc_array(([b.max_path_loss_db - 1.0], ([1], [0])),
+    >>> p = PointCoverage(("s",), sp.csc_array(([b.max_path_loss_db - 1.0], ([1], [0])),
     ...                                      shape=(2, 1)), b)
     >>> p.covered_rows().tolist(), p.dense_db()[:, 0].round(1).tolist()[0]
     ([False, True], nan)
@@ -197,16 +207,14 @@ class PointLosses:
     budget: Any
 
     @classmethod
-    def compute(cls, terrain: Any, sites: Any, points: Any, settings: Any) -> PointLosses:
+    def compute(cls, terrain: Any, sites: Any, points: Any, settings: Any) -> PointCoverage:
         """The losses of ``sites`` at the ``points`` (a GeoDataFrame of points on ``terrain``'s
         CRS, e.g. demand cells), with ``settings`` (a
         :class:`~blankspot.settings.CoverageSettings`)."""
-        require_same(getattr(points, "crs", None), terrain.crs, "demand points", "the terrain")
+        xy = points_xy(points, terrain.crs)
         ids = tuple(str(s) for s in sites.index)
         if not len(sites):
             return cls(ids, sp.csc_array((len(points), 0)), settings.link)
-        xy = np.column_stack([points.geometry.x.to_numpy(float),
-                              points.geometry.y.to_numpy(float)])  # fmt: skip
         return cls(ids, sp.csc_array(settings.point_losses(terrain, sites, xy)), settings.link)
 
     def matrix(self, demand_cells: Any, budget: Any = None) -> CoverageMatrix:

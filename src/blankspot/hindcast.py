@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from blankspot.aggregate import PointLosses, build_coverage_matrix
+from blankspot.aggregate import PointCoverage, build_coverage_matrix
 from blankspot.candidates import generate_candidates
 from blankspot.clutter import ClutterModel, loss_for_class
 from blankspot.config import PASER_TOWER_COST_IDR
@@ -150,7 +150,7 @@ def candidate_pool(result: PlanResult, terrain: Terrain, *,
         extra_sites = extra_sites.assign(
             cost_idr=pd.array([PASER_TOWER_COST_IDR] * len(extra_sites), dtype="Int64"))
         if result.settings.evaluate_at == "points":
-            cols = PointLosses.compute(terrain, extra_sites, result.demand,
+            cols = PointCoverage.compute(terrain, extra_sites, result.demand,
                                        result.settings).matrix(result.demand).matrix
         else:
             cov = _coverage(terrain, extra_sites, result.settings, store)

@@ -27,9 +27,10 @@ from tqdm import tqdm
 
 from blankspot.aggregate import (
     CoverageMatrix,
-    PointLosses,
+    PointCoverage,
     build_coverage_matrix,
     matrix_from_point_losses,
+    points_xy,
     village_summary,
 )
 from blankspot.cache import resolve_cache_dir
@@ -202,8 +203,7 @@ def _point_matrices(terrain: Terrain, sites: gpd.GeoDataFrame, demand: pd.DataFr
                     settings: CoverageSettings, budgets: Sequence[LinkBudget], batch_size: int,
                     progress: bool) -> list[CoverageMatrix]:
     """The matrices of :func:`coverage_matrix_streamed` from the losses at the demand points."""
-    require_same(getattr(demand, "crs", None), terrain.crs, "demand cells", "the terrain")
-    xy = np.column_stack([demand.geometry.x.to_numpy(float), demand.geometry.y.to_numpy(float)])
+    xy = points_xy(demand, terrain.crs, "demand cells")
     parts = []
     with tqdm(total=len(sites), desc="coverage", unit="site", leave=False,
               disable=not progress) as bar:
@@ -230,16 +230,10 @@ def coverage_matrices_distributed(
     """
     grid = Grid.from_terrain(terrain)
     if settings.evaluate_at == "points":
-        require_same(getattr(demand, "crs", None), terrain.crs, "demand cells", "the terrain")
-        xy = np.column_stack([demand.geometry.x.to_numpy(float),
-                              demand.geometry.y.to_numpy(float)])  # fmt: skip
         loss = point_path_loss_distributed(
-            terrain_source, sites, xy, grid=grid, budget=settings.link, model=settings.model,
-            radius_m=settings.radius_m, rx_height_agl_m=settings.rx_height_agl_m,
-            k_factor=settings.k_factor, clutter=settings.clutter,
-            max_loss_db=settings.effective_max_loss_db(), calibration=settings.correction(),
+            terrain_source, sites, points_xy(demand, terrain.crs, "demand cells"), grid=grid,
             client=client, scheduler=None if scheduler == "local" else scheduler,
-            progress=progress,
+            progress=progress, **settings.point_options(),
         )  # fmt: skip
         ids = tuple(str(s) for s in sites.index)
         return [matrix_from_point_losses(loss, demand, ids, budget=b) for b in budgets]
@@ -469,12 +463,12 @@ def plan(
     timings["demand_s"] = time.perf_counter() - t
 
     at_points = settings.evaluate_at == "points"
-    existing_cov: CoverageResult | PointLosses | None = None
+    existing_cov: CoverageResult | PointCoverage | None = None
     people_served_existing = 0.0
     if existing_sites is not None and len(existing_sites):
         t = time.perf_counter()
         if at_points:
-            existing_cov = PointLosses.compute(terrain, existing_sites, layer.cells, settings)
+            existing_cov = PointCoverage.compute(terrain, existing_sites, layer.cells, settings)
             served = existing_cov.covered_rows(settings.link)[is_target]
         else:
             existing_cov = _coverage(terrain, existing_sites, settings, store)
@@ -536,7 +530,7 @@ def plan(
     t = time.perf_counter()
     chosen = sites.loc[list(solution.site_ids)]
     coverage = _coverage(terrain, chosen, settings, store)  # the map's raster, in either mode
-    chosen_at = PointLosses.compute(terrain, chosen, layer.cells, settings) if at_points else coverage
+    chosen_at = PointCoverage.compute(terrain, chosen, layer.cells, settings) if at_points else coverage
     tables = _tables(villages, targets, demand, sites, site_costs, matrix, solution, config,
                      (chosen_at, existing_cov), layer.cells)
     timings["report_s"] = time.perf_counter() - t
@@ -601,7 +595,7 @@ def _distributed_matrices(terrain: Terrain, terrain_source: TerrainSource | None
 def _tables(villages: gpd.GeoDataFrame, targets: Sequence[str], demand: pd.DataFrame,
             sites: gpd.GeoDataFrame, site_costs: pd.DataFrame, matrix: CoverageMatrix,
             solution: SitingResult, config: PlanConfig,
-            coverages: tuple[CoverageResult | PointLosses | None, ...],
+            coverages: tuple[CoverageResult | PointCoverage | None, ...],
             all_cells: pd.DataFrame) -> dict[str, Any]:
     """The ranking, per-desa and per-kecamatan tables, over every desa (not only the targets).
 
@@ -614,7 +608,7 @@ def _tables(villages: gpd.GeoDataFrame, targets: Sequence[str], demand: pd.DataF
     for k, cov in enumerate(coverages):
         if cov is None or not len(cov.site_ids):
             continue
-        built = (cov.matrix(all_cells, config.link) if isinstance(cov, PointLosses)
+        built = (cov.matrix(all_cells, config.link) if isinstance(cov, PointCoverage)
                  else build_coverage_matrix(cov, all_cells, budget=config.link, **options))
         m = sp.csc_array(built.matrix if built.probability is None else built.probability)
         for j in range(m.shape[1]):

@@ -216,19 +216,23 @@ class CoverageSettings:
         """Coupling loss (dB) from ``sites`` to ``points_xy`` on exact paths with these
         settings: a float64 ``scipy.sparse.csc_array``, points × sites
         (:func:`blankspot.coverage.point_path_loss`)."""
-        return point_path_loss(
-            terrain,
-            sites,
-            points_xy,
-            budget=self.link,
-            model=self.model,
-            radius_m=float(self.radius_m),
-            rx_height_agl_m=float(self.rx_height_agl_m),
-            k_factor=float(self.k_factor),
-            clutter=self.clutter,
-            max_loss_db=self.effective_max_loss_db(),
-            calibration=self.calibration,
-        )
+        return point_path_loss(terrain, sites, points_xy, **self.point_options())
+
+    def point_options(self) -> dict[str, Any]:
+        """Keyword options of :func:`blankspot.coverage.point_path_loss` and
+        :func:`blankspot.distributed.point_path_loss_distributed` beyond the sites and points:
+        the same model, link, clutter, calibration and loss cut-off in a process and on
+        workers."""
+        return {
+            "budget": self.link,
+            "model": self.model,
+            "radius_m": float(self.radius_m),
+            "rx_height_agl_m": float(self.rx_height_agl_m),
+            "k_factor": float(self.k_factor),
+            "clutter": self.clutter,
+            "max_loss_db": self.effective_max_loss_db(),
+            "calibration": self.calibration,
+        }
 
     def label(self, terrain_res_m: float | None = None) -> str:
         """The model in words, e.g. ``"ITM (Longley-Rice) with tree clutter at the handset

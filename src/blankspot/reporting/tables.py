@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from blankspot.aggregate import PointLosses
+from blankspot.aggregate import PointCoverage
 from blankspot.crs import WGS84
 from blankspot.errors import SchemaError
 from blankspot.siting.problem import resolved_mask
@@ -185,7 +185,7 @@ def main_settlement_service(cells: gpd.GeoDataFrame, coverages: Sequence[object]
     (:func:`main_settlements`), and the tower that serves it: the pick that brought it to
     served, or, for a desa served before any pick, the strongest tower there (of
     ``coverages``: the chosen towers first, then existing ones; each a CoverageResult, read
-    at the settlement's cell, or a :class:`blankspot.aggregate.PointLosses` at ``cells``'
+    at the settlement's cell, or a :class:`blankspot.aggregate.PointCoverage` at ``cells``'
     points, read at the settlement itself). Both indexed by kode."""
     main = main_settlements(cells)
     points = cells.loc[main.to_numpy()]
@@ -199,7 +199,7 @@ def main_settlement_service(cells: gpd.GeoDataFrame, coverages: Sequence[object]
         site = np.array([str(s) for s in cov.site_ids])  # type: ignore[attr-defined]
         if not site.size:
             continue
-        loss = (cov.dense_db(rows) if isinstance(cov, PointLosses)  # exact paths to the points
+        loss = (cov.dense_db(rows) if isinstance(cov, PointCoverage)  # exact paths to the points
                 else sample_path_loss_db(cov, x, y))
         value = np.asarray(cov.budget.rsrp_dbm(loss))  # type: ignore[attr-defined]
         value = np.where(np.isnan(value), -np.inf, value)

@@ -848,19 +848,10 @@ def _itm_radial(
             pushed += 1
             hn = hull_push(hull, hn, hy, pushed)
         if prefilter and j0 > 1:
-            # two edges of the radial before the tail: the transmitter horizon, and the hull
-            # vertex highest above the line between the antenna tops (a support query)
             d_m = d_cells * res_m
             z_rx = elevation_m[r, c] + h_rx_m
-            slope = res_m * ((z_rx - z_tx) / d_m - d_m * inv_two_a_ref)
-            j_top = hull[hull_support(hull, hn, hy, slope)]
-            floor_db = max(
-                itm_loss_floor_db(
-                    z, txarg[j0 - 1], res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db
-                ),
-                itm_loss_floor_db(z, j_top, res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db),
-            )
-            if floor_db - headroom_db > cut_db:
+            if _beyond_cut(z, txarg, j0, hull, hn, hy, res_m, d_m, z_tx, z_rx, inv_two_a_ref,
+                           lam_m, fs0_db, headroom_db, cut_db):  # fmt: skip
                 continue
         exact_dh = not anchored or n <= near_cells
         # (before the cell's tail: the anchors use tl as scratch)
@@ -1111,17 +1102,11 @@ def _itm_radial_adaptive(
         while pushed_p < j0 - 1:
             pushed_p += 1
             hn_p = hull_push(hull_p, hn_p, hy, pushed_p)
-        if prefilter and j0 > 1:
-            slope = res_m * ((z_rx - z_tx) / d_m - d_m * inv_two_a_ref)
-            j_top = hull_p[hull_support(hull_p, hn_p, hy, slope)]
-            floor_db = max(
-                itm_loss_floor_db(
-                    z, txarg[j0 - 1], res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db
-                ),
-                itm_loss_floor_db(z, j_top, res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db),
-            )
-            if floor_db - headroom_db > cut_db:
-                continue
+        if prefilter and j0 > 1 and _beyond_cut(
+            z, txarg, j0, hull_p, hn_p, hy, res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db,
+            headroom_db, cut_db,
+        ):  # fmt: skip
+            continue
         if grid.check_nodata and not _fill_tail(
             grid, site.row0, site.col0, r - site.row0, c - site.col0, n, j0, 0.0, tl
         ):
@@ -1215,6 +1200,26 @@ def _itm_radial_adaptive(
             mode_a = mode_b
             ia = ib
         u = r1 + 1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _beyond_cut(
+    z: F64, txarg: I64, j0: int, hull: I64, hn: int, hy: F64, res_m: float, d_m: float,
+    z_tx: float, z_rx: float, inv_two_a_ref: float, lam_m: float, fs0_db: float,
+    headroom_db: float, cut_db: float,
+) -> bool:  # fmt: skip
+    """Whether a cell's loss is surely above the cut, from two edges of the radial before its
+    tail: the transmitter horizon ``txarg[j0 - 1]``, and the vertex of the hull (``hull[:hn]``)
+    highest above the line between the antenna tops (a support query); each gives a floor of
+    the loss (:func:`itm_loss_floor_db`), and the cell is skipped when the larger one, less
+    ``headroom_db``, exceeds ``cut_db``. Shared by the exact and the adaptive sweep."""
+    slope = res_m * ((z_rx - z_tx) / d_m - d_m * inv_two_a_ref)
+    j_top = hull[hull_support(hull, hn, hy, slope)]
+    floor_db = max(
+        itm_loss_floor_db(z, txarg[j0 - 1], res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db),
+        itm_loss_floor_db(z, j_top, res_m, d_m, z_tx, z_rx, inv_two_a_ref, lam_m, fs0_db),
+    )
+    return floor_db - headroom_db > cut_db
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -191,8 +191,8 @@ def data_status(data_dir):
                    "'tree' (tropical forest, 20 m), 'oil_palm', ... or 'none'. 'auto' is tree "
                    "for itm/p1812 and none for los.")
 @click.option("--res-m", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Terrain cell size (default 90 m; 30 m is the DEM's own, about 7x slower "
-                   "for ITM/P.1812).")
+              help="Terrain cell size (default 90 m; 30 m is the DEM's own: the demo takes "
+                   "about 2.5x as long).")
 @click.option("--objective", type=click.Choice(["desa", "people"]), default=None,
               help="What the plan maximises: 'desa' (default: target desa served, i.e. with "
                    "--served-share of their people served, then people) or 'people'.")
